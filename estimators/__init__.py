@@ -1,0 +1,1 @@
+"""Built-in MI estimators, one module per family (installed as ``ibbench.estimators``)."""

@@ -1,0 +1,27 @@
+"""ibbench: a benchmarking suite for mutual-information estimators used in information-bottleneck analysis.
+
+The top level stays light: heavy parts (runner, store, estimators, torch) load on first use.
+"""
+
+from ibbench.base import MIEstimator, validate_pair
+from ibbench.registry import get_estimator, get_task, list_estimators, list_tasks
+from ibbench.task import Task
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "MIEstimator", "Task", "validate_pair", "get_estimator", "get_task", "list_estimators",
+    "list_tasks", "run", "load_results", "__version__",
+]
+
+
+def __getattr__(name):
+    if name == "run":
+        from ibbench.runner import run
+
+        return run
+    if name == "load_results":
+        from ibbench.store import load_results
+
+        return load_results
+    raise AttributeError(f"module 'ibbench' has no attribute {name!r}")

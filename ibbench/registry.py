@@ -1,0 +1,134 @@
+"""Registry of estimators and tasks: built-ins (loaded lazily) plus entry points.
+
+Built-ins are listed below as ``"module:Class"`` strings so that ``import ibbench`` stays fast and
+torch is imported only when a neural estimator is asked for. Third-party packages register under
+the entry-point groups ``ibbench.estimators`` and ``ibbench.tasks``; a built-in name always wins.
+"""
+
+from __future__ import annotations
+
+import importlib
+from functools import lru_cache
+from importlib.metadata import entry_points
+from typing import Any
+
+# name -> "module:Class". Add one line per new built-in (keep sorted within each family).
+BUILTIN_ESTIMATORS: dict[str, str] = {
+    "exact": "ibbench.estimators.discrete:ExactMI",
+    "gaussian": "ibbench.estimators.gaussian:GaussianMI",
+    "ksg": "ibbench.estimators.knn:KSG",
+}
+
+BUILTIN_TASKS: dict[str, str] = {
+    "gaussian-dense": "ibbench.tasks.gaussian:DenseGaussian",
+    "gaussian-sparse": "ibbench.tasks.gaussian:SparseGaussian",
+    "gaussian-independent": "ibbench.tasks.gaussian:IndependentGaussian",
+    "categorical": "ibbench.tasks.discrete:CategoricalTask",
+}
+
+
+def _load(path: str):
+    module, _, attr = path.partition(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+@lru_cache(maxsize=None)
+def _plugins(group: str) -> dict[str, Any]:
+    return {ep.name: ep for ep in entry_points(group=group)}
+
+
+def _table(group: str, builtins: dict[str, str]) -> dict[str, Any]:
+    table: dict[str, Any] = dict(_plugins(group))
+    table.update(builtins)  # built-ins win over plug-ins of the same name
+    return table
+
+
+def _resolve(kind: str, name: str, group: str, builtins: dict[str, str]):
+    table = _table(group, builtins)
+    if name not in table:
+        raise ValueError(f"unknown {kind} {name!r}; known: {', '.join(sorted(table))}")
+    ref = table[name]
+    return _load(ref) if isinstance(ref, str) else ref.load()
+
+
+def list_estimators() -> list[str]:
+    """Names of all registered estimators (built-ins and entry points), sorted."""
+    return sorted(_table("ibbench.estimators", BUILTIN_ESTIMATORS))
+
+
+def get_estimator_class(name: str) -> type:
+    """The class registered under ``name`` (``ValueError`` if unknown)."""
+    return _resolve("estimator", name, "ibbench.estimators", BUILTIN_ESTIMATORS)
+
+
+def get_estimator(name: str, **params):
+    """A fresh, unfitted estimator ``name`` built with ``params``."""
+    return get_estimator_class(name)(**params)
+
+
+def available_estimators() -> list[str]:
+    """Registered estimators whose optional dependencies (tag ``requires``) import; ``all`` in the CLI."""
+    names = []
+    for name in list_estimators():
+        try:
+            cls = get_estimator_class(name)
+            tags = cls.get_tags() if hasattr(cls, "get_tags") else {}
+            for package in tags.get("requires", ()):
+                importlib.import_module(package)
+        except ImportError:
+            continue
+        names.append(name)
+    return names
+
+
+def list_tasks() -> list[str]:
+    """Names of all registered tasks, sorted."""
+    return sorted(_table("ibbench.tasks", BUILTIN_TASKS))
+
+
+def get_task_class(name: str) -> type:
+    """The task class registered under ``name``."""
+    return _resolve("task", name, "ibbench.tasks", BUILTIN_TASKS)
+
+
+def get_task(name: str, **params):
+    """Task ``name`` built with ``params`` (e.g. ``get_task("gaussian-dense", dim=5, mi=1.0)``)."""
+    return get_task_class(name)(**params)
+
+
+def parse_value(text: str) -> Any:
+    """A CLI value: int, float, bool, None, a JSON list/dict, else the string itself."""
+    import json
+
+    lowered = text.strip()
+    for convert in (int, float):
+        try:
+            return convert(lowered)
+        except ValueError:
+            pass
+    if lowered.lower() in ("true", "false"):
+        return lowered.lower() == "true"
+    if lowered.lower() in ("none", "null"):
+        return None
+    if lowered[:1] in "[{\"":
+        try:
+            return json.loads(lowered)
+        except json.JSONDecodeError:
+            pass
+    return lowered
+
+
+def parse_spec(spec: str) -> tuple[str, dict[str, Any]]:
+    """Parse ``"name:key=value;key=value"`` (or ``name:key=value,key=value`` without commas in
+    values) into ``(name, params)``."""
+    name, _, rest = spec.strip().partition(":")
+    params: dict[str, Any] = {}
+    if rest:
+        for item in rest.replace(";", ",").split(","):
+            if not item.strip():
+                continue
+            key, eq, value = item.partition("=")
+            if not eq:
+                raise ValueError(f"bad parameter {item!r} in {spec!r}: expected key=value")
+            params[key.strip()] = parse_value(value)
+    return name.strip(), params

@@ -1,0 +1,1 @@
+"""Built-in benchmark tasks, one module per family (installed as ``ibbench.tasks``)."""

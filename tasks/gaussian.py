@@ -1,0 +1,171 @@
+"""Jointly Gaussian tasks with closed-form mutual information.
+
+For jointly Gaussian ``(X, Y)`` with covariance ``Σ``,
+``I(X;Y) = ½ log det Σ_xx + ½ log det Σ_yy − ½ log det Σ`` (Cover & Thomas eq. 8.56).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ibbench.task import Task
+
+
+def gaussian_mi(cov: np.ndarray, dim_x: int) -> float:
+    """Closed-form MI (nats) of a jointly Gaussian vector whose first ``dim_x`` coordinates are X."""
+    _, ld = np.linalg.slogdet(cov)
+    _, ldx = np.linalg.slogdet(cov[:dim_x, :dim_x])
+    _, ldy = np.linalg.slogdet(cov[dim_x:, dim_x:])
+    return 0.5 * (ldx + ldy - ld)
+
+
+def pair_correlation(mi: float, n_pairs: int) -> float:
+    """Correlation ρ of each of ``n_pairs`` independent pairs so that they carry ``mi`` nats in total.
+
+    One pair with correlation ρ carries ``−½ log(1 − ρ²)`` nats, so ``ρ = sqrt(1 − exp(−2 I / d))``.
+    """
+    if mi < 0:
+        raise ValueError(f"mi must be >= 0 nats, got {mi}")
+    return float(np.sqrt(-np.expm1(-2.0 * mi / n_pairs)))
+
+
+def random_orthogonal(d: int, rng: np.random.Generator) -> np.ndarray:
+    """A Haar-random orthogonal ``d × d`` matrix (QR of a Gaussian matrix with sign fix)."""
+    q, r = np.linalg.qr(rng.standard_normal((d, d)))
+    return q * np.sign(np.diag(r))
+
+
+class _GaussianTask(Task):
+    """Common sampling for Gaussian tasks defined by a joint covariance matrix."""
+
+    family = "gaussian"
+    dim_x: int
+    dim_y: int
+
+    def covariance(self) -> np.ndarray:  # pragma: no cover - abstract
+        """The joint covariance of ``(X, Y)``, X first."""
+        raise NotImplementedError
+
+    def _true_mi(self) -> float:
+        return gaussian_mi(self.covariance(), self.dim_x)
+
+    def _sample(self, n, rng):
+        cov = self.covariance()
+        Z = rng.standard_normal((n, len(cov))) @ np.linalg.cholesky(cov).T
+        return Z[:, : self.dim_x], Z[:, self.dim_x:]
+
+
+class DenseGaussian(_GaussianTask):
+    """X, Y each ``dim``-dimensional; every coordinate of X correlated with every coordinate of Y.
+
+    Built from ``d = min(dim_x, dim_y)`` latent pairs ``(ξ_i, η_i)`` of correlation
+    ``ρ = sqrt(1 − exp(−2 I / d))`` (so the pairs carry ``mi`` nats), then each side is multiplied
+    by a random orthogonal matrix (seeded by ``mixing_seed``) so the dependence is spread densely
+    over all coordinates. Orthogonal maps are invertible, so the MI stays ``mi``; ``true_mi`` is
+    nevertheless recomputed from the resulting covariance with the closed form.
+
+    Parameters
+    ----------
+    dim : int, default 2
+        Dimension of X (and of Y unless ``dim_y`` is given).
+    mi : float, default 1.0
+        Mutual information in nats.
+    dim_y : int or None
+        Dimension of Y (defaults to ``dim``).
+    mixing_seed : int or None, default 0
+        Seed of the orthogonal mixing; ``None`` disables mixing (independent latent pairs).
+    """
+
+    name = "gaussian-dense"
+
+    def __init__(self, dim=2, mi=1.0, dim_y=None, mixing_seed=0):
+        self.dim = dim
+        self.mi = mi
+        self.dim_x, self.dim_y = _check_dims(dim, dim if dim_y is None else dim_y)
+        self.mixing_seed = mixing_seed
+        pair_correlation(mi, min(self.dim_x, self.dim_y))
+
+    def covariance(self):
+        dx, dy = self.dim_x, self.dim_y
+        d = min(dx, dy)
+        rho = pair_correlation(self.mi, d)
+        cov = np.eye(dx + dy)
+        cov[np.arange(d), dx + np.arange(d)] = rho
+        cov[dx + np.arange(d), np.arange(d)] = rho
+        if self.mixing_seed is not None:
+            rng = np.random.default_rng(self.mixing_seed)
+            q = np.zeros((dx + dy, dx + dy))
+            q[:dx, :dx] = random_orthogonal(dx, rng)
+            q[dx:, dx:] = random_orthogonal(dy, rng)
+            cov = q @ cov @ q.T
+            cov = 0.5 * (cov + cov.T)
+        return cov
+
+    @classmethod
+    def get_test_params(cls):
+        return {"dim": 2, "mi": 0.5}
+
+
+class SparseGaussian(_GaussianTask):
+    """Only the first ``n_interacting`` coordinates of X and Y are correlated (pairwise); the rest are
+    independent noise dimensions. Each interacting pair carries ``mi / n_interacting`` nats.
+
+    Parameters
+    ----------
+    dim : int, default 5
+        Dimension of each side.
+    mi : float, default 1.0
+        Mutual information in nats.
+    n_interacting : int, default 1
+        Number of correlated coordinate pairs (``1 <= n_interacting <= dim``).
+    """
+
+    name = "gaussian-sparse"
+
+    def __init__(self, dim=5, mi=1.0, n_interacting=1):
+        self.dim = dim
+        self.mi = mi
+        self.n_interacting = n_interacting
+        self.dim_x, self.dim_y = _check_dims(dim, dim)
+        if not 1 <= n_interacting <= dim:
+            raise ValueError(f"n_interacting must be in [1, dim={dim}], got {n_interacting}")
+        pair_correlation(mi, n_interacting)
+
+    def covariance(self):
+        d, m = self.dim, self.n_interacting
+        rho = pair_correlation(self.mi, m)
+        cov = np.eye(2 * d)
+        cov[np.arange(m), d + np.arange(m)] = rho
+        cov[d + np.arange(m), np.arange(m)] = rho
+        return cov
+
+    @classmethod
+    def get_test_params(cls):
+        return {"dim": 3, "mi": 0.5, "n_interacting": 2}
+
+
+class IndependentGaussian(_GaussianTask):
+    """The null task: X and Y independent standard normals, ``I = 0``.
+
+    Parameters
+    ----------
+    dim : int, default 2
+        Dimension of each side.
+    """
+
+    name = "gaussian-independent"
+
+    def __init__(self, dim=2):
+        self.dim = dim
+        self.dim_x, self.dim_y = _check_dims(dim, dim)
+
+    def covariance(self):
+        return np.eye(2 * self.dim)
+
+
+def _check_dims(dx, dy) -> tuple[int, int]:
+    """``(dx, dy)`` as ints, or ``ValueError`` unless both are positive integers."""
+    for label, d in (("dim", dx), ("dim_y", dy)):
+        if not isinstance(d, (int, np.integer)) or isinstance(d, bool) or d < 1:
+            raise ValueError(f"{label} must be a positive integer, got {d!r}")
+    return int(dx), int(dy)
