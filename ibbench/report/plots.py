@@ -1,0 +1,28 @@
+"""``ibbench plot`` kinds: name -> "module:function" (loaded lazily, matplotlib only when plotting).
+
+Each function has the signature ``fn(*, store: str | None, out: pathlib.Path, **options) -> list[Path]``
+and returns the PNG files it wrote. Add one line per new kind.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+PLOT_KINDS: dict[str, str] = {}
+
+
+def list_plot_kinds() -> list[str]:
+    """Names accepted by ``ibbench plot --kind``."""
+    return sorted(PLOT_KINDS)
+
+
+def make_plot(kind: str, *, store: str | None, out: Path, **options) -> list[Path]:
+    """Draw plot ``kind`` into directory ``out``; returns the written files."""
+    if kind not in PLOT_KINDS:
+        raise ValueError(f"unknown plot kind {kind!r}; known: {', '.join(list_plot_kinds())}")
+    module, _, attr = PLOT_KINDS[kind].partition(":")
+    fn = getattr(importlib.import_module(module), attr)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    return fn(store=store, out=out, **options)
