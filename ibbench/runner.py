@@ -1,0 +1,242 @@
+"""Benchmark runs: selections → grid of cells → execution → SQLite store (resumable).
+
+A *cell* is (estimator name + full params + version, task name + params + version, n, seed); its key
+is the sha256 of the canonical JSON of those (DESIGN.md §4). Re-running a command skips every key
+already stored; ``rerun_failed=True`` retries the error/timeout ones.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Sequence
+
+from ibbench._serial import canonical_json, jsonable
+from ibbench.base import accepts
+from ibbench.registry import (
+    available_estimators,
+    get_estimator_class,
+    get_task,
+    list_tasks,
+    parse_spec,
+)
+from ibbench.store import DEFAULT_STORE, FAILED, Store
+
+Spec = tuple[str, dict[str, Any]]
+
+
+@dataclass(frozen=True, eq=False)
+class Cell:
+    """One unit of benchmark work. ``key`` identifies it across runs."""
+
+    estimator: str
+    estimator_params: dict[str, Any]
+    estimator_version: str
+    estimator_label: str
+    task: str
+    task_params: dict[str, Any]
+    task_version: str
+    task_label: str
+    task_family: str
+    n: int | None
+    seed: int
+    true_mi: float
+    skip_reason: str | None = field(default=None, compare=False)
+
+    @property
+    def key(self) -> str:
+        ident = {
+            "estimator": self.estimator, "estimator_params": self.estimator_params,
+            "estimator_version": self.estimator_version, "task": self.task, "task_params": self.task_params,
+            "task_version": self.task_version, "n": self.n, "seed": self.seed,
+        }
+        return hashlib.sha256(canonical_json(ident).encode()).hexdigest()
+
+    def as_dict(self) -> dict[str, Any]:
+        d = {k: getattr(self, k) for k in self.__dataclass_fields__ if k != "skip_reason"}
+        d["key"] = self.key
+        return d
+
+
+def split_specs(text: str | Sequence[str]) -> list[Spec]:
+    """Parse ``"ksg:k=3,ksg:k=10,kl"`` (or a list of specs) into ``[(name, params), ...]``.
+
+    A comma-separated item of the form ``key=value`` continues the previous spec's params, so
+    ``"ksg:k=3,algorithm=2"`` is one spec.
+    """
+    items = [text] if isinstance(text, str) else list(text)
+    specs: list[Spec] = []
+    for chunk in items:
+        for token in chunk.split(","):
+            token = token.strip()
+            if not token:
+                continue
+            if "=" in token and ":" not in token and specs:
+                name, params = specs[-1]
+                specs[-1] = (name, {**params, **parse_spec("x:" + token)[1]})
+            else:
+                specs.append(parse_spec(token))
+    return specs
+
+
+def _label(name: str, params: dict[str, Any], defaults: dict[str, Any]) -> str:
+    changed = {k: v for k, v in params.items() if defaults.get(k, object()) != v}
+    if not changed:
+        return name
+    return f"{name}(" + ", ".join(f"{k}={v}" for k, v in sorted(changed.items())) + ")"
+
+
+def resolve_estimators(estimators: str | Sequence[str] | Sequence[Spec], overrides: dict[str, dict] | None = None) -> list[Spec]:
+    """Expand ``"all"`` / spec strings into ``[(name, params)]`` with suite overrides applied."""
+    overrides = overrides or {}
+    if isinstance(estimators, str) and estimators.strip() == "all":
+        specs: list[Spec] = [(name, {}) for name in available_estimators()]
+    elif isinstance(estimators, (list, tuple)) and estimators and isinstance(estimators[0], tuple):
+        specs = [(n, dict(p)) for n, p in estimators]
+    else:
+        specs = split_specs(estimators)
+        if any(name == "all" for name, _ in specs):
+            specs = [(n, {}) for n in available_estimators()] + [(n, p) for n, p in specs if n != "all"]
+    return [(name, {**overrides.get(name, {}), **params}) for name, params in specs]
+
+
+def build_grid(estimators: Iterable[Spec], tasks: Iterable[Spec], ns: Sequence[int], seeds: Sequence[int]) -> list[Cell]:
+    """The product of the selections as cells (fixed-population tasks ignore ``ns``)."""
+    est_info = []
+    for name, params in estimators:
+        cls = get_estimator_class(name)
+        est = cls(**params)  # validates parameter names early
+        full = jsonable(est.get_params(deep=False))
+        defaults = jsonable(cls().get_params(deep=False))
+        tags = cls.get_tags() if hasattr(cls, "get_tags") else {}
+        est_info.append((name, full, str(getattr(cls, "version", "0")), _label(name, full, defaults), tags))
+    cells: list[Cell] = []
+    for tname, tparams in tasks:
+        task = get_task(tname, **tparams)
+        ident = task.identity()
+        tlabel = _label(tname, ident["params"], {})
+        task_ns = [None] if getattr(task, "fixed_population", False) else list(ns)
+        true_mi = task.true_mi
+        for name, full, version, label, tags in est_info:
+            skip = None
+            for side in ("x", "y"):
+                kind = getattr(task, f"{side}_kind")
+                if not accepts(tags.get(f"accepts_{side}", "any"), kind):
+                    skip = f"{name} does not accept {kind} {side.upper()} ({tlabel})"
+            max_dim = tags.get("max_dim")
+            if max_dim is not None and task.dim_x + task.dim_y > max_dim:
+                skip = f"{name} is meant for dim_x + dim_y <= {max_dim}, task has {task.dim_x + task.dim_y}"
+            for n in task_ns:
+                for seed in seeds:
+                    cells.append(Cell(name, full, version, label, tname, ident["params"], ident["version"], tlabel,
+                                      getattr(task, "family", "other"), n, int(seed), true_mi, skip))
+    return cells
+
+
+@dataclass
+class RunSummary:
+    """What a run did: its id, how many cells the grid had, how many ran, and their statuses."""
+
+    run_id: str
+    store: str
+    n_cells: int
+    n_skipped_existing: int
+    statuses: dict[str, int]
+
+
+def run(estimators: str | Sequence[str] = "all", suite: str | None = None, tasks: str | Sequence[str] | None = None,
+        n: int | Sequence[int] | None = None, seeds: int | Sequence[int] | None = None,
+        store: str | Path = DEFAULT_STORE, jobs: int = 1, timeout: float | None = 600.0, rerun_failed: bool = False,
+        backend: str = "local", scheduler: str | None = None, progress: Callable[[dict[str, Any], int, int], None] | None = None,
+        on_plan: Callable[[int, int], None] | None = None, command: str | None = None,
+        config: dict[str, Any] | None = None) -> RunSummary:
+    """Run a benchmark grid and store every cell's result (the Python twin of ``ibbench run``).
+
+    Parameters
+    ----------
+    estimators : "all", a spec string like ``"ksg:k=3,kl"`` or a list of specs
+    suite : name of a suite in ``ibbench.tasks.suites`` (tasks, default n, seeds, overrides)
+    tasks : task specs (``"gaussian-dense:dim=3;mi=1.0"``) instead of / in addition to a suite
+    n : sample size(s); defaults to the suite's, else 1000
+    seeds : number of seeds (0..seeds-1) or an explicit list; defaults to the suite's, else 3
+    store : SQLite path
+    jobs : concurrent cell processes (local backend)
+    timeout : seconds per cell before its process is killed (None = no limit)
+    rerun_failed : retry cells stored as error/timeout
+    backend : "local" (process per cell), "inline" (this process, no timeout) or "dask"
+    scheduler : dask scheduler address (``tcp://host:8786``) for backend "dask"
+    progress : callback ``(row, done, total)`` after each cell
+    on_plan : callback ``(to_run, already_done)`` once the grid is known
+    """
+    from ibbench.execution import environment, failure_row, now, run_inline, run_local
+    from ibbench.tasks.suites import get_suite
+
+    suite_obj = get_suite(suite) if suite else None
+    task_specs: list[Spec] = list(suite_obj.tasks) if suite_obj else []
+    if tasks == "all":
+        task_specs += [(t, {}) for t in list_tasks()]
+    elif tasks:
+        task_specs += split_specs(tasks)
+    if not task_specs:
+        raise ValueError("nothing to run: give a suite or tasks")
+    ns = [n] if isinstance(n, int) else list(n) if n else list(suite_obj.n if suite_obj else (1000,))
+    if seeds is None:
+        seeds = suite_obj.seeds if suite_obj else 3
+    seed_list = list(range(seeds)) if isinstance(seeds, int) else [int(s) for s in seeds]
+    est_specs = resolve_estimators(estimators, suite_obj.estimator_overrides if suite_obj else None)
+    grid = build_grid(est_specs, task_specs, ns, seed_list)
+
+    st = Store(store)
+    env = environment()
+    done = st.statuses()
+    retry = FAILED if rerun_failed else ()
+    unique = list({c.key: c for c in grid}.values())
+    todo = [c for c in unique if c.key not in done or done[c.key] in retry]
+    n_existing = len(unique) - len(todo)
+    if on_plan:
+        on_plan(len(todo), n_existing)
+    run_id = uuid.uuid4().hex[:12]
+    st.start_run({
+        "id": run_id, "command": command or " ".join(sys.argv), "suite": suite,
+        "suite_version": suite_obj.version if suite_obj else None,
+        "config": {"estimators": est_specs, "tasks": task_specs, "n": ns, "seeds": seed_list, "jobs": jobs,
+                   "timeout": timeout, "backend": backend, **(config or {})},
+        "versions": env, "started_at": now(), "n_cells": len(grid),
+    })
+    counts: dict[str, int] = {}
+    finished = 0
+
+    def record(row: dict[str, Any]) -> None:
+        nonlocal finished
+        row.update(env)
+        row["run_id"] = run_id
+        st.write_cell(row)
+        finished += 1
+        counts[row["status"]] = counts.get(row["status"], 0) + 1
+        if progress:
+            progress(row, finished, len(todo))
+
+    runnable = []
+    for cell in todo:
+        if cell.skip_reason:
+            record(failure_row(cell.as_dict(), "skipped", cell.skip_reason, now()))
+        else:
+            runnable.append(cell.as_dict())
+    try:
+        if backend == "local":
+            run_local(runnable, jobs=jobs, timeout=timeout, on_result=record)
+        elif backend == "inline":
+            run_inline(runnable, on_result=record)
+        elif backend == "dask":
+            from ibbench.dask_backend import run_dask
+
+            run_dask(runnable, scheduler=scheduler, jobs=jobs, timeout=timeout, on_result=record)
+        else:
+            raise ValueError(f"unknown backend {backend!r}; use local, inline or dask")
+    finally:
+        st.finish_run(run_id, now(), finished)
+        st.close()
+    return RunSummary(run_id, str(store), len(grid), n_existing, counts)
