@@ -150,7 +150,7 @@ class RunSummary:
 def run(estimators: str | Sequence[str] = "all", suite: str | None = None, tasks: str | Sequence[str] | None = None,
         n: int | Sequence[int] | None = None, seeds: int | Sequence[int] | None = None,
         store: str | Path = DEFAULT_STORE, jobs: int = 1, timeout: float | None = 600.0, rerun_failed: bool = False,
-        backend: str = "local", scheduler: str | None = None, progress: Callable[[dict[str, Any], int, int], None] | None = None,
+        backend: str = "local", scheduler: str | None = None, dask_local: int | None = None, progress: Callable[[dict[str, Any], int, int], None] | None = None,
         on_plan: Callable[[int, int], None] | None = None, command: str | None = None,
         config: dict[str, Any] | None = None) -> RunSummary:
     """Run a benchmark grid and store every cell's result (the Python twin of ``ibbench run``).
@@ -168,6 +168,7 @@ def run(estimators: str | Sequence[str] = "all", suite: str | None = None, tasks
     rerun_failed : retry cells stored as error/timeout
     backend : "local" (process per cell), "inline" (this process, no timeout) or "dask"
     scheduler : dask scheduler address (``tcp://host:8786``) for backend "dask"
+    dask_local : start a local dask cluster of this many workers for backend "dask"
     progress : callback ``(row, done, total)`` after each cell
     on_plan : callback ``(to_run, already_done)`` once the grid is known
     """
@@ -233,7 +234,7 @@ def run(estimators: str | Sequence[str] = "all", suite: str | None = None, tasks
         elif backend == "dask":
             from ibbench.dask_backend import run_dask
 
-            run_dask(runnable, scheduler=scheduler, jobs=jobs, timeout=timeout, on_result=record)
+            run_dask(runnable, scheduler=scheduler, n_workers=dask_local, timeout=timeout, on_result=record)
         else:
             raise ValueError(f"unknown backend {backend!r}; use local, inline or dask")
     finally:

@@ -1,0 +1,250 @@
+"""The ``ibbench`` command line (typer + rich). It parses and prints; the library does the work."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+import time
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+from ibbench.store import DEFAULT_STORE
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Benchmark mutual-information estimators on tasks with known MI.")
+console = Console()
+err = Console(stderr=True)
+
+STORE_OPTION = typer.Option(DEFAULT_STORE, "--store", help="SQLite results store.")
+
+
+def _fail(message: str) -> None:
+    err.print(f"[bold red]error:[/] {message}")
+    raise typer.Exit(2)
+
+
+@app.command("list")
+def list_cmd(what: str = typer.Argument(..., help="estimators | tasks | suites | plots")):
+    """List registered estimators, tasks, suites or plot kinds."""
+    from ibbench import registry
+
+    table = Table(show_header=True, header_style="bold")
+    if what == "estimators":
+        table.add_column("name")
+        table.add_column("class")
+        table.add_column("accepts X / Y")
+        table.add_column("stochastic")
+        for name in registry.list_estimators():
+            try:
+                cls = registry.get_estimator_class(name)
+                tags = cls.get_tags()
+                table.add_row(name, f"{cls.__module__}.{cls.__name__}", f"{tags['accepts_x']} / {tags['accepts_y']}",
+                              str(tags["stochastic"]))
+            except Exception as exc:  # noqa: BLE001 - show broken plug-ins instead of crashing
+                table.add_row(name, f"[red]cannot load: {exc}[/]", "", "")
+    elif what == "tasks":
+        table.add_column("name")
+        table.add_column("family")
+        table.add_column("X / Y kinds")
+        table.add_column("summary")
+        for name in registry.list_tasks():
+            cls = registry.get_task_class(name)
+            doc = (cls.__doc__ or "").strip().splitlines()
+            table.add_row(name, cls.family, f"{cls.x_kind} / {cls.y_kind}", doc[0] if doc else "")
+    elif what == "suites":
+        from ibbench.tasks.suites import get_suite, list_suites
+
+        for col in ("name", "version", "tasks", "n", "seeds", "description"):
+            table.add_column(col)
+        for name in list_suites():
+            s = get_suite(name)
+            table.add_row(s.name, s.version, str(len(s.tasks)), ",".join(map(str, s.n)), str(s.seeds), s.description)
+    elif what == "plots":
+        from ibbench.report.plots import list_plot_kinds
+
+        table.add_column("kind")
+        for kind in list_plot_kinds():
+            table.add_row(kind)
+    else:
+        _fail(f"cannot list {what!r}; choose estimators, tasks, suites or plots")
+    console.print(table)
+
+
+@app.command()
+def run(
+    estimators: str = typer.Option("all", "--estimators", "-e",
+                                   help='"all", names, or specs with params: "ksg:k=3,ksg:k=10,kl".'),
+    suite: Optional[str] = typer.Option(None, "--suite", "-s", help="Named suite (ibbench list suites)."),
+    tasks: Optional[str] = typer.Option(None, "--tasks", "-t", help='Task specs: "gaussian-dense:dim=3;mi=1.0,categorical".'),
+    n: Optional[str] = typer.Option(None, "--n", help="Sample sizes, comma-separated (default: the suite's)."),
+    seeds: Optional[int] = typer.Option(None, "--seeds", help="Number of seeds 0..S-1 (default: the suite's)."),
+    jobs: int = typer.Option(1, "--jobs", "-j", help="Cells run concurrently (one process each)."),
+    timeout: float = typer.Option(600.0, "--timeout", help="Seconds before a cell's process is killed (0 = none)."),
+    store: Path = STORE_OPTION,
+    rerun_failed: bool = typer.Option(False, "--rerun-failed", help="Retry cells stored as error/timeout."),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="dask.distributed scheduler address tcp://host:8786."),
+    dask_local: Optional[int] = typer.Option(None, "--dask-local", help="Run on a local dask cluster of N workers."),
+    config: Optional[Path] = typer.Option(None, "--config", help="TOML run file with the same selections."),
+    inline: bool = typer.Option(False, "--inline", help="Run cells in this process (debugging; no timeout)."),
+):
+    """Run a benchmark grid; finished cells are stored at once and never recomputed."""
+    import ibbench
+
+    options = dict(estimators=estimators, suite=suite, tasks=tasks,
+                   n=[int(v) for v in n.split(",")] if n else None, seeds=seeds)
+    if config is not None:
+        from ibbench.runfile import load_run_file
+
+        try:
+            options.update({k: v for k, v in load_run_file(config).items() if v is not None})
+        except (OSError, ValueError) as exc:
+            _fail(str(exc))
+    if not options["suite"] and not options["tasks"]:
+        _fail("give --suite or --tasks (see `ibbench list suites` / `ibbench list tasks`)")
+    backend = "inline" if inline else "dask" if (scheduler or dask_local) else "local"
+    progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                        TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), console=err, transient=False)
+    state = {"bar": None, "failed": 0}
+
+    def on_plan(todo: int, existing: int) -> None:
+        if existing:
+            err.print(f"{existing} cell(s) already in {store}: skipped (resume)")
+        state["bar"] = progress.add_task("cells", total=todo)
+        progress.start()
+
+    def on_progress(row, done, total) -> None:
+        if row["status"] in ("error", "timeout"):
+            state["failed"] += 1
+            first = (row.get("message") or "").splitlines()[0] if row.get("message") else ""
+            progress.console.print(f"[yellow]{row['status']}[/]: {row['estimator_label']} on {row['task_label']} "
+                                   f"n={row['n']} seed={row['seed']}: {first[:160]}")
+        progress.update(state["bar"], completed=done,
+                        description=f"{row['estimator_label'][:18]:<18} {row['task'][:22]:<22}")
+
+    started = time.monotonic()
+    try:
+        summary = ibbench.run(**options, store=store, jobs=jobs, timeout=timeout or None, rerun_failed=rerun_failed,
+                              backend=backend, scheduler=scheduler, dask_local=dask_local, progress=on_progress,
+                              on_plan=on_plan, command=shlex.join(["ibbench", *sys.argv[1:]]))
+    except ValueError as exc:
+        progress.stop()
+        _fail(str(exc))
+    progress.stop()
+    counts = ", ".join(f"{k}: {v}" for k, v in sorted(summary.statuses.items())) or "nothing to do"
+    err.print(f"run {summary.run_id}: {counts} in {time.monotonic() - started:.1f} s → {store}")
+
+
+@app.command()
+def leaderboard(
+    store: Path = STORE_OPTION,
+    format: str = typer.Option("md,csv", "--format", "-f", help="Comma-separated: md, csv, json, html."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output directory (default leaderboards/<suite>)."),
+    show: bool = typer.Option(True, "--show/--no-show", help="Print the overall ranking."),
+):
+    """Score the store and write leaderboard tables; prints the overall ranking."""
+    from ibbench.report.leaderboard import OVERALL_COLUMNS, _fmt, build_leaderboard, write_leaderboard
+
+    try:
+        if out is None:
+            runs = build_leaderboard(store, n_boot=10).runs
+            suite = runs["suite"].dropna().iloc[-1] if len(runs) and runs["suite"].notna().any() else "custom"
+            out = Path("leaderboards") / suite
+        files = write_leaderboard(store, out, formats=[f.strip() for f in format.split(",") if f.strip()])
+        board = build_leaderboard(store) if show else None
+    except (FileNotFoundError, ValueError) as exc:
+        _fail(str(exc))
+    if board is not None:
+        table = Table(title="ibbench leaderboard (overall)", header_style="bold")
+        for header in OVERALL_COLUMNS.values():
+            table.add_column(header)
+        for _, row in board.overall.iterrows():
+            table.add_row(*[_fmt(row[c]) for c in OVERALL_COLUMNS])
+        console.print(table)
+        console.print(f"cells: {board.status_counts}")
+    err.print("wrote " + ", ".join(str(f) for f in files))
+
+
+@app.command()
+def plot(
+    kind: str = typer.Option("curves", "--kind", "-k", help="Plot kind (ibbench list plots)."),
+    store: Path = STORE_OPTION,
+    out: Path = typer.Option(Path("plots"), "--out", "-o", help="Output directory."),
+    option: list[str] = typer.Option([], "--option", help="Extra key=value options for the plot kind."),
+):
+    """Draw PNG plots from the store (or from tasks, for --kind tasks)."""
+    from ibbench.registry import parse_spec
+    from ibbench.report.plots import make_plot
+
+    extra = parse_spec("x:" + ";".join(option))[1] if option else {}
+    try:
+        files = make_plot(kind, store=str(store), out=out, **extra)
+    except (FileNotFoundError, ValueError) as exc:
+        _fail(str(exc))
+    for f in files:
+        console.print(f"wrote {f}")
+
+
+@app.command()
+def check(target: str = typer.Argument(..., help="module:Class of an estimator (or task) to check.")):
+    """Run the conformance suite on your estimator or task class."""
+    import importlib
+
+    from ibbench.task import Task
+    from ibbench.testing import check_mi_estimator, check_task
+
+    module, _, attr = target.partition(":")
+    if not attr:
+        _fail("give module:Class, e.g. my_estimators:MyKSG")
+    sys.path.insert(0, str(Path.cwd()))
+    try:
+        cls = getattr(importlib.import_module(module), attr)
+    except (ImportError, AttributeError) as exc:
+        _fail(f"cannot import {target}: {exc}")
+    is_task = isinstance(cls, type) and issubclass(cls, Task)
+    results = (check_task if is_task else check_mi_estimator)(cls, raise_on_failure=False)
+    table = Table(title=f"conformance of {target}", header_style="bold")
+    table.add_column("check")
+    table.add_column("result")
+    table.add_column("message")
+    for r in results:
+        table.add_row(r.name, "[green]pass[/]" if r.passed else "[red]FAIL[/]", r.message)
+    console.print(table)
+    if not all(r.passed for r in results):
+        raise typer.Exit(1)
+
+
+@app.command()
+def export(
+    store: Path = STORE_OPTION,
+    format: str = typer.Option("csv", "--format", "-f", help="csv or parquet (parquet needs pyarrow)."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output file (default results.<format>)."),
+):
+    """Export every stored cell (long format, params expanded)."""
+    import ibbench
+
+    if format not in ("csv", "parquet"):
+        _fail(f"unknown format {format!r}; use csv or parquet")
+    out = out or Path(f"results.{format}")
+    try:
+        df = ibbench.load_results(store)
+        if format == "csv":
+            df.to_csv(out, index=False)
+        else:
+            df.to_parquet(out, index=False)
+    except (FileNotFoundError, ImportError) as exc:
+        _fail(str(exc))
+    console.print(f"wrote {len(df)} cells to {out}")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    main()
