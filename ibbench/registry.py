@@ -24,6 +24,17 @@ BUILTIN_TASKS: dict[str, str] = {
     "gaussian-sparse": "ibbench.tasks.gaussian:SparseGaussian",
     "gaussian-independent": "ibbench.tasks.gaussian:IndependentGaussian",
     "categorical": "ibbench.tasks.discrete:CategoricalTask",
+    "categorical-random": "ibbench.tasks.discrete:RandomCategoricalTask",
+    "mixed-class-gaussian": "ibbench.tasks.discrete:MixedClassGaussian",
+    "gaussian-cdf": "ibbench.tasks.transforms:CdfGaussian",
+    "gaussian-halfcube": "ibbench.tasks.transforms:HalfCubeGaussian",
+    "gaussian-asinh": "ibbench.tasks.transforms:AsinhGaussian",
+    "gaussian-spiral": "ibbench.tasks.transforms:SpiralGaussian",
+    "gaussian-wiggly": "ibbench.tasks.transforms:WigglyGaussian",
+    "student-t": "ibbench.tasks.transforms:StudentT",
+    "images-bumps": "ibbench.tasks.images:GaussianBumpImages",
+    "images-rectangles": "ibbench.tasks.images:RectangleImages",
+    "digits-label": "ibbench.tasks.digits:DigitsLabelChannel",
 }
 
 
