@@ -23,38 +23,109 @@ class Suite:
     estimator_overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
-def _quick_tasks() -> tuple[tuple[str, dict[str, Any]], ...]:
-    tasks: list[tuple[str, dict[str, Any]]] = [("gaussian-independent", {"dim": 2})]
-    for mi in (0.5, 2.0):
-        tasks.append(("gaussian-dense", {"dim": 1, "mi": mi}))
-        tasks.append(("gaussian-dense", {"dim": 3, "mi": mi}))
-    tasks.append(("gaussian-sparse", {"dim": 5, "mi": 1.0, "n_interacting": 2}))
-    tasks.append(("categorical", {"n_symbols": 4, "flip": 0.2}))
-    return tuple(tasks)
+Spec = tuple[str, dict[str, Any]]
+
+#: The MI sweep of the image experiments (Butakov et al. 2024, Fig. 3/4): 0, 1, …, 10 nats.
+PAPER_MI_GRID: tuple[float, ...] = tuple(float(i) for i in range(11))
+
+#: Label-noise levels of the digits label-channel sweep: MI from H(L) ≈ log 10 (flip 0) to 0 (flip 0.9).
+DIGITS_FLIPS: tuple[float, ...] = (0.0, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+
+#: Fewer training steps for the neural estimators where a suite has to stay fast.
+_QUICK_NEURAL = {name: {"n_steps": 200} for name in ("mine", "nwj", "infonce")}
 
 
-def _full_tasks() -> tuple[tuple[str, dict[str, Any]], ...]:
-    tasks: list[tuple[str, dict[str, Any]]] = []
+def _quick_tasks() -> tuple[Spec, ...]:
+    # One or two tasks per family, small dims: every estimator, 2 seeds, n=1000 in ~5 min on 2 cores.
+    return (
+        ("gaussian-independent", {"dim": 2}),
+        ("gaussian-dense", {"dim": 1, "mi": 0.5}),
+        ("gaussian-dense", {"dim": 3, "mi": 2.0}),
+        ("gaussian-sparse", {"dim": 5, "mi": 1.0, "n_interacting": 2}),
+        ("gaussian-dense", {"dim": 2, "mi": 5.0}),
+        ("gaussian-halfcube", {"dim": 2, "mi": 1.0}),
+        ("gaussian-cdf", {"dim": 2, "mi": 1.0}),
+        ("student-t", {"dim": 2, "df": 3.0, "scale_mi": 0.5}),
+        ("categorical", {"n_symbols": 4, "flip": 0.2}),
+        ("categorical-random", {"n_x": 64, "n_y": 64, "concentration": 0.1}),
+        ("mixed-class-gaussian", {"n_classes": 4, "separation": 1.5}),
+        ("images-bumps", {"size": 16, "mi": 2.0}),
+        ("digits-label", {"flip": 0.2}),
+    )
+
+
+def _image_sweep(families=("images-bumps", "images-rectangles"), sizes=(16, 32)) -> tuple[Spec, ...]:
+    return tuple((family, {"size": size, "mi": mi})
+                 for family in families for size in sizes for mi in PAPER_MI_GRID)
+
+
+def _digits_sweep() -> tuple[Spec, ...]:
+    return tuple(("digits-label", {"flip": flip}) for flip in DIGITS_FLIPS)
+
+
+def _full_tasks() -> tuple[Spec, ...]:
+    tasks: list[Spec] = []
     for dim in (1, 2, 5, 10, 20, 50):
         tasks.append(("gaussian-independent", {"dim": dim}))
         for mi in (0.1, 0.5, 1.0, 2.0, 5.0, 10.0):
             tasks.append(("gaussian-dense", {"dim": dim, "mi": mi}))
         if dim >= 2:
             tasks.append(("gaussian-sparse", {"dim": dim, "mi": 1.0, "n_interacting": 1}))
-    for k in (2, 4, 16, 64):
+    tasks.append(("gaussian-dense", {"dim": 2, "mi": 20.0}))  # very high MI
+    tasks.append(("gaussian-dense", {"dim": 3, "mi": 1.0, "dim_y": 10}))  # unequal sides
+    for transform in ("cdf", "halfcube", "asinh", "spiral", "wiggly"):
+        for dim in (1, 2, 5) if transform != "spiral" else (2, 5):
+            for mi in (0.5, 2.0):
+                tasks.append((f"gaussian-{transform}", {"dim": dim, "mi": mi}))
+    for dim in (1, 2, 5):
+        for df in (1.0, 3.0, 10.0):
+            for scale_mi in (0.0, 1.0):
+                tasks.append(("student-t", {"dim": dim, "df": df, "scale_mi": scale_mi}))
+    for k in (2, 4, 16, 64, 256):
         for flip in (0.0, 0.2, 0.5):
             tasks.append(("categorical", {"n_symbols": k, "flip": flip}))
+    for k in (16, 256):
+        for concentration in (0.01, 0.1, 1.0):
+            tasks.append(("categorical-random", {"n_x": k, "n_y": k, "concentration": concentration}))
+    for n_classes in (2, 10):
+        for separation in (0.5, 1.5, 4.0):
+            tasks.append(("mixed-class-gaussian", {"n_classes": n_classes, "separation": separation}))
+    tasks.append(("mixed-class-gaussian", {"n_classes": 10, "separation": 1.5, "dim_y": 5, "mixing_seed": 0}))
+    tasks.extend(_image_sweep(sizes=(16,)))
+    tasks.extend(_digits_sweep())
     return tuple(tasks)
 
 
 SUITES: dict[str, Suite] = {
     "quick": Suite(
-        name="quick", version="1",
-        description="a representative slice; --estimators all finishes within ~5 minutes on 2 cores",
-        tasks=_quick_tasks(), n=(1000,), seeds=2,
+        name="quick", version="2",
+        description="a representative slice of every family (Gaussian, transforms, Student-t, discrete, "
+                    "mixed, 16x16 images, digits); --estimators all finishes within ~5 minutes on 2 cores",
+        tasks=_quick_tasks(), n=(1000,), seeds=2, estimator_overrides=_QUICK_NEURAL,
+    ),
+    "paper": Suite(
+        name="paper", version="1",
+        description="Butakov et al. (ICLR 2024) image sweeps: Gaussian bumps and rectangles, 16x16 and 32x32, "
+                    "true MI 0..10 nats, n=5000",
+        tasks=_image_sweep(), n=(5000,), seeds=3,
+    ),
+    "paper-bumps": Suite(
+        name="paper-bumps", version="1",
+        description="the Gaussian-bump half of `paper` (16x16 and 32x32, MI 0..10 nats, n=5000)",
+        tasks=_image_sweep(families=("images-bumps",)), n=(5000,), seeds=3,
+    ),
+    "paper-rectangles": Suite(
+        name="paper-rectangles", version="1",
+        description="the rectangle half of `paper` (16x16 and 32x32, MI 0..10 nats, n=5000)",
+        tasks=_image_sweep(families=("images-rectangles",)), n=(5000,), seeds=3,
+    ),
+    "paper-digits": Suite(
+        name="paper-digits", version="1",
+        description="Lee & Rhee (NeurIPS 2024 D&B) label channel on sklearn digits: MI 0..log(10) nats",
+        tasks=_digits_sweep(), n=(1000, 5000), seeds=3,
     ),
     "full": Suite(
-        name="full", version="1",
+        name="full", version="2",
         description="every task family over dimensions and MI levels",
         tasks=_full_tasks(), n=(1000, 5000), seeds=5,
     ),
