@@ -14,9 +14,13 @@ from typing import Any
 
 # name -> "module:Class". Add one line per new built-in (keep sorted within each family).
 BUILTIN_ESTIMATORS: dict[str, str] = {
+    "binning": "ibbench.estimators.binning:Binning",
+    "binning-adaptive": "ibbench.estimators.binning:AdaptiveBinning",
     "exact": "ibbench.estimators.discrete:ExactMI",
     "gaussian": "ibbench.estimators.gaussian:GaussianMI",
     "ksg": "ibbench.estimators.knn:KSG",
+    "kl": "ibbench.estimators.knn:KL",
+    "wkl": "ibbench.estimators.knn:WKL",
 }
 
 BUILTIN_TASKS: dict[str, str] = {
