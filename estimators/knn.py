@@ -11,10 +11,9 @@ meaningful as an MI value — it is only guaranteed to be finite.
 from __future__ import annotations
 
 import numpy as np
-from scipy.spatial import cKDTree
 from scipy.special import digamma
 
-from ibbench._math.knn import (MAX_NORM, count_within, kl_entropy_terms, ksg_counts_brute, prepare_knn_input,
+from ibbench._math.knn import (MAX_NORM, build_tree, count_within, kl_entropy_terms, ksg_counts_brute, prepare_knn_input,
                                wkl_weights)
 from ibbench._math.random import as_generator
 from ibbench.base import MIEstimator
@@ -110,7 +109,7 @@ def ksg_mi(X: np.ndarray, Y: np.ndarray, k: int, algorithm: int = 1, neighbors: 
             return digamma(k) + digamma(n) - np.mean(digamma(nx + 1) + digamma(ny + 1))
         return digamma(k) - 1.0 / k + digamma(n) - np.mean(digamma(nx) + digamma(ny))
     joint = np.column_stack([X, Y])
-    dist, idx = cKDTree(joint).query(joint, k=k + 1, p=MAX_NORM, workers=-1)
+    dist, idx = build_tree(joint).query(joint, k=k + 1, p=MAX_NORM, workers=-1)
     if algorithm == 1:
         eps = dist[:, -1]
         nx = count_within(X, eps, p=MAX_NORM, strict=True)

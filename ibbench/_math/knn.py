@@ -26,12 +26,18 @@ def log_unit_ball_volume(d: int, p: float = 2.0) -> float:
     return d * (np.log(2.0) + gammaln(1.0 + 1.0 / p)) - gammaln(1.0 + d / p)
 
 
+def build_tree(Z: np.ndarray) -> cKDTree:
+    """A k-d tree for exact queries; sliding-midpoint splits (``balanced_tree=False``) build and
+    query about twice as fast as median splits on the data sizes used here, with identical results."""
+    return cKDTree(Z, balanced_tree=False, compact_nodes=False)
+
+
 def knn_distances(Z: np.ndarray, k: int, p: float = 2.0, tree: cKDTree | None = None) -> np.ndarray:
     """Distances from each row of ``Z`` to its 1st…k-th nearest other row, shape ``(n, k)``."""
     n = len(Z)
     if not 1 <= k < n:
         raise ValueError(f"k must be in [1, n-1] = [1, {n - 1}], got k={k}")
-    tree = cKDTree(Z) if tree is None else tree
+    tree = build_tree(Z) if tree is None else tree
     dist, _ = tree.query(Z, k=k + 1, p=p, workers=-1)
     return np.ascontiguousarray(dist[:, 1:])
 
@@ -44,7 +50,7 @@ def count_within(Z: np.ndarray, radii: np.ndarray, p: float = 2.0, strict: bool 
     (algorithm 2, eq. 9). The strict inequality is realised with ``nextafter(r, 0)``, which is exact
     for floating-point distances.
     """
-    tree = cKDTree(Z) if tree is None else tree
+    tree = build_tree(Z) if tree is None else tree
     r = np.nextafter(radii, 0) if strict else np.asarray(radii, dtype=np.float64)
     counts = tree.query_ball_point(Z, r, p=p, return_length=True, workers=-1)
     return np.asarray(counts, dtype=np.int64) - 1  # the point itself is always within its radius
