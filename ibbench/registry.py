@@ -23,11 +23,6 @@ BUILTIN_ESTIMATORS: dict[str, str] = {
     "ksg": "ibbench.estimators.knn:KSG",
     "kl": "ibbench.estimators.knn:KL",
     "wkl": "ibbench.estimators.knn:WKL",
-    "infonce": "ibbench.estimators.neural:InfoNCE",
-    "mine": "ibbench.estimators.neural:MINE",
-    "nwj": "ibbench.estimators.neural:NWJ",
-    "compressed-ae": "ibbench.estimators.compressed:CompressedAE",
-    "compressed-pca": "ibbench.estimators.compressed:CompressedPCA",
 }
 
 BUILTIN_TASKS: dict[str, str] = {
@@ -46,10 +41,6 @@ BUILTIN_TASKS: dict[str, str] = {
     "images-bumps": "ibbench.tasks.images:GaussianBumpImages",
     "images-rectangles": "ibbench.tasks.images:RectangleImages",
     "digits-label": "ibbench.tasks.digits:DigitsLabelChannel",
-    "qnn-digits-ty": "ibbench.tasks.qnn.tasks:DigitsLabelLayer",
-    "qnn-digits-xt": "ibbench.tasks.qnn.tasks:DigitsInputLayer",
-    "qnn-szt-ty": "ibbench.tasks.qnn.tasks:SZTLabelLayer",
-    "qnn-szt-xt": "ibbench.tasks.qnn.tasks:SZTInputLayer",
 }
 
 
