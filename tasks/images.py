@@ -157,7 +157,9 @@ class GaussianBumpImages(ImageTask):
     """Gaussian-bump images (latent dimension 2): a bump centred at the (0, 1) latent parameters.
 
     Pixel ``(i, j) = exp(−10((g_i − μ_1)² + (g_j − μ_2)²))`` with ``g = linspace(0, 1, W)``
-    (:func:`render_bumps`). Parameters and references: see :class:`ImageTask`.
+    (:func:`render_bumps`).
+
+    Parameters and references: see :class:`ImageTask`.
     """
 
     name = "images-bumps"
@@ -170,6 +172,7 @@ class GaussianBumpImages(ImageTask):
 class RectangleImages(ImageTask):
     """Rectangle images (latent dimension 4): an anti-aliased axis-aligned rectangle of width and
     height at least ``2/W`` whose edges come from the (0, 1) latents (:func:`render_rectangles`).
+
     Parameters and references: see :class:`ImageTask`.
     """
 

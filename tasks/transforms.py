@@ -176,6 +176,7 @@ class SpiralGaussian(_TransformedGaussian):
     """Spiral: each side rotated by the angle ``0.5·‖x‖²`` (:func:`spiral`), MI unchanged.
 
     Needs ``dim >= 2`` to do anything (the 1-D spiral is the identity).
+
     Parameters and references: see :class:`_TransformedGaussian`.
     """
 
@@ -187,6 +188,7 @@ class WigglyGaussian(_TransformedGaussian):
     """Wiggly monotone map ``x + 0.3 sin(2x) + 0.05 sin(5x + 1)`` on every coordinate.
 
     Its derivative is at least ``1 − 0.6 − 0.25 = 0.15 > 0``, so it is invertible; MI unchanged.
+
     Parameters and references: see :class:`_TransformedGaussian`.
     """
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 import importlib
 from pathlib import Path
 
-PLOT_KINDS: dict[str, str] = {}
+PLOT_KINDS: dict[str, str] = {
+    "tasks": "ibbench.report.plot_tasks:plot_tasks",
+}
 
 
 def list_plot_kinds() -> list[str]:
