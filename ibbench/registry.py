@@ -41,6 +41,10 @@ BUILTIN_TASKS: dict[str, str] = {
     "images-bumps": "ibbench.tasks.images:GaussianBumpImages",
     "images-rectangles": "ibbench.tasks.images:RectangleImages",
     "digits-label": "ibbench.tasks.digits:DigitsLabelChannel",
+    "qnn-digits-ty": "ibbench.tasks.qnn.tasks:DigitsLabelLayer",
+    "qnn-digits-xt": "ibbench.tasks.qnn.tasks:DigitsInputLayer",
+    "qnn-szt-ty": "ibbench.tasks.qnn.tasks:SZTLabelLayer",
+    "qnn-szt-xt": "ibbench.tasks.qnn.tasks:SZTInputLayer",
 }
 
 

@@ -119,7 +119,9 @@ def build_grid(estimators: Iterable[Spec], tasks: Iterable[Spec], ns: Sequence[i
         ident = task.identity()
         tlabel = _label(tname, ident["params"], {})
         task_ns = [None] if getattr(task, "fixed_population", False) else list(ns)
-        true_mi = task.true_mi
+        # fixed-population tasks (qnn): the seed selects a training repetition with its own exact truth
+        truth = getattr(task, "true_mi_for", lambda seed: task.true_mi)
+        true_mi = {int(s): float(truth(int(s))) for s in seeds}
         for name, full, version, label, tags in est_info:
             skip = None
             for side in ("x", "y"):
@@ -132,7 +134,7 @@ def build_grid(estimators: Iterable[Spec], tasks: Iterable[Spec], ns: Sequence[i
             for n in task_ns:
                 for seed in seeds:
                     cells.append(Cell(name, full, version, label, tname, ident["params"], ident["version"], tlabel,
-                                      getattr(task, "family", "other"), n, int(seed), true_mi, skip))
+                                      getattr(task, "family", "other"), n, int(seed), true_mi[int(seed)], skip))
     return cells
 
 
