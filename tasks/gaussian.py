@@ -12,6 +12,8 @@ transform, Student-t and image tasks.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from ibbench.task import Task
@@ -57,11 +59,22 @@ def sample_latent_pairs(n: int, dim_x: int, dim_y: int, mi: float,
 
 
 def mixing_matrices(dim_x: int, dim_y: int, mixing_seed) -> tuple[np.ndarray, np.ndarray] | None:
-    """Haar-random orthogonal ``(Q_x, Q_y)`` from ``mixing_seed`` (``None`` → no mixing, returns None)."""
+    """Haar-random orthogonal ``(Q_x, Q_y)`` from ``mixing_seed`` (``None`` → no mixing, returns None).
+
+    Cached (read-only arrays): sampling calls it on every ``sample``.
+    """
     if mixing_seed is None:
         return None
+    return _mixing_matrices(int(dim_x), int(dim_y), int(mixing_seed))
+
+
+@lru_cache(maxsize=64)
+def _mixing_matrices(dim_x: int, dim_y: int, mixing_seed: int) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(mixing_seed)
-    return random_orthogonal(dim_x, rng), random_orthogonal(dim_y, rng)
+    qx, qy = random_orthogonal(dim_x, rng), random_orthogonal(dim_y, rng)
+    qx.setflags(write=False)
+    qy.setflags(write=False)
+    return qx, qy
 
 
 def random_orthogonal(d: int, rng: np.random.Generator) -> np.ndarray:
