@@ -214,7 +214,8 @@ def run(estimators: str | Sequence[str] = "all", suite: str | None = None, tasks
 
     def record(row: dict[str, Any]) -> None:
         nonlocal finished
-        row.update(env)
+        for k, v in env.items():  # a dask row already carries its worker's host and versions
+            row.setdefault(k, v)
         row["run_id"] = run_id
         st.write_cell(row)
         finished += 1

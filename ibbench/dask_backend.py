@@ -1,0 +1,168 @@
+"""dask.distributed execution backend: every cell is a dask task, results stream back as cells finish.
+
+``ibbench run --scheduler tcp://host:8786`` uses an existing cluster (``dask scheduler`` /
+``dask worker``, see docs/distributed.md); ``--dask-local N`` starts a :class:`distributed.LocalCluster`
+of N single-threaded worker processes for the run. The client (the ``ibbench run`` process) writes
+each row into the SQLite store the moment its task finishes, so a crash of the client loses only
+the cells still running, exactly as with the local backend.
+
+A dask task cannot be interrupted from outside, so the worker enforces the per-cell timeout the
+same way the local backend does (DESIGN.md §4): the task hands the cell to a separate cell process
+of the worker (:func:`ibbench.execution.run_isolated`) and kills that process at the deadline. The
+cell itself runs the very same :func:`ibbench.execution.execute_cell`, so seeded results are
+identical across backends; the row records the *worker's* host, CPU and library versions.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from contextlib import ExitStack
+from typing import Any, Callable, Iterable
+
+_ENV: dict[str, Any] | None = None
+
+
+def _allow_cell_processes() -> None:
+    """Let this (dask worker) process start cell processes.
+
+    A nanny starts its worker as a *daemonic* multiprocessing child, and multiprocessing refuses
+    to start children of a daemonic process, only because they would be orphaned when it is
+    terminated. Our cell processes are daemonic themselves (terminated at the worker's exit) and ask
+    the kernel to be killed when their forkserver exits (``PR_SET_PDEATHSIG``), so they cannot
+    outlive the worker; clearing the flag is safe here.
+    """
+    import multiprocessing
+
+    config = getattr(multiprocessing.current_process(), "_config", None)
+    if isinstance(config, dict) and config.get("daemon"):
+        config["daemon"] = False
+
+
+def _worker_environment() -> dict[str, Any]:
+    global _ENV
+    if _ENV is None:
+        from ibbench.execution import environment
+
+        _ENV = environment()
+    return _ENV
+
+
+def run_cell_task(cell: dict[str, Any], timeout: float | None = None,
+                  max_cells_per_process: int | None = None) -> dict[str, Any]:
+    """The dask task of one cell: run it in a killable cell process of this worker, return its row.
+
+    Parameters
+    ----------
+    cell : dict
+        A cell as produced by ``ibbench.runner.Cell.as_dict``.
+    timeout : float or None
+        Seconds after which the cell's process is killed and the row says ``timeout``.
+    max_cells_per_process : int or None
+        Cells one cell process runs before it is replaced (None: the local backend's default).
+    """
+    from ibbench.execution import MAX_CELLS_PER_PROCESS, run_isolated
+
+    _allow_cell_processes()
+    row = run_isolated(cell, timeout,
+                       MAX_CELLS_PER_PROCESS if max_cells_per_process is None else max_cells_per_process)
+    row.update(_worker_environment())
+    return row
+
+
+def _ibbench_version() -> str:
+    import ibbench
+
+    return ibbench.__version__
+
+
+def _check_versions(client) -> None:
+    """Refuse a cluster whose workers run another ibbench version than this client."""
+    import ibbench
+
+    versions = client.run(_ibbench_version)
+    if not versions:
+        raise ValueError(f"the dask cluster at {client.scheduler.address} has no workers; start some with "
+                         "`dask worker <scheduler address>`")
+    wrong = {w: v for w, v in versions.items() if v != ibbench.__version__}
+    if wrong:
+        listed = ", ".join(f"{w} has {v}" for w, v in sorted(wrong.items()))
+        raise ValueError(f"dask workers run a different ibbench than this client ({ibbench.__version__}): {listed}; "
+                         "install the same version on every worker")
+
+
+def run_dask(cells: Iterable[dict[str, Any]], *, scheduler: str | None = None, n_workers: int | None = None,
+             timeout: float | None = 600.0, on_result: Callable[[dict[str, Any]], None],
+             max_cells_per_process: int | None = None, connect_timeout: float = 30.0) -> None:
+    """Run ``cells`` on dask.distributed and call ``on_result(row)`` here as each one finishes.
+
+    Parameters
+    ----------
+    cells : iterable of dict
+        Cells as produced by ``ibbench.runner.Cell.as_dict``.
+    scheduler : str, optional
+        Address of a running scheduler, e.g. ``tcp://10.0.0.5:8786``.
+    n_workers : int, optional
+        Start a local cluster of this many single-threaded worker processes instead.
+    timeout : float or None
+        Per-cell wall-clock limit, enforced on the worker by killing the cell's process.
+    on_result : callable
+        Called in this process with each finished row (in completion order).
+    max_cells_per_process : int, optional
+        Cells a worker's cell process runs before it is replaced.
+    connect_timeout : float
+        Seconds to wait for the scheduler.
+
+    Raises
+    ------
+    ValueError
+        Neither or both of ``scheduler`` and ``n_workers`` given, the scheduler cannot be reached,
+        or workers run another ibbench version.
+    """
+    if bool(scheduler) == bool(n_workers):
+        raise ValueError("the dask backend needs exactly one of a scheduler address (--scheduler tcp://host:8786) "
+                         "or a local cluster size (--dask-local N)")
+    if n_workers is not None and int(n_workers) < 1:
+        raise ValueError(f"--dask-local needs at least 1 worker, got {n_workers}")
+    cells = list(cells)
+    if not cells:
+        return
+    from distributed import Client, LocalCluster, as_completed
+
+    from ibbench.execution import failure_row, now
+
+    with ExitStack() as stack:
+        if scheduler:
+            try:
+                client = stack.enter_context(Client(scheduler, timeout=connect_timeout))
+            except (OSError, TimeoutError) as exc:
+                raise ValueError(f"cannot reach the dask scheduler at {scheduler}: {exc}") from exc
+        else:
+            cluster = stack.enter_context(LocalCluster(
+                n_workers=int(n_workers), threads_per_worker=1, processes=True, dashboard_address=None,
+                silence_logs=logging.ERROR))
+            client = stack.enter_context(Client(cluster))
+        _check_versions(client)
+        token = uuid.uuid4().hex[:8]
+        keys = [f"ibbench-cell-{c['key'][:16]}-{token}" for c in cells]
+        futures = client.map(run_cell_task, cells, timeout=timeout, max_cells_per_process=max_cells_per_process,
+                             key=keys, pure=False)
+        by_key = {f.key: cell for f, cell in zip(futures, cells)}
+        started = now()
+        try:
+            for future in as_completed(futures):
+                cell = by_key.pop(future.key)
+                if future.status == "finished":
+                    row = future.result()
+                else:  # the task itself failed: a worker died repeatedly (KilledWorker) or was cancelled
+                    try:
+                        exc = future.exception()
+                        message = f"dask task failed: {type(exc).__name__}: {exc}"
+                    except Exception as cancelled:  # noqa: BLE001 - e.g. CancelledError
+                        message = f"dask task failed: {type(cancelled).__name__}"
+                    row = failure_row(cell, "error", message, started)
+                future.release()
+                on_result(row)
+        finally:
+            if by_key:
+                client.cancel([f for f in futures if f.key in by_key])
