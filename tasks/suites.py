@@ -51,6 +51,8 @@ def _quick_tasks() -> tuple[Spec, ...]:
         ("mixed-class-gaussian", {"n_classes": 4, "separation": 1.5}),
         ("images-bumps", {"size": 16, "mi": 2.0}),
         ("digits-label", {"flip": 0.2}),
+        # a 30-epoch quantized net (trained once per seed, then cached): I(X;T) ≈ 6 bits of a 4-unit layer
+        ("qnn-szt-xt", {"activation": "tanh", "bits": 4, "layer": 4, "epochs": 30, "n_snapshots": 5}),
     )
 
 
@@ -61,6 +63,15 @@ def _image_sweep(families=("images-bumps", "images-rectangles"), sizes=(16, 32))
 
 def _digits_sweep() -> tuple[Spec, ...]:
     return tuple(("digits-label", {"flip": flip}) for flip in DIGITS_FLIPS)
+
+
+def _qnn_sweep(datasets=("szt", "digits"), epochs=1000) -> tuple[Spec, ...]:
+    # Lorenzen et al. (ICLR 2022): every layer of the quantized nets, (X, T) and (T, Y), last epoch
+    configs = {"szt": [(a, b) for a in ("tanh", "relu") for b in (4, 8)], "digits": [("relu", 8)]}
+    n_layers = {"szt": 6, "digits": 5}
+    return tuple((f"qnn-{d}-{side}", {"activation": a, "bits": b, "layer": layer, "epochs": epochs})
+                 for d in datasets for a, b in configs[d] for layer in range(1, n_layers[d] + 1)
+                 for side in ("xt", "ty"))
 
 
 def _full_tasks() -> tuple[Spec, ...]:
@@ -93,12 +104,13 @@ def _full_tasks() -> tuple[Spec, ...]:
     tasks.append(("mixed-class-gaussian", {"n_classes": 10, "separation": 1.5, "dim_y": 5, "mixing_seed": 0}))
     tasks.extend(_image_sweep(sizes=(16,)))
     tasks.extend(_digits_sweep())
+    tasks.extend(_qnn_sweep())
     return tuple(tasks)
 
 
 SUITES: dict[str, Suite] = {
     "quick": Suite(
-        name="quick", version="2",
+        name="quick", version="3",
         description="a representative slice of every family (Gaussian, transforms, Student-t, discrete, "
                     "mixed, 16x16 images, digits); --estimators all finishes within ~5 minutes on 2 cores",
         tasks=_quick_tasks(), n=(1000,), seeds=2, estimator_overrides=_QUICK_NEURAL,
@@ -124,8 +136,15 @@ SUITES: dict[str, Suite] = {
         description="Lee & Rhee (NeurIPS 2024 D&B) label channel on sklearn digits: MI 0..log(10) nats",
         tasks=_digits_sweep(), n=(1000, 5000), seeds=3,
     ),
+    "paper-qnn": Suite(
+        name="paper-qnn", version="1",
+        description="Lorenzen et al. (ICLR 2022) quantized networks: every layer's I(X;T) and I(T;Y) after 1000 "
+                    "epochs, SZT 12-10-7-5-4-3-2 (tanh/ReLU, 4/8 bits) and the digits 64-16-8-4-2-10 ReLU net; "
+                    "the seed selects the training repetition",
+        tasks=_qnn_sweep(), n=(1000,), seeds=3,
+    ),
     "full": Suite(
-        name="full", version="2",
+        name="full", version="3",
         description="every task family over dimensions and MI levels",
         tasks=_full_tasks(), n=(1000, 5000), seeds=5,
     ),

@@ -11,10 +11,13 @@ from ibbench.tasks.qnn.network import dequantize
 PARAMS = {"activation": "tanh", "bits": 4, "layer": 4, "epochs": 3, "n_snapshots": 3}
 
 
-@pytest.fixture(autouse=True)
-def cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("IBBENCH_CACHE", str(tmp_path))
-    monkeypatch.setattr(training, "_MEMORY", {})
+@pytest.fixture(autouse=True, scope="module")
+def cache(tmp_path_factory):
+    # one cache per module: the tiny runs are trained once and shared by the tests
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("IBBENCH_CACHE", str(tmp_path_factory.mktemp("qnn-cache")))
+        mp.setattr(training, "_MEMORY", {})
+        yield
 
 
 @pytest.mark.parametrize("name", ["qnn-szt-xt", "qnn-szt-ty", "qnn-digits-xt", "qnn-digits-ty"])

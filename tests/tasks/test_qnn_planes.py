@@ -1,0 +1,81 @@
+"""Information planes, the phase table, the info-plane plot and the binning-vs-exact comparison."""
+
+from collections import Counter
+
+import numpy as np
+import pytest
+
+from ibbench.tasks.qnn import training
+from ibbench.tasks.qnn.binning_vs_exact import binning_vs_exact, main, markdown_table
+from ibbench.tasks.qnn.data import load_population
+from ibbench.tasks.qnn.exact_mi import LN2, information_plane
+from ibbench.tasks.qnn.planes import estimated_planes, exact_planes, phase_table
+from ibbench.tasks.qnn.training import TrainConfig, train
+
+CONFIG = TrainConfig(activation="tanh", bits=4, epochs=2, n_snapshots=3)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def cache(tmp_path_factory):
+    # one cache per module: the tiny runs are trained once and shared by the tests
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("IBBENCH_CACHE", str(tmp_path_factory.mktemp("qnn-cache")))
+        mp.setattr(training, "_MEMORY", {})
+        yield
+
+
+def _entropy_bits(rows):
+    counts = np.array(list(Counter(map(tuple, rows)).values()), dtype=float)
+    p = counts / counts.sum()
+    return float(-(p * np.log2(p)).sum())
+
+
+def test_exact_and_estimated_planes():
+    epochs, planes = exact_planes(CONFIG, [0, 1])
+    assert planes.shape == (2, len(epochs), 6, 2)
+    assert np.array_equal(planes[1], information_plane(train(CONFIG, 1)))
+    # the `exact` estimator on the dequantized activations (rows as symbols) is the exact plane
+    _, est = estimated_planes(CONFIG, [0, 1], "exact", snapshots=[len(epochs) - 1])
+    assert np.isnan(est[:, 0]).all()
+    assert np.allclose(est[:, -1], planes[:, -1], atol=1e-12)
+    table = phase_table(epochs, planes, title="t")
+    assert table.count("\n| ") == 7 and "compression" in table  # header row + 6 layers
+
+
+def test_binning_vs_exact_against_an_independent_histogram():
+    rows = binning_vs_exact(CONFIG, seeds=[0], n_bins=(30, 256))
+    assert len(rows) == 12 and {r["n_bins"] for r in rows} == {30, 256}
+    run = train(CONFIG, 0)
+    exact = information_plane(run)[-1] / LN2
+    floats = run.float_activations(len(run.epochs) - 1)
+    _, y = load_population("szt")
+    for r in rows:
+        a = floats[r["layer"] - 1]
+        assert r["xt_exact"] == pytest.approx(exact[r["layer"] - 1, 0])
+        # uniform bins over the layer's global range, the maximum in the last bin
+        k = r["n_bins"]
+        lo, hi = a.min(), a.max()
+        codes = np.clip(np.floor((a - lo) / (hi - lo) * k), 0, k - 1).astype(int)
+        h_t = _entropy_bits(codes)
+        h_ty = _entropy_bits(np.column_stack([codes, y]))
+        h_y = _entropy_bits(y[:, None])
+        assert r["xt_binned"] == pytest.approx(h_t, abs=1e-9)
+        assert r["ty_binned"] == pytest.approx(h_t + h_y - h_ty, abs=1e-9)
+        assert r["xt_error"] == pytest.approx(r["xt_binned"] - r["xt_exact"])
+    assert markdown_table(rows).count("\n| ") == 12
+
+
+def test_binning_vs_exact_command_line(tmp_path):
+    out = tmp_path / "table.md"
+    text = main(["--activation", "relu", "--bits", "4", "--epochs", "2", "--n-snapshots", "3", "--seeds", "1",
+                 "--out", str(out)])
+    assert out.read_text() == text and "relu, 4-bit" in text and text.count("\n| 6 |") == 3
+
+
+def test_info_plane_plot(tmp_path):
+    from ibbench.report.plots import make_plot
+
+    files = make_plot("info-plane", store=None, out=tmp_path, activation="tanh", bits=4, epochs=2, n_snapshots=3,
+                      seeds=2, estimator="binning", estimator_params='{"n_bins": 30}')
+    assert [f.name for f in files] == ["info-plane-szt-tanh-4bit-binning.png"]
+    assert files[0].stat().st_size > 10_000
