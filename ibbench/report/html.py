@@ -1,0 +1,373 @@
+"""The leaderboard as one self-contained HTML page (``ibbench leaderboard --format html``).
+
+The page needs nothing but itself: styles and a few lines of JavaScript are inline and the PNG
+plots are embedded as base64 ``data:`` URLs, so it can be mailed, committed or opened offline.
+It shows the overall ranking and one ranking per task family (sortable by clicking a header;
+``#sort=<table id>:<column>:<asc|desc>`` in the URL sorts on load), runtime beside accuracy,
+bootstrap CIs, failure counts per estimator, the plots (``curves``, ``convergence``, ``runtime``
+drawn from the scored cells, plus any PNG already in ``<out>/plots/``, e.g. info planes), per-task
+tables, the failed cells with their messages, and every run's command, config and versions.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import math
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterable
+
+import numpy as np
+import pandas as pd
+
+#: plot kinds drawn from the board's cells for the page (names in ibbench.report.plots.PLOT_KINDS)
+PAGE_PLOTS = ("curves", "convergence", "runtime")
+
+_CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0 auto;max-width:1280px;padding:0 20px 40px;
+color:#1d2329;line-height:1.4}
+h1{margin:18px 0 4px}h2{margin-top:34px;border-bottom:2px solid #e3e7ea;padding-bottom:3px}h3{margin:22px 0 6px}
+nav a{margin-right:14px}.meta{color:#56616b;font-size:14px}.note{color:#56616b;font-size:13px;max-width:900px}
+table.board{border-collapse:collapse;font-size:13px;margin:6px 0 12px}
+table.board th,table.board td{padding:4px 9px;border-bottom:1px solid #e3e7ea;text-align:right;white-space:nowrap}
+table.board th{background:#f3f5f7;cursor:pointer;user-select:none;position:sticky;top:0}
+table.board th:hover{background:#e6ebef}table.board th.asc::after{content:" \\25B2"}
+table.board th.desc::after{content:" \\25BC"}
+table.board td.txt,table.board th.txt{text-align:left}table.board tr:hover td{background:#f8fafb}
+td.good{background:#e3f4e6}td.fair{background:#fdf6dc}td.poor{background:#fbe4e1}
+table.board td.msg{text-align:left;white-space:normal;max-width:640px;font-family:ui-monospace,monospace;font-size:12px}
+.scroll{overflow-x:auto;max-width:100%}
+.ci{color:#6b7680;font-size:11px}.fail{color:#b3261e;font-weight:600}
+figure{margin:14px 0 22px}figure img{max-width:100%;border:1px solid #e3e7ea}
+figcaption{color:#56616b;font-size:13px}
+pre{background:#f6f8fa;padding:10px;overflow-x:auto;font-size:12px}details{margin:6px 0}summary{cursor:pointer}
+"""
+
+_JS = """
+function sortTable(table, col, dir){
+  const body = table.tBodies[0]; const rows = Array.from(body.rows);
+  const key = r => { const c = r.cells[col]; const v = c.dataset.v;
+    if (v === undefined) return c.textContent.trim().toLowerCase();
+    return v === '' ? null : parseFloat(v); };
+  rows.sort((a, b) => { const x = key(a), y = key(b);
+    if (x === null && y === null) return 0; if (x === null) return 1; if (y === null) return -1;
+    const r = (typeof x === 'number' && typeof y === 'number') ? x - y : String(x).localeCompare(String(y));
+    return dir === 'desc' ? -r : r; });
+  rows.forEach(r => body.appendChild(r));
+  Array.from(table.tHead.rows[0].cells).forEach((th, i) => {
+    th.classList.remove('asc', 'desc'); if (i === col) th.classList.add(dir); });
+  table.dataset.sorted = col + ':' + dir;
+}
+document.querySelectorAll('table.board').forEach(table => { if (!table.tHead) return;
+  Array.from(table.tHead.rows[0].cells).forEach((th, i) => th.addEventListener('click', () => {
+    sortTable(table, i, th.classList.contains('asc') ? 'desc' : 'asc'); }));
+});
+const m = /sort=([\\w-]+):(\\d+)(?::(asc|desc))?/.exec(decodeURIComponent(location.hash));
+if (m) { const t = document.getElementById(m[1]); if (t) sortTable(t, parseInt(m[2]), m[3] || 'asc'); }
+"""
+
+
+def _esc(value: Any) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _num(value: Any) -> float | None:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(v) else v
+
+
+def _fmt(value: Any, digits: int = 3) -> str:
+    v = _num(value)
+    if v is None:
+        return "–"
+    if v != 0 and (abs(v) < 10 ** -digits or abs(v) >= 1e4):
+        return f"{v:.{digits - 1}e}"
+    return f"{v:.{digits}f}"
+
+
+def _td(value: Any, *, text: str | None = None, cls: str = "", sort: Any = "num") -> str:
+    """A table cell; numeric cells carry ``data-v`` (empty = missing) for the sorter."""
+    classes = f' class="{cls}"' if cls else ""
+    if sort == "text":
+        return f"<td{classes}>{text if text is not None else _esc(value)}</td>"
+    v = _num(value)
+    data = "" if v is None else repr(v)
+    return f'<td{classes} data-v="{data}">{text if text is not None else _esc(_fmt(value))}</td>'
+
+
+def _with_ci(value: Any, lo: Any, hi: Any) -> str:
+    if _num(lo) is None or _num(hi) is None:
+        return _esc(_fmt(value))
+    return f'{_esc(_fmt(value))} <span class="ci">[{_esc(_fmt(lo))}, {_esc(_fmt(hi))}]</span>'
+
+
+def _grade(rel_error: Any) -> str:
+    v = _num(rel_error)
+    if v is None:
+        return ""
+    return "good" if v <= 0.1 else "fair" if v <= 0.3 else "poor"
+
+
+def _seconds(value: Any) -> str:
+    v = _num(value)
+    if v is None:
+        return "–"
+    if v < 1e-3:
+        return f"{v * 1e6:.0f} µs"
+    if v < 1:
+        return f"{v * 1e3:.1f} ms"
+    return f"{v:.2f} s"
+
+
+def _table(table_id: str, headers: list[tuple[str, bool]], rows: Iterable[str]) -> str:
+    head = "".join(f'<th class="txt">{_esc(h)}</th>' if is_text else f"<th>{_esc(h)}</th>" for h, is_text in headers)
+    return (f'<div class="scroll"><table class="board" id="{_esc(table_id)}"><thead><tr>{head}</tr></thead><tbody>'
+            + "".join(rows) + "</tbody></table></div>")
+
+
+def failure_counts(cells: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Number of error / timeout / skipped cells per ``keys`` (columns ``errors``, ``timeouts``, ``skipped``)."""
+    counts = pd.crosstab([cells[k] for k in keys], cells["status"])
+    out = pd.DataFrame(index=counts.index)
+    for status, column in (("error", "errors"), ("timeout", "timeouts"), ("skipped", "skipped")):
+        out[column] = counts[status] if status in counts else 0
+    return out.reset_index()
+
+
+_RANK_HEADERS = [("rank", False), ("estimator", True), ("tasks", False), ("rel. error [95% CI]", False),
+                 ("MAE (nats)", False), ("within tol.", False), ("failure rate", False), ("errors", False),
+                 ("timeouts", False), ("skipped", False), ("median time / cell", False)]
+
+
+def _ranking(table_id: str, board: pd.DataFrame, fails: pd.DataFrame, keys: list[str]) -> str:
+    merged = board.merge(fails, on=keys, how="left")
+    rows = []
+    for _, r in merged.iterrows():
+        errors, timeouts, skipped = (int(r.get(c, 0) or 0) for c in ("errors", "timeouts", "skipped"))
+        rows.append(
+            "<tr>" + _td(r["rank"], text=str(int(r["rank"]))) + _td(r["estimator_label"], cls="txt", sort="text")
+            + _td(r["tasks"], text=_esc(int(r["tasks"])))
+            + _td(r["rel_error"], text=_with_ci(r["rel_error"], r["rel_ci_low"], r["rel_ci_high"]),
+                  cls=_grade(r["rel_error"]))
+            + _td(r["mae"]) + _td(r["within_tol"], text=f"{100 * r['within_tol']:.0f}%"
+                                  if _num(r["within_tol"]) is not None else "–")
+            + _td(r["failure_rate"], text=f"{100 * r['failure_rate']:.0f}%", cls="fail" if r["failure_rate"] else "")
+            + _td(errors, text=str(errors), cls="fail" if errors else "")
+            + _td(timeouts, text=str(timeouts), cls="fail" if timeouts else "")
+            + _td(skipped, text=str(skipped))
+            + _td(r["median_seconds"], text=_seconds(r["median_seconds"])) + "</tr>")
+    return _table(table_id, _RANK_HEADERS, rows)
+
+
+def _group_table(table_id: str, g: pd.DataFrame) -> str:
+    headers = [("estimator", True), ("n", False), ("true MI", False), ("mean estimate [95% CI]", False),
+               ("bias", False), ("MAE [95% CI]", False), ("within tol.", False), ("seeds ok", False),
+               ("failed", False), ("median time", False)]
+    rows = []
+    for _, r in g.sort_values(["n", "mae"], na_position="last").iterrows():
+        rel = _num(r["mae"])
+        grade = _grade(None if rel is None else rel / max(float(r["true_mi"]), 1.0))
+        rows.append(
+            "<tr>" + _td(r["estimator_label"], cls="txt", sort="text") + _td(r["n"], text=_esc(r["n"]))
+            + _td(r["true_mi"]) + _td(r["mean_estimate"], text=_with_ci(r["mean_estimate"], r["ci_low"], r["ci_high"]))
+            + _td(r["bias"]) + _td(r["mae"], text=_with_ci(r["mae"], r["mae_ci_low"], r["mae_ci_high"]), cls=grade)
+            + _td(r["within_tol"], text=f"{100 * r['within_tol']:.0f}%" if _num(r["within_tol"]) is not None else "–")
+            + _td(r["n_seeds"], text=str(int(r["n_seeds"])))
+            + _td(r["n_failed"], text=str(int(r["n_failed"])), cls="fail" if r["n_failed"] else "")
+            + _td(r["median_seconds"], text=_seconds(r["median_seconds"])) + "</tr>")
+    return _table(table_id, headers, rows)
+
+
+def _failures_table(cells: pd.DataFrame, limit: int = 300) -> str:
+    failed = cells[cells["status"].isin(["error", "timeout"])].sort_values(["estimator_label", "task_label", "n", "seed"])
+    if not len(failed):
+        return "<p>No failed cells.</p>"
+    rows = []
+    for _, r in failed.head(limit).iterrows():
+        first = (r["message"] or "").strip().splitlines()
+        rows.append("<tr>" + _td(r["estimator_label"], cls="txt", sort="text") + _td(r["task_label"], cls="txt", sort="text")
+                    + _td(r["n"], text=_esc(r["n"] if _num(r["n"]) is None else int(r["n"])))
+                    + _td(r["seed"], text=_esc(r["seed"])) + _td(r["status"], cls="txt fail", sort="text")
+                    + _td(r["seconds"], text=_seconds(r["seconds"]))
+                    + _td(None, text=_esc(first[0][:300] if first else ""), cls="msg", sort="text") + "</tr>")
+    more = f"<p class=note>… and {len(failed) - limit} more (see the store).</p>" if len(failed) > limit else ""
+    headers = [("estimator", True), ("task", True), ("n", False), ("seed", False), ("status", True),
+               ("time", False), ("message (first line)", True)]
+    return _table("failures", headers, rows) + more
+
+
+def _pretty_json(text: Any) -> str:
+    if text is None or (isinstance(text, float) and math.isnan(text)):
+        return ""
+    try:
+        return json.dumps(json.loads(text), indent=1, sort_keys=True)
+    except (TypeError, ValueError):
+        return str(text)
+
+
+def _config_table(text: Any) -> str:
+    """A run's config (or versions) JSON as a compact two-column table; specs one per line."""
+    try:
+        config = json.loads(text)
+    except (TypeError, ValueError):
+        return f"<pre>{_esc(text)}</pre>" if text else ""
+    if not isinstance(config, dict):
+        return f"<pre>{_esc(_pretty_json(text))}</pre>"
+    rows = []
+    for key in sorted(config):
+        value = config[key]
+        if isinstance(value, list) and value and all(isinstance(v, list) and len(v) == 2 and isinstance(v[0], str)
+                                                     and isinstance(v[1], dict) for v in value):
+            specs = [v[0] + (":" + ";".join(f"{k}={json.dumps(x)}" for k, x in sorted(v[1].items())) if v[1] else "")
+                     for v in value]
+            shown = "<br>".join(_esc(s) for s in specs)
+        else:
+            shown = _esc(value if isinstance(value, str) else json.dumps(value, separators=(", ", ": ")))
+        rows.append(f'<tr><td class="txt"><b>{_esc(key)}</b></td><td class="msg">{shown}</td></tr>')
+    return '<table class="board kv"><tbody>' + "".join(rows) + "</tbody></table>"
+
+
+def _runs_section(runs: pd.DataFrame) -> str:
+    if not len(runs):
+        return "<p>No run metadata in the store.</p>"
+    headers = [("run", True), ("command", True), ("suite", True), ("suite version", True), ("started", True),
+               ("finished", True), ("grid cells", False), ("cells run", False)]
+    rows = []
+    for _, r in runs.iterrows():
+        rows.append("<tr>" + "".join(_td(r[c], cls="txt msg" if c == "command" else "txt", sort="text") for c in
+                                     ("id", "command", "suite", "suite_version", "started_at", "finished_at"))
+                    + _td(r["n_cells"], text=_esc(r["n_cells"])) + _td(r["n_run"], text=_esc(r["n_run"])) + "</tr>")
+    last = runs.iloc[-1]
+    parts = [_table("runs", headers, rows),
+             f"<h3>Last run ({_esc(last['id'])}): configuration</h3>{_config_table(last['config'])}",
+             f"<h3>Last run: versions</h3>{_config_table(last['versions'])}"]
+    if len(runs) > 1:
+        for _, r in runs.iloc[:-1].iterrows():
+            parts.append(f"<details><summary>run {_esc(r['id'])}: configuration and versions</summary>"
+                         f"{_config_table(r['config'])}{_config_table(r['versions'])}"
+                         "</details>")
+    return "".join(parts)
+
+
+def _environment(cells: pd.DataFrame) -> str:
+    cols = [c for c in ("host", "cpu", "threads", "python", "numpy", "torch", "ibbench") if c in cells]
+    if not cols:
+        return ""
+    env = cells[cols].astype(str).drop_duplicates()
+    headers = [(c, True) for c in cols] + [("cells", False)]
+    rows = []
+    for _, r in env.iterrows():
+        count = int((cells[cols].astype(str) == r.values).all(axis=1).sum())
+        rows.append("<tr>" + "".join(_td(r[c], cls="txt", sort="text") for c in cols) + _td(count, text=str(count))
+                    + "</tr>")
+    return _table("environment", headers, rows)
+
+
+def page_plots(board, plot_dir: Path | None = None, kinds: Iterable[str] = PAGE_PLOTS) -> list[tuple[str, bytes]]:
+    """``[(file name, PNG bytes)]``: the ``kinds`` drawn from the board's cells, then other PNGs in ``plot_dir``."""
+    from ibbench.report.plots import PLOT_KINDS, make_plot
+
+    images: list[tuple[str, bytes]] = []
+    with tempfile.TemporaryDirectory(prefix="ibbench-plots-") as tmp:
+        for kind in kinds:
+            if kind not in PLOT_KINDS:
+                continue
+            try:
+                files = make_plot(kind, store=None, out=Path(tmp), cells=board.cells)
+            except ValueError:  # e.g. convergence with a single n: nothing to draw
+                continue
+            images += [(Path(f).name, Path(f).read_bytes()) for f in files]
+    if plot_dir is not None and Path(plot_dir).is_dir():
+        seen = {name for name, _ in images}
+        images += [(p.name, p.read_bytes()) for p in sorted(Path(plot_dir).glob("*.png")) if p.name not in seen]
+    return images
+
+
+def _caption(name: str) -> str:
+    stem = Path(name).stem
+    kind, _, rest = stem.partition("_")
+    text = {"curves": "Estimate vs true MI", "convergence": "Convergence: error vs n",
+            "runtime": "Runtime"}.get(kind, kind.replace("-", " "))
+    return f"{text}{' — ' + rest.replace('_', ' ') if rest else ''} ({name})"
+
+
+def render_html(board, title: str = "ibbench leaderboard", images: list[tuple[str, bytes]] | None = None) -> str:
+    """The page as a string (see the module docstring)."""
+    from ibbench.scoring import ABS_TOL, REL_TOL
+
+    cells = board.cells
+    counts = board.status_counts
+    images = images or []
+    fails_overall = failure_counts(cells, ["estimator_label"])
+    fails_family = failure_counts(cells, ["task_family", "estimator_label"])
+    generated = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    families = sorted(board.by_family["task_family"].unique()) if len(board.by_family) else []
+    nav = ['<a href="#overall-section">overall</a>', '<a href="#families">families</a>',
+           '<a href="#plots">plots</a>', '<a href="#tasks">per task</a>', '<a href="#failures-section">failures</a>',
+           '<a href="#runs-section">runs &amp; versions</a>']
+    status_text = ", ".join(f"{_esc(k)}: {v}" for k, v in sorted(counts.items()))
+    parts = [
+        "<!DOCTYPE html><html lang=en><head><meta charset=utf-8>",
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{_esc(title)}</title><style>{_CSS}</style></head><body>",
+        f"<h1>{_esc(title)}</h1>",
+        f'<p class="meta">{len(board.overall)} estimator configurations · {cells["task_label"].nunique()} task '
+        f"configurations · {len(cells)} cells ({status_text}) · generated {generated}</p>",
+        "<nav>" + "".join(nav) + "</nav>",
+        f'<p class="note">Relative error = |Î − I| / max(I, 1 nat), averaged over task configurations (a configuration '
+        f"whose cells all failed counts as 1), with a 95% bootstrap CI over configurations. Within tol. = share of cells "
+        f"with |Î − I| ≤ max({ABS_TOL:g} nats, {REL_TOL:.0%} of I). Failure rate = (error + timeout) / attempted cells; "
+        "skipped cells (task not accepted by the estimator) are not failures. Time = median wall-clock seconds of "
+        "<code>fit</code> per cell. Click a column header to sort.</p>",
+        '<h2 id="overall-section">Overall ranking</h2>',
+        _ranking("overall", board.overall, fails_overall, ["estimator_label"]),
+        '<h2 id="families">Rankings per task family</h2>',
+    ]
+    for family in families:
+        fam = board.by_family[board.by_family["task_family"] == family]
+        parts += [f'<h3 id="family-{_esc(family)}">{_esc(family)}</h3>',
+                  _ranking(f"family-{family}-table", fam, fails_family[fails_family["task_family"] == family],
+                           ["task_family", "estimator_label"])]
+    parts.append('<h2 id="plots">Plots</h2>')
+    if not images:
+        parts.append("<p>No plots.</p>")
+    for name, data in images:
+        b64 = base64.b64encode(data).decode("ascii")
+        parts.append(f'<figure><img alt="{_esc(name)}" src="data:image/png;base64,{b64}">'
+                     f"<figcaption>{_esc(_caption(name))}</figcaption></figure>")
+    parts.append('<h2 id="tasks">Per task configuration</h2>')
+    for i, (task_label, g) in enumerate(board.groups.groupby("task_label", sort=True)):
+        family = g["task_family"].iloc[0]
+        truth = ", ".join(_fmt(v) for v in sorted(set(np.round(g["true_mi"].astype(float), 6))))
+        parts.append(f"<details><summary><b>{_esc(task_label)}</b> · {_esc(family)} · true MI {_esc(truth)} nats"
+                     f"</summary>{_group_table(f'task-{i}', g)}</details>")
+    parts += ['<h2 id="failures-section">Failed cells</h2>', _failures_table(cells),
+              '<h2 id="runs-section">Runs, configuration and versions</h2>', _runs_section(board.runs),
+              "<h3>Machines and library versions of the cells</h3>", _environment(cells),
+              f"<script>{_JS}</script></body></html>"]
+    return "\n".join(parts)
+
+
+def write_html(board, path: str | Path, title: str | None = None, *, plot_dir: str | Path | None = None,
+               plots: Iterable[str] = PAGE_PLOTS) -> Path:
+    """Write the self-contained HTML leaderboard of ``board`` to ``path``.
+
+    Parameters
+    ----------
+    board : ibbench.report.leaderboard.Leaderboard
+    path : output file
+    title : page title
+    plot_dir : directory whose PNGs are embedded as well (default: ``plots/`` next to ``path``)
+    plots : plot kinds drawn from the board's cells and embedded
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    images = page_plots(board, Path(plot_dir) if plot_dir is not None else path.parent / "plots", plots)
+    path.write_text(render_html(board, title or "ibbench leaderboard", images), encoding="utf-8")
+    return path
