@@ -1,0 +1,112 @@
+"""pytest-benchmark microbenchmarks of the shared hot kernels in ``ibbench._math``.
+
+kNN radii and counts (:mod:`ibbench._math.knn`: k-d tree queries, the chunked brute-force KSG
+counts, Kozachenko–Leonenko terms) and plug-in entropies (:mod:`ibbench._math.entropy`: row codes
+via the bytes view, bincount entropy). Each benchmark also checks its result against an independent
+brute-force reference on a slice, so a fast-but-wrong kernel fails. KDE log-density and
+estimator-level timings live in ``test_bench_classical.py``; exact MI per snapshot in the qnn file.
+
+Run: ``pytest tests/benchmarks -m benchmark --benchmark-enable -p no:randomly`` (docs/performance.md).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.spatial.distance import cdist
+
+from ibbench._math import entropy, knn
+
+pytestmark = pytest.mark.benchmark
+
+
+def _measure(benchmark, fn, *args, n):
+    """Time ``fn(*args)``; sizes of 10^5 and above take seconds, so three rounds are enough."""
+    if n >= 100_000:
+        return benchmark.pedantic(fn, args=args, rounds=3, iterations=1)
+    return benchmark(fn, *args)
+
+
+def _brute_kth(Z, rows, k, metric):
+    d = cdist(Z[rows], Z, metric)
+    d[np.arange(len(rows)), rows] = np.inf
+    return np.sort(d, axis=1)[:, k - 1]
+
+
+@pytest.mark.parametrize("n,dim", [(10_000, 2), (10_000, 5), (100_000, 2)])
+def test_knn_radii_maxnorm(benchmark, gaussian_pair, n, dim):
+    """k-th neighbour max-norm radius in the joint space (the KSG ε_i), k = 3."""
+    X, Y = gaussian_pair(n, dim)
+    Z = np.column_stack([X, Y])
+    dist = _measure(benchmark, knn.knn_distances, Z, 3, knn.MAX_NORM, n=n)
+    rows = np.arange(0, n, n // 50)
+    np.testing.assert_allclose(dist[rows, -1], _brute_kth(Z, rows, 3, "chebyshev"), rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("n,dim", [(10_000, 2), (100_000, 2)])
+def test_count_within_marginal(benchmark, gaussian_pair, n, dim):
+    """Marginal counts n_x(i) = #{j ≠ i: |x_i − x_j|_∞ < ε_i} (KSG eq. 8)."""
+    X, Y = gaussian_pair(n, dim)
+    radii = knn.knn_distances(np.column_stack([X, Y]), 3, knn.MAX_NORM)[:, -1]
+    counts = _measure(benchmark, knn.count_within, X, radii, knn.MAX_NORM, True, n=n)
+    rows = np.arange(0, n, n // 50)
+    ref = (cdist(X[rows], X, "chebyshev") < radii[rows, None]).sum(axis=1) - 1
+    np.testing.assert_array_equal(counts[rows], ref)
+
+
+@pytest.mark.parametrize("n,dim", [(2000, 10), (5000, 10)])
+def test_ksg_counts_brute(benchmark, gaussian_pair, n, dim):
+    """Chunked brute-force KSG counts (the high-dimensional path), 10+10 dims; equal to the tree path."""
+    X, Y = gaussian_pair(n, dim)
+    nx, ny = benchmark(knn.ksg_counts_brute, X, Y, 3)
+    radii = knn.knn_distances(np.column_stack([X, Y]), 3, knn.MAX_NORM)[:, -1]
+    np.testing.assert_array_equal(nx, knn.count_within(X, radii, knn.MAX_NORM, True))
+    np.testing.assert_array_equal(ny, knn.count_within(Y, radii, knn.MAX_NORM, True))
+
+
+@pytest.mark.parametrize("n,dim", [(10_000, 4), (100_000, 4)])
+def test_kl_entropy_terms(benchmark, gaussian_pair, n, dim):
+    """Kozachenko–Leonenko per-point terms (Euclidean k-th neighbour, k = 5) of a d-dim sample."""
+    X, Y = gaussian_pair(n, dim // 2)
+    Z = np.column_stack([X, Y])
+    terms = _measure(benchmark, knn.kl_entropy_terms, Z, 5, n=n)
+    rows = np.arange(0, n, n // 50)
+    rho = _brute_kth(Z, rows, 5, "euclidean")
+    from scipy.special import digamma
+
+    ref = digamma(n) - digamma(5) + knn.log_unit_ball_volume(dim) + dim * np.log(rho)
+    np.testing.assert_allclose(terms[rows], ref, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("n,width,levels", [(4096, 10, 16), (4096, 5, 256), (100_000, 8, 16)])
+def test_row_codes(benchmark, quantized_activations, n, width, levels):
+    """Integer code per distinct row (bytes view) of a quantized layer vs ``np.unique(axis=0)``."""
+    T = quantized_activations(n, width, levels)
+    codes = benchmark(entropy.row_codes, T)
+    _, ref = np.unique(T, axis=0, return_inverse=True)
+    # same partition of the rows: codes and ref determine each other
+    pairs = np.unique(np.column_stack([codes, ref.ravel()]), axis=0)
+    assert len(pairs) == codes.max() + 1 == ref.max() + 1
+
+
+@pytest.mark.parametrize("n,width,levels", [(4096, 10, 16), (100_000, 8, 16)])
+def test_plugin_entropy_of_rows(benchmark, quantized_activations, n, width, levels):
+    """H(T) of a quantized layer: row codes + bincount entropy (the exact-MI building block)."""
+    T = quantized_activations(n, width, levels)
+    h = benchmark(lambda: entropy.plugin_entropy(entropy.row_codes(T)))
+    _, counts = np.unique(T, axis=0, return_counts=True)
+    p = counts / n
+    assert h == pytest.approx(-np.sum(p * np.log(p)), rel=1e-12)
+
+
+@pytest.mark.parametrize("n", [10_000, 1_000_000])
+def test_plugin_mutual_info(benchmark, n):
+    """Plug-in (H(X), H(Y), H(X,Y)) of integer codes with 64 x 64 symbols."""
+    rng = np.random.default_rng(0)
+    cx = rng.integers(0, 64, n)
+    cy = (cx + rng.integers(0, 8, n)) % 64
+    hx, hy, hxy = _measure(benchmark, entropy.plugin_mutual_info, cx, cy, n=n)
+    joint = np.bincount(cx * 64 + cy, minlength=64 * 64) / n
+    joint = joint[joint > 0]
+    assert hxy == pytest.approx(-np.sum(joint * np.log(joint)), rel=1e-12)
+    assert hx + hy - hxy >= 0
