@@ -189,6 +189,25 @@ def _set_parent_death_signal() -> None:
         pass
 
 
+def _exit_with_parent() -> None:
+    """Exit this cell process as soon as the process that started it dies (even by SIGKILL).
+
+    A forkserver child outlives its starter: it inherits the forkserver's keep-alive descriptor,
+    so neither the forkserver nor ``PR_SET_PDEATHSIG`` notices the run's death. The parent sentinel
+    (a pipe whose only writer is the starting process) does: a daemon thread waits on it.
+    """
+    parent = mp.parent_process()
+    sentinel = getattr(parent, "sentinel", None)
+    if sentinel is None:
+        return
+
+    def watch() -> None:
+        wait([sentinel])
+        os._exit(70)
+
+    threading.Thread(target=watch, name="ibbench-parent-watch", daemon=True).start()
+
+
 def _reset_peak_rss() -> bool:
     """Reset this process's peak RSS (Linux ``clear_refs``), so the next cell's peak is its own."""
     try:
@@ -211,9 +230,30 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
+def _registry_tables() -> dict[str, dict[str, str]]:
+    """This process's built-in registry entries (``name -> "module:Class"``), sent to cell processes."""
+    from ibbench import registry
+
+    return {"estimators": {k: v for k, v in registry.BUILTIN_ESTIMATORS.items() if isinstance(v, str)},
+            "tasks": {k: v for k, v in registry.BUILTIN_TASKS.items() if isinstance(v, str)}}
+
+
+def _sync_registry(tables: dict[str, dict[str, str]]) -> None:
+    """Add the parent's registry entries (e.g. registered at run time, or by a test) to this process."""
+    from ibbench import registry
+
+    registry.BUILTIN_ESTIMATORS.update(tables.get("estimators", {}))
+    registry.BUILTIN_TASKS.update(tables.get("tasks", {}))
+
+
 def _worker_main(conn) -> None:
-    """Body of a cell process: receive cells, send result rows back, until told to stop."""
+    """Body of a cell process: receive cells, send result rows back, until told to stop.
+
+    The first message holds the parent's registry tables, so names registered in the parent after
+    the forkserver started (``BUILTIN_ESTIMATORS[name] = "module:Class"``) resolve here too.
+    """
     _set_parent_death_signal()
+    _exit_with_parent()
     while True:
         try:
             cell = conn.recv()
@@ -221,6 +261,9 @@ def _worker_main(conn) -> None:
             return
         if cell is None:
             return
+        if isinstance(cell, tuple) and cell[0] == "registry":
+            _sync_registry(cell[1])
+            continue
         _reset_peak_rss()
         row = execute_cell(cell)
         try:
@@ -249,6 +292,10 @@ class CellProcess:
         self.proc = ctx.Process(target=_worker_main, args=(child,), daemon=True)
         self.proc.start()
         child.close()
+        try:
+            self.conn.send(("registry", _registry_tables()))
+        except (OSError, ValueError):
+            pass  # the process died at once; the first submit() reports it
         self.max_cells = max_cells
         self.n_done = 0
         self.cell: dict[str, Any] | None = None
