@@ -136,7 +136,7 @@ class DenseGaussian(_GaussianTask):
 
     def __init__(self, dim=2, mi=1.0, dim_y=None, mixing_seed=0):
         self.dim = dim
-        self.mi = mi
+        self.mi = float(mi)  # 4 and 4.0 must give the same task identity
         self.dim_x, self.dim_y = _check_dims(dim, dim if dim_y is None else dim_y)
         self.mixing_seed = mixing_seed
         pair_correlation(mi, min(self.dim_x, self.dim_y))
@@ -191,7 +191,7 @@ class SparseGaussian(_GaussianTask):
 
     def __init__(self, dim=5, mi=1.0, n_interacting=1):
         self.dim = dim
-        self.mi = mi
+        self.mi = float(mi)  # 4 and 4.0 must give the same task identity
         self.n_interacting = n_interacting
         self.dim_x, self.dim_y = _check_dims(dim, dim)
         if not 1 <= n_interacting <= dim:

@@ -116,7 +116,7 @@ class ImageTask(Task):
             raise ValueError(f"size must be an integer >= 4 (pixels per side), got {size!r}")
         pair_correlation(mi, self.latent_dim)  # validates mi >= 0
         self.size = int(size)
-        self.mi = mi
+        self.mi = float(mi)  # 4 and 4.0 must give the same task identity
         self.mixing_seed = mixing_seed
         self.dim_x = self.dim_y = self.size * self.size
 

@@ -119,7 +119,7 @@ class _TransformedGaussian(Task):
 
     def __init__(self, dim=2, mi=1.0, dim_y=None, mixing_seed=0):
         self.dim = dim
-        self.mi = mi
+        self.mi = float(mi)  # 4 and 4.0 must give the same task identity
         self.mixing_seed = mixing_seed
         self._base = DenseGaussian(dim=dim, mi=mi, dim_y=dim_y, mixing_seed=mixing_seed)
         # like DenseGaussian: the parameter dim_y=None resolves to dim (params report the int)
@@ -257,8 +257,8 @@ class StudentT(Task):
         if not (isinstance(df, (int, float, np.number)) and not isinstance(df, bool) and df > 0):
             raise ValueError(f"df must be a positive number, got {df!r}")
         self.dim = dim
-        self.df = df
-        self.scale_mi = scale_mi
+        self.df = float(df)
+        self.scale_mi = float(scale_mi)
         self.mixing_seed = mixing_seed
         self.dim_x, self.dim_y = _check_dims(dim, dim if dim_y is None else dim_y)
         self._base = DenseGaussian(dim=dim, mi=scale_mi, dim_y=dim_y, mixing_seed=mixing_seed)

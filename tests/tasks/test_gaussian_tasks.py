@@ -90,3 +90,9 @@ def test_seeds_give_independent_streams():
     # correlation of independent streams has SE 1/sqrt(n) ≈ 0.007
     assert abs(np.corrcoef(a[:, 0], b[:, 0])[0, 1]) < 0.04
     assert np.array_equal(task.sample(50, random_state=5)[1], task.sample(50, random_state=5)[1])
+
+
+@pytest.mark.parametrize("name", ["gaussian-dense", "gaussian-sparse", "gaussian-cdf", "images-bumps"])
+def test_integer_and_float_mi_are_the_same_task(name):
+    # the CLI parses "mi=4" as an int; the cell key must not depend on that
+    assert ibbench.get_task(name, mi=4) == ibbench.get_task(name, mi=4.0)
