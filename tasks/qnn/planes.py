@@ -90,3 +90,41 @@ def phase_table(epochs: np.ndarray, planes: np.ndarray, *, title: str = "") -> s
     head = ("| layer | I(T;Y) start | I(T;Y) end | fitting | I(X;T) start | I(X;T) max | I(X;T) end | compression |\n"
             "|---|---|---|---|---|---|---|---|")
     return (f"**{title}**\n\n" if title else "") + head + "\n" + "\n".join(rows) + "\n"
+
+
+def main(argv: Sequence[str] | None = None) -> str:
+    """Command line: phase tables (fitting / compression per layer) of the chosen configurations."""
+    import argparse
+    from pathlib import Path
+
+    parser = argparse.ArgumentParser(prog="python -m ibbench.tasks.qnn.planes", description=phase_table.__doc__)
+    parser.add_argument("--dataset", default="szt")
+    parser.add_argument("--activation", default=None, help="comma list (default tanh,relu; digits: relu)")
+    parser.add_argument("--bits", default="4,8")
+    parser.add_argument("--epochs", type=int, default=1000)
+    parser.add_argument("--n-snapshots", type=int, default=40)
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--out", type=Path, default=None, help="markdown file (default: print)")
+    args = parser.parse_args(argv)
+    activations = args.activation or ("relu" if args.dataset == "digits" else "tanh,relu")
+    parts = [f"# Exact information-plane phases ({args.dataset}, {args.epochs} epochs, mean ± sd over "
+             f"{args.seeds} runs, bits)\n",
+             f"Regenerate: `python -m ibbench.tasks.qnn.planes --dataset {args.dataset} --activation {activations} "
+             f"--bits {args.bits} --epochs {args.epochs} --seeds {args.seeds}`\n"]
+    for act in activations.split(","):
+        for bits in args.bits.split(","):
+            config = TrainConfig(dataset=args.dataset, activation=act, bits=int(bits), epochs=args.epochs,
+                                 n_snapshots=args.n_snapshots)
+            epochs, planes = exact_planes(config, range(args.seeds))
+            parts.append(phase_table(epochs, planes, title=f"{act}, {bits}-bit"))
+    text = "\n".join(parts)
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text)
+    else:
+        print(text)
+    return text
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
