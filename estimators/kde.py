@@ -108,9 +108,15 @@ _PARAMS_DOC = """
 
     Notes
     -----
-    Ties: duplicate rows (discrete-valued data) make the leave-one-out criteria grow without bound
-    as ``h → 0``; the search is bounded below at ``10⁻³`` × Silverman's bandwidth, so estimates stay
-    finite (on purely discrete data the result approaches the plug-in MI of the symbols).
+    Ties (discrete-valued data): the bandwidth search is bounded below at ``10⁻³`` × Silverman's
+    bandwidth, so estimates stay finite. ``kde-ml`` uses ordinary leave-one-out densities: points
+    with exact duplicates pull ``h`` down, isolated points (their log-density falls like ``−1/h²``)
+    push it up, and on purely discrete data with repeated symbols the estimate approaches the
+    plug-in MI. ``kde-lse`` leaves all exact copies of a point out of its cross-validation density
+    (otherwise LSCV diverges to ``−∞`` as ``h → 0`` on tied data while ignoring isolated points,
+    whose resubstitution terms then explode); its bandwidth on discrete data is of the order of the
+    symbol spacing, which smooths and underestimates the MI. Neither is meaningful on singular
+    (mixed discrete/continuous or image-manifold) data; heavy tails make ``kde-lse`` undersmooth.
 """
 
 

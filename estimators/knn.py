@@ -244,7 +244,8 @@ class WKL(_KLBase):
     d = 4…7, ~10 for d = 8, ~240 for d = 12, ~10⁴ for d = 16; larger k helps only slowly), and large
     weights amplify the variance and the higher-order bias. WKL is therefore meant for moderate
     dimensions (e.g. latents of a compressor); it reduces the bias clearly where the leading term
-    dominates (measured: cube, d = 4…10; Gaussian, d = 4, 5).
+    dominates (measured: cube, d = 4…10; Gaussian, d = 4, 5). Tag ``max_dim = 16``: the runner skips
+    tasks with more joint dimensions.
 
     Parameters
     ----------
@@ -279,6 +280,8 @@ class WKL(_KLBase):
 
     name = "wkl"
     version = "1"
+    # with k = 5 the weights are only defined up to 19 joint dims and explode beyond ~16
+    tags = {"max_dim": 16}
 
     def _weights(self, d, k):
         return wkl_weights(d, k)

@@ -6,6 +6,12 @@ row's nearest-neighbour distance before they are stored in float32, so the kerne
 underflow, whatever the bandwidth. The shifted matrix is cached when it fits in
 ``max_cache_bytes`` (never above n = 20 000); otherwise each block is recomputed per evaluation,
 so memory stays O(block · n).
+
+Ties: for the bandwidth criteria, exact duplicates of a point are left out of its leave-one-out
+sum together with the point ("leave all copies out", normalised by the number of points used);
+otherwise duplicates make both criteria diverge as ``h → 0`` on discrete-valued data. Densities
+for the entropy are the ordinary leave-one-out ones. Continuous data have no duplicates, so for
+them both are the ordinary leave-one-out estimate.
 """
 
 from __future__ import annotations
@@ -60,44 +66,58 @@ class LeaveOneOutKDE:
             raise ValueError(f"leave-one-out KDE needs at least 2 samples, got {self.n}")
         self.block = int(max(1, min(self.n, BLOCK_ELEMENTS // self.n)))
         cache = self.n <= MAX_DENSE_N and 4 * self.n * self.n <= max_cache_bytes
-        self._cache = self._dmin = None
-        if cache:  # one pass now, every later evaluation reads float32 only
+        self._cache = None
+        # per row: shift (nearest included squared distance), number of points in its LOO sum,
+        # number of exact duplicates left out (needed by ∫f̂², which uses every point)
+        self.dmin = np.empty(self.n)
+        self.n_used = np.empty(self.n)
+        self.n_dup = np.empty(self.n)
+        if cache:  # every later evaluation reads float32 only
             self._cache = np.empty((self.n, self.n), dtype=np.float32)
-            self._dmin = np.empty(self.n)
-            for start, stop in self._ranges():
-                D = self._sq_block(start, stop)
-                self._dmin[start:stop] = D.min(axis=1)
-                np.subtract(D, self._dmin[start:stop, None], out=self._cache[start:stop], casting="same_kind")
+        for start, stop in self._ranges():
+            D = self._prepared_block(start, stop)
+            if cache:
+                np.subtract(D, self.dmin[start:stop, None], out=self._cache[start:stop], casting="same_kind")
 
     def _ranges(self):
         for start in range(0, self.n, self.block):
             yield start, min(self.n, start + self.block)
 
-    def _sq_block(self, start: int, stop: int) -> np.ndarray:
-        """Squared distances of rows start:stop to all rows (float64), +inf on the diagonal."""
+    def _prepared_block(self, start: int, stop: int) -> np.ndarray:
+        """Squared distances of rows start:stop to all rows (float64); +inf for the point itself and
+        its exact duplicates (leave-all-copies-out), unless a row has no other distinct point."""
         D = cdist(self.Z[start:stop], self.Z, "sqeuclidean")  # direct differences: no cancellation
         rows = np.arange(stop - start)
         D[rows, rows + start] = np.inf
+        dup = D == 0.0
+        n_dup = np.count_nonzero(dup, axis=1)
+        if n_dup.any():
+            keep = n_dup >= self.n - 1  # only copies of itself: fall back to ordinary leave-one-out
+            dup[keep] = False
+            n_dup[keep] = 0
+            D[dup] = np.inf
+        self.dmin[start:stop] = D.min(axis=1)
+        self.n_used[start:stop] = self.n - 1 - n_dup
+        self.n_dup[start:stop] = n_dup
         return D
 
-    def _shifted_block(self, start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
-        """Row-shifted float32 squared distances ``D_ij − min_j D_ij`` of rows start:stop and the shifts."""
+    def _shifted_block(self, start: int, stop: int) -> np.ndarray:
+        """Row-shifted float32 squared distances ``D_ij − min_j D_ij`` of rows start:stop."""
         if self._cache is not None:
-            return self._cache[start:stop], self._dmin[start:stop]
-        D = self._sq_block(start, stop)
-        dmin = D.min(axis=1)
-        return (D - dmin[:, None]).astype(np.float32), dmin
+            return self._cache[start:stop]
+        D = self._prepared_block(start, stop)
+        return (D - self.dmin[start:stop, None]).astype(np.float32)
 
     def log_kernel_sums(self, h: float | tuple[float, ...]) -> np.ndarray:
-        """``log Σ_{j≠i} exp(−|z_i − z_j|² / (2h²))`` for every ``i``; several ``h`` share one pass.
-
-        Returns shape (n,) for a scalar ``h``, else (len(h), n).
+        """``log Σ_j exp(−|z_i − z_j|² / (2h²))`` over the points in row ``i``'s leave-out sum;
+        several ``h`` share one pass. Returns shape (n,) for a scalar ``h``, else (len(h), n).
         """
         hs = np.atleast_1d(np.asarray(h, dtype=np.float64))
         out = np.empty((len(hs), self.n))
         buf = np.empty((self.block, self.n), dtype=np.float32)
         for start, stop in self._ranges():
-            D, dmin = self._shifted_block(start, stop)
+            D = self._shifted_block(start, stop)
+            dmin = self.dmin[start:stop]
             b = buf[: stop - start]
             for m, hm in enumerate(hs):
                 np.multiply(D, np.float32(-0.5 / hm**2), out=b)
@@ -106,20 +126,36 @@ class LeaveOneOutKDE:
                 out[m, start:stop] = np.log(b.sum(axis=1)) - dmin * (0.5 / hm**2)
         return out[0] if np.ndim(h) == 0 else out
 
-    def log_loo_density(self, h: float) -> np.ndarray:
-        """``log f_{-i}(z_i)`` for every ``i`` at bandwidth ``h``."""
-        return self.log_kernel_sums(h) - np.log(self.n - 1.0) - 0.5 * self.d * np.log(2.0 * np.pi * h * h)
+    def log_loo_density(self, h: float, leave_copies_out: bool = False) -> np.ndarray:
+        """``log f_{-i}(z_i)`` for every ``i`` at bandwidth ``h``.
+
+        ``leave_copies_out=True`` also leaves out the exact duplicates of ``z_i`` (used by the
+        bandwidth criteria, which would otherwise diverge as ``h → 0`` on tied data).
+        """
+        ls = self.log_kernel_sums(h)
+        if leave_copies_out:
+            used = self.n_used
+        else:  # put the duplicates' kernel values exp(0) = 1 back into the sums
+            with np.errstate(divide="ignore"):
+                ls = np.logaddexp(ls, np.log(self.n_dup))
+            used = self.n - 1.0
+        return ls - np.log(used) - 0.5 * self.d * np.log(2.0 * np.pi * h * h)
 
     def lscv(self, h: float) -> float:
-        """Least-squares cross-validation score ``∫f̂² − (2/n) Σ_i f_{-i}(z_i)`` (Rudemo 1982).
+        """Least-squares cross-validation score ``∫f̂² − (2/n) Σ_i f_{-i}(z_i)`` (Rudemo 1982), with
+        exact duplicates left out of the cross-validation densities (see the module notes).
 
-        For the Gaussian kernel ``∫f̂² = n^{-2} Σ_{i,j} φ_{√2 h}(z_i − z_j)`` (diagonal included).
+        For the Gaussian kernel ``∫f̂² = n^{-2} Σ_{i,j} φ_{√2 h}(z_i − z_j)`` (all pairs: the
+        diagonal and exact duplicates contribute ``φ_{√2 h}(0)`` each).
         """
         n, d = self.n, self.d
         ls2, ls1 = self.log_kernel_sums((np.sqrt(2.0) * h, h))
-        log_int = -0.5 * d * np.log(4.0 * np.pi * h * h) + np.log(n + np.exp(ls2).sum()) - 2.0 * np.log(n)
-        log_cv = np.log(2.0 / n) + _logsumexp(ls1 - np.log(n - 1.0) - 0.5 * d * np.log(2.0 * np.pi * h * h))
-        return float(np.exp(log_int) - np.exp(log_cv))
+        zero_pairs = n + float(self.n_dup.sum())
+        log_int = -0.5 * d * np.log(4.0 * np.pi * h * h) + np.log(zero_pairs + np.exp(ls2).sum()) - 2.0 * np.log(n)
+        log_cv = np.log(2.0 / n) + _logsumexp(ls1 - np.log(self.n_used) - 0.5 * d * np.log(2.0 * np.pi * h * h))
+        with np.errstate(over="ignore"):  # h → 0 in high d: ±inf, which the search treats as invalid
+            return float(np.exp(log_int) - np.exp(log_cv)) if max(log_int, log_cv) < 700 else (
+                np.inf if log_int >= log_cv else -np.inf)
 
 
 def _logsumexp(a: np.ndarray) -> float:
@@ -134,10 +170,13 @@ def fit_log_bandwidth(objective, lo: float, hi: float, n_grid: int = 8, xatol: f
     inside the two grid cells around the best grid point to ``xatol`` in ``log h`` (2 % in ``h``;
     the criteria are flat at their optimum, so the entropy error this leaves is second order).
     """
+    def safe(t):  # ±inf/NaN mark degenerate bandwidths: never chosen
+        v = float(objective(t))
+        return v if np.isfinite(v) else np.inf
+
     grid = np.linspace(lo, hi, n_grid)
-    values = np.array([objective(t) for t in grid])
-    values = np.where(np.isfinite(values), values, np.inf)
+    values = np.array([safe(t) for t in grid])
     best = int(np.argmin(values))
     left, right = grid[max(best - 1, 0)], grid[min(best + 1, n_grid - 1)]
-    res = minimize_scalar(objective, bounds=(left, right), method="bounded", options={"xatol": xatol})
+    res = minimize_scalar(safe, bounds=(left, right), method="bounded", options={"xatol": xatol})
     return float(res.x) if np.isfinite(res.fun) and res.fun <= values[best] else float(grid[best])
