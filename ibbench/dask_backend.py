@@ -49,7 +49,8 @@ def _worker_environment() -> dict[str, Any]:
 
 
 def run_cell_task(cell: dict[str, Any], timeout: float | None = None,
-                  max_cells_per_process: int | None = None) -> dict[str, Any]:
+                  max_cells_per_process: int | None = None,
+                  registry: dict[str, dict[str, str]] | None = None) -> dict[str, Any]:
     """The dask task of one cell: run it in a killable cell process of this worker, return its row.
 
     Parameters
@@ -60,10 +61,16 @@ def run_cell_task(cell: dict[str, Any], timeout: float | None = None,
         Seconds after which the cell's process is killed and the row says ``timeout``.
     max_cells_per_process : int or None
         Cells one cell process runs before it is replaced (None: the local backend's default).
+    registry : dict, optional
+        The client's registry tables (``{"estimators": {name: "module:Class"}, "tasks": {...}}``),
+        so names registered in the client at run time resolve on the worker too (their modules must
+        be importable there).
     """
-    from ibbench.execution import MAX_CELLS_PER_PROCESS, run_isolated
+    from ibbench.execution import MAX_CELLS_PER_PROCESS, _sync_registry, run_isolated
 
     _allow_cell_processes()
+    if registry:
+        _sync_registry(registry)
     row = run_isolated(cell, timeout,
                        MAX_CELLS_PER_PROCESS if max_cells_per_process is None else max_cells_per_process)
     row.update(_worker_environment())
@@ -129,7 +136,7 @@ def run_dask(cells: Iterable[dict[str, Any]], *, scheduler: str | None = None, n
         return
     from distributed import Client, LocalCluster, as_completed
 
-    from ibbench.execution import failure_row, now
+    from ibbench.execution import _registry_tables, failure_row, now
 
     with ExitStack() as stack:
         if scheduler:
@@ -146,7 +153,7 @@ def run_dask(cells: Iterable[dict[str, Any]], *, scheduler: str | None = None, n
         token = uuid.uuid4().hex[:8]
         keys = [f"ibbench-cell-{c['key'][:16]}-{token}" for c in cells]
         futures = client.map(run_cell_task, cells, timeout=timeout, max_cells_per_process=max_cells_per_process,
-                             key=keys, pure=False)
+                             registry=_registry_tables(), key=keys, pure=False)
         by_key = {f.key: cell for f, cell in zip(futures, cells)}
         started = now()
         try:

@@ -249,8 +249,9 @@ def _sync_registry(tables: dict[str, dict[str, str]]) -> None:
 def _worker_main(conn) -> None:
     """Body of a cell process: receive cells, send result rows back, until told to stop.
 
-    The first message holds the parent's registry tables, so names registered in the parent after
-    the forkserver started (``BUILTIN_ESTIMATORS[name] = "module:Class"``) resolve here too.
+    Before a cell, the parent sends its registry tables whenever they changed, so names registered
+    in the parent after the forkserver started (``BUILTIN_ESTIMATORS[name] = "module:Class"``)
+    resolve here too.
     """
     _set_parent_death_signal()
     _exit_with_parent()
@@ -292,10 +293,7 @@ class CellProcess:
         self.proc = ctx.Process(target=_worker_main, args=(child,), daemon=True)
         self.proc.start()
         child.close()
-        try:
-            self.conn.send(("registry", _registry_tables()))
-        except (OSError, ValueError):
-            pass  # the process died at once; the first submit() reports it
+        self._registry: dict | None = None  # registry tables last sent to the process
         self.max_cells = max_cells
         self.n_done = 0
         self.cell: dict[str, Any] | None = None
@@ -315,6 +313,10 @@ class CellProcess:
     def submit(self, cell: dict[str, Any]) -> bool:
         """Send ``cell`` to the process; False if the process is gone (start a new one)."""
         try:
+            tables = _registry_tables()
+            if tables != self._registry:  # names registered here since the last cell
+                self.conn.send(("registry", tables))
+                self._registry = tables
             self.conn.send(cell)
         except (OSError, ValueError):
             self.dead = True
