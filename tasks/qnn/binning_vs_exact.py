@@ -16,6 +16,7 @@ import numpy as np
 
 from ibbench.tasks.qnn.data import load_population
 from ibbench.tasks.qnn.exact_mi import LN2, information_plane
+from ibbench.tasks.qnn.planes import write_markdown
 from ibbench.tasks.qnn.training import TrainConfig, train
 
 
@@ -108,13 +109,7 @@ def main(argv: Sequence[str] | None = None) -> str:
                                  n_snapshots=args.n_snapshots)
             rows = binning_vs_exact(config, range(args.seeds), epoch=args.epoch)
             parts.append(markdown_table(rows, f"{act}, {bits}-bit"))
-    text = "\n".join(parts)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text)
-    else:
-        print(text)
-    return text
+    return write_markdown("\n".join(parts), args.out)
 
 
 if __name__ == "__main__":  # pragma: no cover

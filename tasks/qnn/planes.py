@@ -92,6 +92,16 @@ def phase_table(epochs: np.ndarray, planes: np.ndarray, *, title: str = "") -> s
     return (f"**{title}**\n\n" if title else "") + head + "\n" + "\n".join(rows) + "\n"
 
 
+def write_markdown(text: str, out=None) -> str:
+    """Write ``text`` to the file ``out`` (creating its folder), or print it when ``out`` is None."""
+    if out:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text)
+    else:
+        print(text)
+    return text
+
+
 def main(argv: Sequence[str] | None = None) -> str:
     """Command line: phase tables (fitting / compression per layer) of the chosen configurations."""
     import argparse
@@ -117,13 +127,7 @@ def main(argv: Sequence[str] | None = None) -> str:
                                  n_snapshots=args.n_snapshots)
             epochs, planes = exact_planes(config, range(args.seeds))
             parts.append(phase_table(epochs, planes, title=f"{act}, {bits}-bit"))
-    text = "\n".join(parts)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text)
-    else:
-        print(text)
-    return text
+    return write_markdown("\n".join(parts), args.out)
 
 
 if __name__ == "__main__":  # pragma: no cover
