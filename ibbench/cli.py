@@ -97,11 +97,13 @@ def run(
 
     options = dict(estimators=estimators, suite=suite, tasks=tasks,
                    n=[int(v) for v in n.split(",")] if n else None, seeds=seeds)
+    run_config = None
     if config is not None:
         from ibbench.runfile import load_run_file
 
         try:
             options.update({k: v for k, v in load_run_file(config).items() if v is not None})
+            run_config = {"run_file": str(config), "run_file_text": config.read_text()}  # kept in the runs table
         except (OSError, ValueError) as exc:
             _fail(str(exc))
     if not options["suite"] and not options["tasks"]:
@@ -130,7 +132,7 @@ def run(
     try:
         summary = ibbench.run(**options, store=store, jobs=jobs, timeout=timeout or None, rerun_failed=rerun_failed,
                               backend=backend, scheduler=scheduler, dask_local=dask_local, progress=on_progress,
-                              on_plan=on_plan, command=shlex.join(["ibbench", *sys.argv[1:]]))
+                              on_plan=on_plan, command=shlex.join(["ibbench", *sys.argv[1:]]), config=run_config)
     except ValueError as exc:
         progress.stop()
         _fail(str(exc))

@@ -3,9 +3,15 @@
 Example::
 
     suite = "quick"                                  # optional
-    tasks = ["gaussian-dense:dim=3;mi=1.0"]          # optional, added to the suite's tasks
     n = [1000, 5000]
     seeds = 3
+
+    # optional tasks, added to the suite's: a list of specs, e.g. tasks = ["gaussian-dense:dim=3;mi=1.0"],
+    # or (not both: TOML forbids it) tables with params and grids
+    [[tasks]]
+    name = "gaussian-dense"
+    params = { dim = 2 }
+    grid = { mi = [0.5, 1.0, 2.0, 4.0] }             # → 4 task configurations (a curve over MI)
 
     [[estimators]]
     name = "ksg"
@@ -48,14 +54,30 @@ def load_run_file(path: str | Path) -> dict[str, Any]:
     out: dict[str, Any] = {k: data.get(k) for k in ("suite", "tasks", "n", "seeds")}
     if isinstance(out["n"], int):
         out["n"] = [out["n"]]
-    if "estimators" in data:
-        specs: list[tuple[str, dict[str, Any]]] = []
-        for entry in data["estimators"]:
-            if isinstance(entry, str):
-                specs.append((entry, {}))
-                continue
-            if "name" not in entry:
-                raise ValueError(f"{path}: every [[estimators]] entry needs a name")
-            specs += expand_grid(entry["name"], dict(entry.get("params", {})), dict(entry.get("grid", {})))
-        out["estimators"] = specs
+    for key in ("estimators", "tasks"):
+        if key in data:
+            out[key] = _specs(path, key, data[key])
     return out
+
+
+def _specs(path: Path, key: str, entries: Any) -> list[tuple[str, dict[str, Any]]]:
+    """``[(name, params)]`` from a list of spec strings and/or ``{name, params, grid}`` tables."""
+    from ibbench.runner import split_specs
+
+    if isinstance(entries, str):
+        entries = [entries]
+    if not isinstance(entries, list):
+        raise ValueError(f"{path}: {key} must be a list of specs or [[{key}]] tables, got {entries!r}")
+    specs: list[tuple[str, dict[str, Any]]] = []
+    for entry in entries:
+        if isinstance(entry, str):
+            specs += split_specs(entry)
+            continue
+        if not isinstance(entry, dict) or "name" not in entry:
+            raise ValueError(f"{path}: every [[{key}]] entry needs a name, got {entry!r}")
+        extra = set(entry) - {"name", "params", "grid"}
+        if extra:
+            raise ValueError(f"{path}: unknown keys {sorted(extra)} in [[{key}]] {entry['name']!r}; "
+                             "allowed: name, params, grid")
+        specs += expand_grid(entry["name"], dict(entry.get("params", {})), dict(entry.get("grid", {})))
+    return specs

@@ -161,7 +161,8 @@ def run(estimators: str | Sequence[str] = "all", suite: str | None = None, tasks
     ----------
     estimators : "all", a spec string like ``"ksg:k=3,kl"`` or a list of specs
     suite : name of a suite in ``ibbench.tasks.suites`` (tasks, default n, seeds, overrides)
-    tasks : task specs (``"gaussian-dense:dim=3;mi=1.0"``) instead of / in addition to a suite
+    tasks : task specs (``"gaussian-dense:dim=3;mi=1.0"``, or ``[(name, params)]``) instead of / in addition
+        to a suite
     n : sample size(s); defaults to the suite's, else 1000
     seeds : number of seeds (0..seeds-1) or an explicit list; defaults to the suite's, else 3
     store : SQLite path
@@ -181,6 +182,8 @@ def run(estimators: str | Sequence[str] = "all", suite: str | None = None, tasks
     task_specs: list[Spec] = list(suite_obj.tasks) if suite_obj else []
     if tasks == "all":
         task_specs += [(t, {}) for t in list_tasks()]
+    elif isinstance(tasks, (list, tuple)) and tasks and all(isinstance(t, tuple) for t in tasks):
+        task_specs += [(name, dict(params)) for name, params in tasks]  # already parsed (run files)
     elif tasks:
         task_specs += split_specs(tasks)
     if not task_specs:

@@ -227,6 +227,8 @@ def _config_table(text: Any) -> str:
             specs = [v[0] + (":" + ";".join(f"{k}={json.dumps(x)}" for k, x in sorted(v[1].items())) if v[1] else "")
                      for v in value]
             shown = "<br>".join(_esc(s) for s in specs)
+        elif isinstance(value, str) and "\n" in value:  # e.g. the text of a run file
+            shown = f"<pre>{_esc(value)}</pre>"
         else:
             shown = _esc(value if isinstance(value, str) else json.dumps(value, separators=(", ", ": ")))
         rows.append(f'<tr><td class="txt"><b>{_esc(key)}</b></td><td class="msg">{shown}</td></tr>')
