@@ -23,6 +23,11 @@ BUILTIN_ESTIMATORS: dict[str, str] = {
     "ksg": "ibbench.estimators.knn:KSG",
     "kl": "ibbench.estimators.knn:KL",
     "wkl": "ibbench.estimators.knn:WKL",
+    "infonce": "ibbench.estimators.neural:InfoNCE",
+    "mine": "ibbench.estimators.neural:MINE",
+    "nwj": "ibbench.estimators.neural:NWJ",
+    "compressed-ae": "ibbench.estimators.compressed:CompressedAE",
+    "compressed-pca": "ibbench.estimators.compressed:CompressedPCA",
 }
 
 BUILTIN_TASKS: dict[str, str] = {

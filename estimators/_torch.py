@@ -1,0 +1,185 @@
+"""Torch helpers shared by the neural estimators and the autoencoder compressor.
+
+Everything here is about reproducibility on the CPU: a seeded ``torch.Generator`` derived once from
+``random_state``, weight initialisation drawn from that generator (never from torch's global RNG),
+and a context manager that fixes the thread count and enables deterministic algorithms for the
+duration of a fit, restoring the caller's settings afterwards.
+"""
+
+from __future__ import annotations
+
+import math
+from contextlib import contextmanager
+from typing import Iterator, Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from ibbench._math.random import as_generator
+
+_ACTIVATIONS = {"relu": nn.ReLU, "elu": nn.ELU, "tanh": nn.Tanh, "leaky_relu": nn.LeakyReLU}
+
+
+@contextmanager
+def torch_session(n_threads: int | None) -> Iterator[None]:
+    """Run a block with ``n_threads`` intra-op threads and deterministic algorithms, then restore.
+
+    ``n_threads=None`` keeps the current thread count (results may then depend on it).
+    """
+    old_threads = torch.get_num_threads()
+    old_det = torch.are_deterministic_algorithms_enabled()
+    old_warn = torch.is_deterministic_algorithms_warn_only_enabled()
+    try:
+        if n_threads is not None:
+            if int(n_threads) < 1:
+                raise ValueError(f"n_threads must be a positive int or None, got {n_threads!r}")
+            torch.set_num_threads(int(n_threads))
+        torch.use_deterministic_algorithms(True)
+        yield
+    finally:
+        torch.use_deterministic_algorithms(old_det, warn_only=old_warn)
+        torch.set_num_threads(old_threads)
+
+
+def torch_generator(random_state) -> torch.Generator:
+    """A CPU ``torch.Generator`` seeded from ``random_state`` (None, int or numpy Generator)."""
+    rng = as_generator(random_state)
+    gen = torch.Generator(device="cpu")
+    gen.manual_seed(int(rng.integers(0, 2**63 - 1)))
+    return gen
+
+
+def init_weights_(module: nn.Module, gen: torch.Generator) -> nn.Module:
+    """Re-initialise every Linear/Conv layer of ``module`` from ``gen`` (in place).
+
+    Uses the same distribution as torch's default layer init, ``U(−1/√fan_in, 1/√fan_in)`` for weights
+    and biases, but draws from ``gen`` so the result depends only on the seed.
+    """
+    with torch.no_grad():
+        for layer in module.modules():
+            if isinstance(layer, (nn.Linear, nn.Conv1d, nn.Conv2d, nn.ConvTranspose2d)):
+                w = layer.weight
+                fan_in = w.shape[1] * math.prod(w.shape[2:]) if w.dim() > 2 else w.shape[1]
+                if isinstance(layer, nn.ConvTranspose2d):
+                    fan_in = w.shape[0] * math.prod(w.shape[2:])
+                bound = 1.0 / math.sqrt(max(fan_in, 1))
+                w.copy_((torch.rand(w.shape, generator=gen) * 2 - 1) * bound)
+                if layer.bias is not None:
+                    layer.bias.copy_((torch.rand(layer.bias.shape, generator=gen) * 2 - 1) * bound)
+    return module
+
+
+def activation(name: str) -> nn.Module:
+    """The activation module called ``name`` (relu, elu, tanh, leaky_relu)."""
+    if name not in _ACTIVATIONS:
+        raise ValueError(f"activation must be one of {sorted(_ACTIVATIONS)}, got {name!r}")
+    return _ACTIVATIONS[name]()
+
+
+def mlp(d_in: int, hidden: Sequence[int], d_out: int, act: str = "relu") -> nn.Sequential:
+    """A fully connected network ``d_in → hidden[0] → … → d_out`` with ``act`` between layers."""
+    hidden = check_hidden(hidden)
+    layers: list[nn.Module] = []
+    prev = d_in
+    for width in hidden:
+        layers += [nn.Linear(prev, width), activation(act)]
+        prev = width
+    layers.append(nn.Linear(prev, d_out))
+    return nn.Sequential(*layers)
+
+
+def check_hidden(hidden) -> tuple[int, ...]:
+    """``hidden`` as a tuple of positive ints (an int means one hidden layer)."""
+    if isinstance(hidden, (int, np.integer)):
+        hidden = (int(hidden),)
+    try:
+        widths = tuple(int(h) for h in hidden)
+    except TypeError as exc:
+        raise ValueError(f"hidden must be an int or a sequence of ints, got {hidden!r}") from exc
+    if any(w < 1 for w in widths) or any(float(w) != float(h) for w, h in zip(widths, hidden)):
+        raise ValueError(f"hidden layer widths must be positive ints, got {hidden!r}")
+    return widths
+
+
+def as_tensor(A: np.ndarray) -> torch.Tensor:
+    """A float32 CPU tensor of ``A``."""
+    return torch.as_tensor(np.ascontiguousarray(A, dtype=np.float32))
+
+
+# ------------------------------------------------------------------------------- autoencoder (compression)
+class TanhAutoencoder(nn.Module):
+    """Autoencoder with a ``tanh`` bottleneck of size ``k``.
+
+    ``shape=(C, H, W)``: encoder = two stride-2 3×3 convolutions (16, 32 channels, ReLU) + MLP;
+    ``shape=None``: encoder = MLP. The decoder is always an MLP back to the flat input.
+    """
+
+    def __init__(self, d: int, k: int, shape: tuple[int, int, int] | None, hidden: int):
+        super().__init__()
+        if shape is None:
+            self.encoder = nn.Sequential(mlp(d, (hidden, hidden), k), nn.Tanh())
+        else:
+            c, h, w = shape
+            h4, w4 = math.ceil(math.ceil(h / 2) / 2), math.ceil(math.ceil(w / 2) / 2)
+            self.encoder = nn.Sequential(
+                nn.Unflatten(1, shape),
+                nn.Conv2d(c, 16, 3, stride=2, padding=1), nn.ReLU(),
+                nn.Conv2d(16, 32, 3, stride=2, padding=1), nn.ReLU(),
+                nn.Flatten(), nn.Linear(32 * h4 * w4, hidden), nn.ReLU(), nn.Linear(hidden, k), nn.Tanh(),
+            )
+        self.decoder = mlp(k, (hidden, hidden), d)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.decoder(self.encoder(x))
+
+
+def fit_autoencoder(A: np.ndarray, k: int, shape: tuple[int, int, int] | None, *, hidden: int, n_epochs: int,
+                    batch_size: int, lr: float, n_threads: int | None, seed: int,
+                    ) -> tuple[np.ndarray, float, list[float]]:
+    """Train a :class:`TanhAutoencoder` on the rows of ``A`` and return its codes.
+
+    Inputs are standardised (per column; one global mean/std when ``shape`` is given, so flat
+    background pixels are not blown up); Adam minimises the mean squared reconstruction error over
+    ``n_epochs`` shuffled epochs.
+
+    Returns
+    -------
+    codes : ndarray of shape (n, k), float64
+        Bottleneck activations of every row (in ``(-1, 1)``).
+    mae : float
+        Mean absolute reconstruction error in the units of ``A``.
+    history : list of float
+        Mean training MSE (standardised units) of each epoch.
+    """
+    if shape is None:
+        mean, std = A.mean(axis=0), A.std(axis=0)
+        std = np.where(std > 0, std, 1.0)
+    else:
+        mean, std = A.mean(), A.std()
+        std = std if std > 0 else 1.0
+    n, d = A.shape
+    with torch_session(n_threads):
+        gen = torch.Generator(device="cpu")
+        gen.manual_seed(int(seed))
+        data = as_tensor((A - mean) / std)
+        model = init_weights_(TanhAutoencoder(d, k, shape, hidden), gen)
+        opt = torch.optim.Adam(model.parameters(), lr=lr)
+        b = min(batch_size, n)
+        history = []
+        for _ in range(n_epochs):
+            perm = torch.randperm(n, generator=gen)
+            total = 0.0
+            for i in range(0, n, b):
+                batch = data[perm[i:i + b]]
+                loss = torch.mean((model(batch) - batch) ** 2)
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                total += float(loss.detach()) * len(batch)
+            history.append(total / n)
+        model.eval()
+        with torch.no_grad():
+            codes = model.encoder(data)
+            recon = model.decoder(codes).double().numpy() * std + mean
+    return codes.double().numpy(), float(np.mean(np.abs(recon - A))), history
