@@ -136,13 +136,14 @@ def test_kl_entropy_of_gaussians(d):
     assert kl_entropy_terms(Z, 5).mean() == pytest.approx(_gaussian_entropy(d), abs=_gaussian_tol(d))
 
 
-@pytest.mark.parametrize("d", range(1, 8))
+@pytest.mark.parametrize("d", range(1, 11))
 def test_wkl_entropy_of_gaussians(d):
-    """Same setting as plain KL. From d = 8 on, the minimum-norm weights with k = 5 get large
-    (|w| ~ 10) and amplify higher-order bias (~ -0.5 nats at d = 10): WKL needs k growing with d."""
+    """Same setting as plain KL up to d = 7. From d = 8 on, the minimum-norm weights with k = 5 get
+    large (|w| ~ 10-14) and amplify the higher-order bias and the noise (measured -0.57 nats mean over
+    3 seeds at d = 10): stated tolerance 0.8 nats there; WKL needs k growing with d."""
     Z = np.random.default_rng(100 + d).standard_normal((2000, d))
     est = kl_entropy_terms(Z, 5, wkl_weights(d, 5)).mean()
-    assert est == pytest.approx(_gaussian_entropy(d), abs=_gaussian_tol(d))
+    assert est == pytest.approx(_gaussian_entropy(d), abs=_gaussian_tol(d) if d <= 7 else 0.8)
 
 
 # Boundary bias of k-NN entropy on the unit cube grows quickly with d (k = 5, n = 2000: measured
