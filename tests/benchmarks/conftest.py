@@ -30,13 +30,18 @@ def pytest_collection_modifyitems(config, items):
 
 
 def pytest_benchmark_update_machine_info(config, machine_info):
-    """Record what makes timings comparable: cores, load average, BLAS thread settings."""
+    """Record what makes timings comparable: cores and BLAS thread settings (stable across runs)."""
     machine_info["cpu_count"] = os.cpu_count()
-    if hasattr(os, "getloadavg"):
-        machine_info["loadavg_1_5_15"] = list(os.getloadavg())
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         if var in os.environ:
             machine_info[var] = os.environ[var]
+
+
+def pytest_benchmark_update_json(config, benchmarks, output_json):
+    """Save the load average with the results (a shared machine makes timings noisy). Kept out of
+    ``machine_info``, which pytest-benchmark compares between runs and would warn about."""
+    if hasattr(os, "getloadavg"):
+        output_json["loadavg_1_5_15"] = list(os.getloadavg())
 
 
 @lru_cache(maxsize=None)
