@@ -81,5 +81,23 @@ class Flaky(MIEstimator):
         return self
 
 
+class Allocate(MIEstimator):
+    """Touches ``mb`` MiB of memory, then returns 0 (to test per-cell peak memory)."""
+
+    name = "test-allocate"
+    version = "1"
+
+    def __init__(self, mb=0):
+        self.mb = mb
+
+    def fit(self, X, Y):
+        import numpy as np
+
+        self._validate_pair(X, Y)
+        block = np.ones(int(self.mb) * 2**20 // 8)
+        self.mutual_info_ = 0.0 if block.sum() >= 0 else 1.0
+        return self
+
+
 FAULTY = {"test-hang": "Hang", "test-raise": "Raise", "test-nan": "ReturnNaN", "test-crash": "Crash",
-          "test-flaky": "Flaky"}
+          "test-flaky": "Flaky", "test-allocate": "Allocate"}

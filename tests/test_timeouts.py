@@ -120,3 +120,19 @@ def test_rerun_failed_retries_error_and_timeout_cells(faulty, tmp_path):
     assert list(final["status"]) == ["ok", "ok"] and (final["estimate"] == 0.5).all()
     runs = Store(store).runs()
     assert list(runs["n_run"]) == [2, 0, 2]
+
+
+def test_reused_cell_process_measures_peak_memory_per_cell(faulty):
+    from ibbench.execution import run_local
+    from ibbench.runner import build_grid
+
+    # one cell touches 300 MiB, then two cells touch nothing, all in the same (reused) cell process
+    grid = build_grid([("test-allocate", {"mb": 300}), ("test-allocate", {"mb": 0})],
+                      [("gaussian-dense", {"dim": 1, "mi": 1.0})], [100], [0, 1])
+    rows: list = []
+    run_local([c.as_dict() for c in grid[1:]], jobs=1, timeout=120, on_result=rows.append)
+    assert [(r["estimator_params"]["mb"], r["status"]) for r in rows] == [(300, "ok"), (0, "ok"), (0, "ok")]
+    peaks = [r["peak_mem_mb"] for r in rows]
+    assert peaks[0] > 300
+    if Path("/proc/self/clear_refs").exists():  # Linux: the peak is reset between cells
+        assert peaks[1] < peaks[0] - 250 and peaks[2] < peaks[0] - 250
