@@ -1,10 +1,11 @@
 """pytest-benchmark microbenchmarks of the shared hot kernels in ``ibbench._math``.
 
 kNN radii and counts (:mod:`ibbench._math.knn`: k-d tree queries, the chunked brute-force KSG
-counts, Kozachenko–Leonenko terms) and plug-in entropies (:mod:`ibbench._math.entropy`: row codes
-via the bytes view, bincount entropy). Each benchmark also checks its result against an independent
-brute-force reference on a slice, so a fast-but-wrong kernel fails. KDE log-density and
-estimator-level timings live in ``test_bench_classical.py``; exact MI per snapshot in the qnn file.
+counts, Kozachenko–Leonenko terms), plug-in entropies (:mod:`ibbench._math.entropy`: row codes
+via the bytes view, bincount entropy) and leave-one-out KDE log-densities (:mod:`ibbench._math.kde`).
+Each benchmark also checks its result against an independent brute-force reference on a slice, so a
+fast-but-wrong kernel fails. Estimator-level timings live in ``test_bench_classical.py`` /
+``test_bench_neural.py``; exact MI per qnn snapshot in ``test_bench_qnn.py``.
 
 Run: ``pytest tests/benchmarks -m benchmark --benchmark-enable -p no:randomly`` (docs/performance.md).
 """
@@ -110,3 +111,24 @@ def test_plugin_mutual_info(benchmark, n):
     joint = joint[joint > 0]
     assert hxy == pytest.approx(-np.sum(joint * np.log(joint)), rel=1e-12)
     assert hx + hy - hxy >= 0
+
+
+@pytest.mark.parametrize("n,cached", [(5000, True), (5000, False), (20_000, False)])
+def test_kde_loo_log_density(benchmark, gaussian_pair, n, cached):
+    """Leave-one-out Gaussian-KDE log-densities at a fixed bandwidth (2+2 dims), from the cached
+    float32 distance matrix or recomputed block by block; checked against float64 logsumexp."""
+    from scipy.special import logsumexp
+
+    from ibbench._math.kde import LeaveOneOutKDE
+
+    X, Y = gaussian_pair(n, 2)
+    Z = np.column_stack([X, Y])
+    kde = LeaveOneOutKDE(Z, max_cache_bytes=(1 << 28) if cached else 0)
+    h = 0.4
+    logf = _measure(benchmark, kde.log_loo_density, h, n=5 * n)  # seconds per call: 3 rounds
+    rows = np.arange(0, n, n // 50)
+    D = cdist(Z[rows], Z, "sqeuclidean")
+    D[np.arange(len(rows)), rows] = np.inf
+    ref = logsumexp(-D / (2 * h * h), axis=1) - np.log(n - 1) - 0.5 * Z.shape[1] * np.log(2 * np.pi * h * h)
+    # float32 kernel sums (each >= 1 after the nearest-neighbour shift): relative error ~1e-6
+    np.testing.assert_allclose(logf[rows], ref, rtol=0, atol=1e-5)
