@@ -139,9 +139,14 @@ def study(estimators, n_grid, dim_grid, dim_n, budget, timeout, repeats, log=pri
             dims = [d for d in dim_grid if max_dim is None or 2 * d <= max_dim]
             curves.append(("dim", [(dim_n, d) for d in dims]))
         for axis, cells in curves:
-            stop = None
-            for n, dim in cells:
+            stop, done = None, []  # done: (size, seconds) of the ok cells of this curve
+            for i, (n, dim) in enumerate(cells):
                 row = {"estimator": name, "axis": axis, "n": n, "dim_x": dim or "", "dim_y": dim or ""}
+                size = n if axis == "n" else dim
+                if stop is None and len(done) >= 2:
+                    predicted = _predict(done, size)
+                    if predicted > timeout:
+                        stop = f"predicted {predicted:.0f} s > timeout {timeout:g} s"
                 if stop is not None:
                     row.update(status="over-budget", message=stop)
                 else:
@@ -149,12 +154,25 @@ def study(estimators, n_grid, dim_grid, dim_n, budget, timeout, repeats, log=pri
                             "budget": budget}
                     row.update(_spawn(spec, timeout))
                     secs = row.get("seconds")
-                    if row["status"] == "timeout" or (secs is not None and secs > budget):
+                    if row["status"] == "ok":
+                        done.append((size, float(secs)))
+                    if row["status"] == "timeout":
+                        stop = "previous cell timed out"
+                    elif secs is not None and secs > budget:
                         stop = f"previous cell took > {budget:g} s"
                 log(f"{name:18s} {axis:4s} n={n:<7d} dim={dim or '-':<3} "
                     f"{row.get('seconds', float('nan')):9.3f} s  {row['status']} {row.get('message', '')}")
                 rows.append(row)
     return rows
+
+
+def _predict(done: list[tuple[float, float]], size: float) -> float:
+    """Extrapolate the time at ``size`` from the last two ok cells (power law, exponent in [1, 3])."""
+    (x1, t1), (x2, t2) = done[-2], done[-1]
+    if t1 <= 0 or t2 <= 0 or x2 == x1:
+        return t2
+    exponent = min(3.0, max(1.0, math.log(t2 / t1) / math.log(x2 / x1)))
+    return t2 * (size / x2) ** exponent
 
 
 def _fmt_seconds(row) -> str:
@@ -196,7 +214,8 @@ def write_outputs(rows, out: Path, meta: dict) -> list[Path]:
         f"{meta['load_note']}",
         "",
         f"Best of up to {meta['repeats']} fits per cell (sampling excluded), each cell in its own process; "
-        f"a curve stops growing once a cell takes more than {meta['budget']:g} s (`—` = not run, over budget). "
+        f"a curve stops growing once a cell takes more than {meta['budget']:g} s, or once the power law "
+        f"through its last two cells predicts more than the {meta['timeout']:g} s timeout (`—` = not run). "
         "Neural estimators use the asv suite's reduced settings (fixed training steps), so their time "
         "barely depends on n. *exp.* = least-squares slope of log time vs log n (or vs log d) over cells "
         "of at least 10 ms: 1 is linear, 2 quadratic.",
@@ -327,7 +346,7 @@ def main(argv=None) -> int:
         "machine": machine, "machine_short": short,
         "load_start": load_start, "load_end": ", ".join(f"{x:.2f}" for x in os.getloadavg()),
         "load_note": args.note or "timings on a shared machine are noisy; compare ratios, not absolutes.",
-        "repeats": args.repeats, "budget": args.budget, "dim_n": args.dim_n,
+        "repeats": args.repeats, "budget": args.budget, "timeout": args.timeout, "dim_n": args.dim_n,
     }
     for path in write_outputs(rows, Path(args.out), meta):
         print("wrote", path)
