@@ -169,7 +169,7 @@ def run(estimators: str | Sequence[str] = "all", suite: str | None = None, tasks
     jobs : concurrent cell processes (local backend)
     timeout : seconds per cell before its process is killed (None = no limit)
     rerun_failed : retry cells stored as error/timeout
-    backend : "local" (process per cell), "inline" (this process, no timeout) or "dask"
+    backend : "local" (separate killable cell processes), "inline" (this process, no timeout) or "dask"
     scheduler : dask scheduler address (``tcp://host:8786``) for backend "dask"
     dask_local : start a local dask cluster of this many workers for backend "dask"
     progress : callback ``(row, done, total)`` after each cell
