@@ -238,7 +238,7 @@ def export(
             df.to_csv(out, index=False)
         else:
             df.to_parquet(out, index=False)
-    except (FileNotFoundError, ImportError) as exc:
+    except (FileNotFoundError, ImportError, ValueError, OSError) as exc:
         _fail(str(exc))
     console.print(f"wrote {len(df)} cells to {out}")
 

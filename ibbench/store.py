@@ -60,6 +60,10 @@ RUN_COLUMNS: list[tuple[str, str]] = [
     ("n_run", "INTEGER"),
 ]
 
+class StoreError(ValueError):
+    """The results store cannot be opened or read (bad path, not an SQLite file, not an ibbench store)."""
+
+
 STATUSES = ("ok", "error", "timeout", "skipped")
 FAILED = ("error", "timeout")
 
@@ -79,15 +83,18 @@ class Store:
     # -- connection ---------------------------------------------------------------------------
     def connect(self) -> sqlite3.Connection:
         if self._conn is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(self.path, timeout=60.0)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            cols = ", ".join(f"{n} {t}" for n, t in CELL_COLUMNS)
-            conn.execute(f"CREATE TABLE IF NOT EXISTS cells ({cols})")
-            cols = ", ".join(f"{n} {t}" for n, t in RUN_COLUMNS)
-            conn.execute(f"CREATE TABLE IF NOT EXISTS runs ({cols})")
-            conn.commit()
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                conn = sqlite3.connect(self.path, timeout=60.0)
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=NORMAL")
+                cols = ", ".join(f"{n} {t}" for n, t in CELL_COLUMNS)
+                conn.execute(f"CREATE TABLE IF NOT EXISTS cells ({cols})")
+                cols = ", ".join(f"{n} {t}" for n, t in RUN_COLUMNS)
+                conn.execute(f"CREATE TABLE IF NOT EXISTS runs ({cols})")
+                conn.commit()
+            except (sqlite3.DatabaseError, OSError) as exc:
+                raise StoreError(f"cannot use {self.path} as a results store: {exc}") from exc
             self._conn = conn
         return self._conn
 
@@ -138,8 +145,7 @@ class Store:
         """The ``runs`` table as a DataFrame (oldest first)."""
         import pandas as pd
 
-        with closing(_reader(self.path)) as conn:
-            return pd.read_sql_query("SELECT * FROM runs ORDER BY started_at", conn)
+        return _read_sql(self.path, "SELECT * FROM runs ORDER BY started_at")
 
 
 def _sql_value(value: Any) -> Any:
@@ -154,6 +160,19 @@ def _reader(path: Path) -> sqlite3.Connection:
     return sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=60.0)
 
 
+def _read_sql(path: Path, query: str):
+    """``pandas.read_sql_query`` on a read-only connection; unreadable stores raise :class:`StoreError`."""
+    import pandas as pd
+
+    with closing(_reader(Path(path))) as conn:
+        try:
+            return pd.read_sql_query(query, conn)
+        except (pd.errors.DatabaseError, sqlite3.DatabaseError) as exc:
+            cause = exc.__cause__ or exc
+            raise StoreError(f"cannot read the results store {path}: {cause} "
+                             "(is it a store written by `ibbench run`?)") from exc
+
+
 def load_results(store: str | Path = DEFAULT_STORE, *, expand_params: bool = True):
     """All stored cells as a long-format DataFrame, one row per cell.
 
@@ -166,8 +185,7 @@ def load_results(store: str | Path = DEFAULT_STORE, *, expand_params: bool = Tru
     """
     import pandas as pd
 
-    with closing(_reader(Path(store))) as conn:
-        df = pd.read_sql_query("SELECT * FROM cells", conn)
+    df = _read_sql(Path(store), "SELECT * FROM cells")
     if expand_params and len(df):
         for column, prefix in (("estimator_params", "est."), ("task_params", "task.")):
             expanded = pd.json_normalize([json.loads(s) if s else {} for s in df[column]], max_level=0)
