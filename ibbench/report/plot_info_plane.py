@@ -6,7 +6,8 @@ bars of ±1 sd; with ``estimator=NAME`` the plane estimated by that estimator on
 activations is drawn beside it (from the results store's ``qnn-*`` cells when it has them, else
 computed on the spot). Options (``--option key=value``): ``dataset`` (szt|digits), ``activation``
 (``tanh+relu``), ``bits`` (``4+8``), ``epochs``, ``n_snapshots``, ``seeds`` (repetitions),
-``estimator``, ``estimator_params`` (JSON), ``every`` (estimate every k-th snapshot).
+``estimator``, ``estimator_params`` (JSON), ``every`` (estimate every k-th snapshot),
+``min_accuracy`` (leave out runs that never trained).
 Runs are trained on first use and cached (see :mod:`ibbench.tasks.qnn.training`).
 """
 
@@ -84,7 +85,7 @@ def _draw(ax, epochs, planes, title):
 def plot_info_plane(*, store: str | None, out: Path, dataset: str = "szt", activation: str | None = None,
                     bits: Any = "4+8", epochs: int = 1000, n_snapshots: int = 40, seeds: int = 3,
                     estimator: str | None = None, estimator_params: Any = None, every: int = 1,
-                    **_ignored) -> list[Path]:
+                    min_accuracy: float | None = None, **_ignored) -> list[Path]:
     """Draw exact (and optionally estimated) information planes; returns the PNG paths.
 
     Parameters
@@ -107,6 +108,8 @@ def plot_info_plane(*, store: str | None, out: Path, dataset: str = "szt", activ
     estimator_params : dict or JSON str, optional
     every : int
         When computing the estimated plane on the spot, use every ``every``-th snapshot.
+    min_accuracy : float, optional
+        Leave out repetitions whose final training accuracy is lower (runs that never trained).
 
     References
     ----------
@@ -118,11 +121,10 @@ def plot_info_plane(*, store: str | None, out: Path, dataset: str = "szt", activ
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from ibbench.tasks.qnn.planes import estimated_planes, exact_planes
+    from ibbench.tasks.qnn.planes import estimated_planes, exact_planes, trained_seeds
     from ibbench.tasks.qnn.training import TrainConfig
 
     activations = _split(activation or ("relu" if dataset == "digits" else "tanh+relu"), str)
-    seed_list = list(range(int(seeds)))
     if isinstance(estimator_params, str):
         estimator_params = json.loads(estimator_params)
     Path(out).mkdir(parents=True, exist_ok=True)
@@ -131,8 +133,9 @@ def plot_info_plane(*, store: str | None, out: Path, dataset: str = "szt", activ
         for b in _split(bits, int):
             config = TrainConfig(dataset=dataset, activation=act, bits=b, epochs=int(epochs),
                                  n_snapshots=int(n_snapshots))
+            seed_list = trained_seeds(config, range(int(seeds)), min_accuracy)
             run_epochs, exact = exact_planes(config, seed_list)
-            panels = [(exact, f"exact — {dataset} {act} {b}-bit, {len(seed_list)} runs")]
+            panels = [(exact, f"exact — {dataset} {act} {b}-bit, runs {seed_list}")]
             if estimator:
                 est = _store_plane(store, dataset, act, b, int(epochs), int(n_snapshots), estimator, run_epochs,
                                    exact.shape[2], seed_list)

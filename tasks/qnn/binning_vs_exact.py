@@ -16,7 +16,7 @@ import numpy as np
 
 from ibbench.tasks.qnn.data import load_population
 from ibbench.tasks.qnn.exact_mi import LN2, information_plane
-from ibbench.tasks.qnn.planes import write_markdown
+from ibbench.tasks.qnn.planes import trained_seeds, write_markdown
 from ibbench.tasks.qnn.training import TrainConfig, train
 
 
@@ -96,19 +96,23 @@ def main(argv: Sequence[str] | None = None) -> str:
     parser.add_argument("--n-snapshots", type=int, default=40)
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--epoch", type=int, default=None, help="snapshot epoch (default: the last)")
+    parser.add_argument("--min-accuracy", type=float, default=None,
+                        help="leave out runs whose final training accuracy is lower (runs that never trained)")
     parser.add_argument("--out", type=Path, default=None, help="markdown file (default: print)")
     args = parser.parse_args(argv)
     parts = [f"# Binning of unquantized activations vs exact MI ({args.dataset}, {args.epochs} epochs, "
              f"{'last epoch' if args.epoch is None else f'epoch {args.epoch}'}, mean ± sd over {args.seeds} runs, bits)\n",
              f"Regenerate: `python -m ibbench.tasks.qnn.binning_vs_exact --dataset {args.dataset} "
              f"--activation {args.activation} --bits {args.bits} --epochs {args.epochs} --seeds {args.seeds}"
-             + (f" --epoch {args.epoch}" if args.epoch is not None else "") + "`\n"]
+             + (f" --epoch {args.epoch}" if args.epoch is not None else "")
+             + (f" --min-accuracy {args.min_accuracy}" if args.min_accuracy is not None else "") + "`\n"]
     for act in args.activation.split(","):
         for bits in args.bits.split(","):
             config = TrainConfig(dataset=args.dataset, activation=act, bits=int(bits), epochs=args.epochs,
                                  n_snapshots=args.n_snapshots)
-            rows = binning_vs_exact(config, range(args.seeds), epoch=args.epoch)
-            parts.append(markdown_table(rows, f"{act}, {bits}-bit"))
+            kept = trained_seeds(config, range(args.seeds), args.min_accuracy)
+            rows = binning_vs_exact(config, kept, epoch=args.epoch)
+            parts.append(markdown_table(rows, f"{act}, {bits}-bit, runs {kept}"))
     return write_markdown("\n".join(parts), args.out)
 
 

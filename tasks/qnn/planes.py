@@ -17,6 +17,18 @@ from ibbench.tasks.qnn.exact_mi import LN2, information_plane
 from ibbench.tasks.qnn.training import TrainConfig, train
 
 
+def trained_seeds(config: TrainConfig, seeds: Sequence[int], min_accuracy: float | None = None) -> list[int]:
+    """The repetitions among ``seeds`` whose final training accuracy is at least ``min_accuracy``.
+
+    Narrow ReLU nets sometimes never train (a layer's units all die, the output is constant and the
+    accuracy stays at the majority rate); ``min_accuracy`` lets planes leave such runs out.
+    """
+    seeds = [int(s) for s in seeds]
+    if min_accuracy is None:
+        return seeds
+    return [s for s in seeds if train(config, s).train_accuracy[-1] >= float(min_accuracy)]
+
+
 def exact_planes(config: TrainConfig, seeds: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
     """Exact planes of repetitions ``seeds`` (trained or loaded from the cache).
 
@@ -114,19 +126,25 @@ def main(argv: Sequence[str] | None = None) -> str:
     parser.add_argument("--epochs", type=int, default=1000)
     parser.add_argument("--n-snapshots", type=int, default=40)
     parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--min-accuracy", type=float, default=None,
+                        help="leave out runs whose final training accuracy is lower (runs that never trained)")
     parser.add_argument("--out", type=Path, default=None, help="markdown file (default: print)")
     args = parser.parse_args(argv)
     activations = args.activation or ("relu" if args.dataset == "digits" else "tanh,relu")
     parts = [f"# Exact information-plane phases ({args.dataset}, {args.epochs} epochs, mean ± sd over "
              f"{args.seeds} runs, bits)\n",
              f"Regenerate: `python -m ibbench.tasks.qnn.planes --dataset {args.dataset} --activation {activations} "
-             f"--bits {args.bits} --epochs {args.epochs} --seeds {args.seeds}`\n"]
+             f"--bits {args.bits} --epochs {args.epochs} --seeds {args.seeds}"
+             + (f" --min-accuracy {args.min_accuracy}" if args.min_accuracy is not None else "") + "`\n"]
     for act in activations.split(","):
         for bits in args.bits.split(","):
             config = TrainConfig(dataset=args.dataset, activation=act, bits=int(bits), epochs=args.epochs,
                                  n_snapshots=args.n_snapshots)
-            epochs, planes = exact_planes(config, range(args.seeds))
-            parts.append(phase_table(epochs, planes, title=f"{act}, {bits}-bit"))
+            kept = trained_seeds(config, range(args.seeds), args.min_accuracy)
+            dropped = sorted(set(range(args.seeds)) - set(kept))
+            epochs, planes = exact_planes(config, kept)
+            parts.append(phase_table(epochs, planes, title=f"{act}, {bits}-bit, runs {kept}"
+                                     + (f" (left out, never trained: {dropped})" if dropped else "")))
     return write_markdown("\n".join(parts), args.out)
 
 

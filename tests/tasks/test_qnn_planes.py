@@ -9,7 +9,7 @@ from ibbench.tasks.qnn import training
 from ibbench.tasks.qnn.binning_vs_exact import binning_vs_exact, main, markdown_table
 from ibbench.tasks.qnn.data import load_population
 from ibbench.tasks.qnn.exact_mi import LN2, information_plane
-from ibbench.tasks.qnn.planes import estimated_planes, exact_planes, phase_table
+from ibbench.tasks.qnn.planes import estimated_planes, exact_planes, phase_table, trained_seeds
 from ibbench.tasks.qnn.training import TrainConfig, train
 
 CONFIG = TrainConfig(activation="tanh", bits=4, epochs=2, n_snapshots=3)
@@ -38,6 +38,10 @@ def test_exact_and_estimated_planes():
     _, est = estimated_planes(CONFIG, [0, 1], "exact", snapshots=[len(epochs) - 1])
     assert np.isnan(est[:, 0]).all()
     assert np.allclose(est[:, -1], planes[:, -1], atol=1e-12)
+    accuracy = [train(CONFIG, s).train_accuracy[-1] for s in (0, 1)]
+    assert trained_seeds(CONFIG, [0, 1]) == [0, 1]
+    assert trained_seeds(CONFIG, [0, 1], min(accuracy) + 1e-9) == [int(np.argmax(accuracy))] or accuracy[0] == accuracy[1]
+    assert trained_seeds(CONFIG, [0, 1], 1.01) == []
     table = phase_table(epochs, planes, title="t")
     assert table.count("\n| ") == 7 and "compression" in table  # header row + 6 layers
 
