@@ -69,3 +69,14 @@ def test_bad_parameters():
         ibbench.get_task("qnn-szt-ty", activation="sigmoid")
     with pytest.raises(ValueError, match="repetition"):
         ibbench.get_task("qnn-szt-ty", **PARAMS).sample(None, random_state=-1)
+
+
+def test_runner_scores_each_repetition_against_its_own_truth(tmp_path):
+    store = tmp_path / "results.sqlite"
+    ibbench.run(estimators="binning", tasks=[("qnn-szt-ty", PARAMS)], seeds=2, store=store, backend="inline")
+    df = ibbench.load_results(store)
+    task = ibbench.get_task("qnn-szt-ty", **PARAMS)
+    assert sorted(df["seed"]) == [0, 1] and (df["status"] == "ok").all() and (df["n"] == 4096).all()
+    for row in df.itertuples():
+        assert row.true_mi == pytest.approx(task.true_mi_for(row.seed), abs=1e-12)
+    assert df["true_mi"].nunique() == 2
