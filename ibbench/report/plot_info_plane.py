@@ -14,6 +14,7 @@ Runs are trained on first use and cached (see :mod:`ibbench.tasks.qnn.training`)
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,8 @@ def _split(value, cast):
     return [cast(v) for v in str(value).split("+") if str(v).strip()]
 
 
-def _store_plane(store, dataset, activation, bits, epochs, n_snapshots, estimator, run_epochs, n_layers, seeds):
+def _store_plane(store, dataset, activation, bits, epochs, n_snapshots, estimator, estimator_params, run_epochs,
+                 n_layers, seeds):
     """The estimator's plane from stored qnn cells (NaN where a cell is missing), or None."""
     if not store or not Path(store).exists():
         return None
@@ -39,6 +41,9 @@ def _store_plane(store, dataset, activation, bits, epochs, n_snapshots, estimato
         [f"qnn-{dataset}-xt", f"qnn-{dataset}-ty"])]
     for key, value in (("activation", activation), ("bits", bits), ("epochs", epochs), ("n_snapshots", n_snapshots)):
         df = df[df[f"task.{key}"] == value]
+    for key, value in (estimator_params or {}).items():
+        column = f"est.{key}"
+        df = df[df[column] == value] if column in df else df.iloc[:0]
     if not len(df):
         return None
     plane = np.full((len(seeds), len(run_epochs), n_layers, 2), np.nan)
@@ -59,7 +64,9 @@ def _draw(ax, epochs, planes, title):
     from ibbench.tasks.qnn.exact_mi import LN2
 
     bits = planes / LN2
-    mean, sd = np.nanmean(bits, axis=0), np.nanstd(bits, axis=0)
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # snapshots without an estimate stay NaN
+        mean, sd = np.nanmean(bits, axis=0), np.nanstd(bits, axis=0)
     norm = LogNorm(vmin=1, vmax=max(int(epochs[-1]), 2))
     colour_epochs = np.maximum(epochs, 1)
     n_layers = bits.shape[2]
@@ -137,8 +144,8 @@ def plot_info_plane(*, store: str | None, out: Path, dataset: str = "szt", activ
             run_epochs, exact = exact_planes(config, seed_list)
             panels = [(exact, f"exact — {dataset} {act} {b}-bit, runs {seed_list}")]
             if estimator:
-                est = _store_plane(store, dataset, act, b, int(epochs), int(n_snapshots), estimator, run_epochs,
-                                   exact.shape[2], seed_list)
+                est = _store_plane(store, dataset, act, b, int(epochs), int(n_snapshots), estimator, estimator_params,
+                                   run_epochs, exact.shape[2], seed_list)
                 if est is None:
                     chosen = list(range(0, len(run_epochs), max(int(every), 1)))
                     chosen = sorted(set(chosen) | {len(run_epochs) - 1})

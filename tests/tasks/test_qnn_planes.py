@@ -83,3 +83,27 @@ def test_info_plane_plot(tmp_path):
                       seeds=2, estimator="binning", estimator_params='{"n_bins": 30}')
     assert [f.name for f in files] == ["info-plane-szt-tanh-4bit-binning.png"]
     assert files[0].stat().st_size > 10_000
+
+
+def test_info_plane_reads_the_estimator_plane_from_the_store(tmp_path, monkeypatch):
+    import ibbench
+    from ibbench.report.plot_info_plane import _store_plane
+    from ibbench.tasks.qnn import planes
+
+    params = {"activation": "tanh", "bits": 4, "epochs": 2, "n_snapshots": 3}
+    tasks = [(f"qnn-szt-{side}", dict(params, layer=layer)) for side in ("xt", "ty") for layer in (5, 6)]
+    store = tmp_path / "r.sqlite"
+    ibbench.run(estimators="binning:n_bins=30", tasks=tasks, seeds=1, store=store, backend="inline")
+    epochs = train(CONFIG, 0).epochs
+    plane = _store_plane(str(store), "szt", "tanh", 4, 2, 3, "binning", {"n_bins": 30}, epochs, 6, [0])
+    _, live = estimated_planes(CONFIG, [0], "binning", {"n_bins": 30}, snapshots=[len(epochs) - 1])
+    assert np.allclose(plane[0, -1, 4:], live[0, -1, 4:]) and np.isnan(plane[0, -1, :4]).all()
+    assert np.isnan(plane[0, :-1]).all()
+    assert _store_plane(str(store), "szt", "tanh", 4, 2, 3, "binning", {"n_bins": 100}, epochs, 6, [0]) is None
+    # the plot uses the stored cells instead of estimating again
+    monkeypatch.setattr(planes, "estimated_planes", lambda *a, **k: pytest.fail("estimated again"))
+    from ibbench.report.plot_info_plane import plot_info_plane
+
+    files = plot_info_plane(store=str(store), out=tmp_path / "png", bits=4, activation="tanh", epochs=2,
+                            n_snapshots=3, seeds=1, estimator="binning", estimator_params={"n_bins": 30})
+    assert len(files) == 1 and files[0].exists()
