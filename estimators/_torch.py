@@ -164,7 +164,7 @@ def fit_autoencoder(A: np.ndarray, k: int, shape: tuple[int, int, int] | None, *
         gen.manual_seed(int(seed))
         data = as_tensor((A - mean) / std)
         model = init_weights_(TanhAutoencoder(d, k, shape, hidden), gen)
-        opt = torch.optim.Adam(model.parameters(), lr=lr)
+        opt = torch.optim.Adam(model.parameters(), lr=lr, foreach=True)
         b = min(batch_size, n)
         history = []
         for _ in range(n_epochs):

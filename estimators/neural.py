@@ -175,7 +175,8 @@ class _NeuralMI(MIEstimator):
             Xt, Yt = as_tensor(X[train_idx]), as_tensor(Y[train_idx])
             Xe, Ye = as_tensor(X[test_idx]), as_tensor(Y[test_idx])
             critic = init_weights_(self._build_critic(X.shape[1], Y.shape[1]), gen)
-            opt = torch.optim.AdamW(critic.parameters(), lr=float(self.lr), weight_decay=float(self.weight_decay))
+            opt = torch.optim.AdamW(critic.parameters(), lr=float(self.lr), weight_decay=float(self.weight_decay),
+                                    foreach=True)
             state: dict[str, Any] = {}
             history: dict[str, list] = {"train": [], "eval_step": [], "eval": []}
             batches = _batches(len(train_idx), batch, gen)
@@ -274,9 +275,9 @@ class MINE(_NeuralMI):
     Maximises ``I_DV(T) = E_p[T(x, y)] − log E_{{p_x p_y}}[e^{{T(x, y)}}]`` over a critic MLP ``T``
     with Adam. The mini-batch gradient of the log term is biased; MINE divides by an exponential
     moving average of ``E[e^T]`` instead of the batch mean (rate ``ema_rate``). The estimate is the
-    DV bound of the critic on all evaluation rows (negatives: one fresh shuffle of ``y`` per
-    evaluation), averaged over the last ``average_last`` of training (as in Butakov et al.'s use
-    of MINE, "mean over the last epochs").
+    DV bound of the critic on all held-out rows (``test_size``; negatives: one fresh shuffle of
+    ``y`` per evaluation), averaged over the last ``average_last`` of training (as in Butakov et
+    al.'s use of MINE, "mean over the last epochs").
 
     Parameters
     ----------
