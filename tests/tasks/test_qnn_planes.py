@@ -5,7 +5,6 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from ibbench.tasks.qnn import training
 from ibbench.tasks.qnn.binning_vs_exact import binning_vs_exact, main, markdown_table
 from ibbench.tasks.qnn.data import load_population
 from ibbench.tasks.qnn.exact_mi import LN2, information_plane
@@ -15,13 +14,7 @@ from ibbench.tasks.qnn.training import TrainConfig, train
 CONFIG = TrainConfig(activation="tanh", bits=4, epochs=2, n_snapshots=3)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def cache(tmp_path_factory):
-    # one cache per module: the tiny runs are trained once and shared by the tests
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("IBBENCH_CACHE", str(tmp_path_factory.mktemp("qnn-cache")))
-        mp.setattr(training, "_MEMORY", {})
-        yield
+pytestmark = pytest.mark.usefixtures("qnn_cache")
 
 
 def _entropy_bits(rows):

@@ -5,19 +5,12 @@ import pytest
 
 import ibbench
 from ibbench.estimators.discrete import ExactMI
-from ibbench.tasks.qnn import training
 from ibbench.tasks.qnn.network import dequantize
 
 PARAMS = {"activation": "tanh", "bits": 4, "layer": 4, "epochs": 3, "n_snapshots": 3}
 
 
-@pytest.fixture(autouse=True, scope="module")
-def cache(tmp_path_factory):
-    # one cache per module: the tiny runs are trained once and shared by the tests
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("IBBENCH_CACHE", str(tmp_path_factory.mktemp("qnn-cache")))
-        mp.setattr(training, "_MEMORY", {})
-        yield
+pytestmark = pytest.mark.usefixtures("qnn_cache")
 
 
 @pytest.mark.parametrize("name", ["qnn-szt-xt", "qnn-szt-ty", "qnn-digits-xt", "qnn-digits-ty"])
