@@ -40,6 +40,7 @@ table.board td.txt,table.board th.txt{text-align:left}table.board tr:hover td{ba
 td.good{background:#e3f4e6}td.fair{background:#fdf6dc}td.poor{background:#fbe4e1}
 table.board td.msg{text-align:left;white-space:normal;max-width:640px;font-family:ui-monospace,monospace;font-size:12px}
 .scroll{overflow-x:auto;max-width:100%}
+table.board td.name{white-space:normal;max-width:300px;overflow-wrap:anywhere;text-align:left}
 .ci{color:#6b7680;font-size:11px}.fail{color:#b3261e;font-weight:600}
 figure{margin:14px 0 22px}figure img{max-width:100%;border:1px solid #e3e7ea}
 figcaption{color:#56616b;font-size:13px}
@@ -151,7 +152,7 @@ def _ranking(table_id: str, board: pd.DataFrame, fails: pd.DataFrame, keys: list
     for _, r in merged.iterrows():
         errors, timeouts, skipped = (int(r.get(c, 0) or 0) for c in ("errors", "timeouts", "skipped"))
         rows.append(
-            "<tr>" + _td(r["rank"], text=str(int(r["rank"]))) + _td(r["estimator_label"], cls="txt", sort="text")
+            "<tr>" + _td(r["rank"], text=str(int(r["rank"]))) + _td(r["estimator_label"], cls="name", sort="text")
             + _td(r["tasks"], text=_esc(int(r["tasks"])))
             + _td(r["rel_error"], text=_with_ci(r["rel_error"], r["rel_ci_low"], r["rel_ci_high"]),
                   cls=_grade(r["rel_error"]))
@@ -174,7 +175,7 @@ def _group_table(table_id: str, g: pd.DataFrame) -> str:
         rel = _num(r["mae"])
         grade = _grade(None if rel is None else rel / max(float(r["true_mi"]), 1.0))
         rows.append(
-            "<tr>" + _td(r["estimator_label"], cls="txt", sort="text") + _td(r["n"], text=_esc(r["n"]))
+            "<tr>" + _td(r["estimator_label"], cls="name", sort="text") + _td(r["n"], text=_esc(r["n"]))
             + _td(r["true_mi"]) + _td(r["mean_estimate"], text=_with_ci(r["mean_estimate"], r["ci_low"], r["ci_high"]))
             + _td(r["bias"]) + _td(r["mae"], text=_with_ci(r["mae"], r["mae_ci_low"], r["mae_ci_high"]), cls=grade)
             + _td(r["within_tol"], text=f"{100 * r['within_tol']:.0f}%" if _num(r["within_tol"]) is not None else "–")
@@ -191,7 +192,7 @@ def _failures_table(cells: pd.DataFrame, limit: int = 300) -> str:
     rows = []
     for _, r in failed.head(limit).iterrows():
         first = (r["message"] or "").strip().splitlines()
-        rows.append("<tr>" + _td(r["estimator_label"], cls="txt", sort="text") + _td(r["task_label"], cls="txt", sort="text")
+        rows.append("<tr>" + _td(r["estimator_label"], cls="name", sort="text") + _td(r["task_label"], cls="name", sort="text")
                     + _td(r["n"], text=_esc(r["n"] if _num(r["n"]) is None else int(r["n"])))
                     + _td(r["seed"], text=_esc(r["seed"])) + _td(r["status"], cls="txt fail", sort="text")
                     + _td(r["seconds"], text=_seconds(r["seconds"]))

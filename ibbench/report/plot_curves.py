@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -102,6 +103,35 @@ def _figure(n_panels: int, panel_size=(3.3, 2.9), max_cols: int = 4):
     for ax in axes.flat[n_panels:]:
         ax.set_visible(False)
     return fig, list(axes.flat[:n_panels])
+
+
+def _wrap(label: str, width: int = 34) -> str:
+    """A long estimator label broken over lines at parameter boundaries."""
+    return textwrap.fill(str(label), width, break_on_hyphens=False)
+
+
+def _legend_below(fig, handles, labels) -> None:
+    """A figure legend under the axes with as many columns as fit the figure's width."""
+    labels = [_wrap(label, 40) for label in labels]
+    longest = max(max(len(line) for line in label.splitlines()) for label in labels)
+    ncol = int(max(1, min(len(labels), fig.get_figwidth() * 15 // (longest + 6))))
+    fig.legend(handles, labels, loc="outside lower center", ncol=ncol, fontsize=7, frameon=False)
+
+
+def _fixed_population(task: str) -> bool:
+    """True for tasks whose n is their population size, not a chosen sample size (qnn, digits)."""
+    from ibbench.registry import get_task_class
+
+    try:
+        return bool(getattr(get_task_class(task), "fixed_population", False))
+    except (ValueError, ImportError):
+        return False
+
+
+def _sampled(cells: pd.DataFrame) -> pd.DataFrame:
+    """Cells of tasks whose n was chosen (scaling plots leave fixed populations out)."""
+    fixed = {t for t in cells["task"].unique() if _fixed_population(t)}
+    return cells[~cells["task"].isin(fixed)]
 
 
 def _n_axis(ax, ns) -> None:
@@ -186,15 +216,13 @@ def plot_curves(*, store: str | None = None, out: Path, cells: pd.DataFrame | No
                         color="firebrick")
             ax.set_xlim(-0.05 * top, 1.05 * top)
             ax.set_ylim(lo_lim, hi_lim)
-            ax.set_title(est, fontsize=9)
+            ax.set_title(_wrap(est), fontsize=8)
             ax.set_xlabel("true MI (nats)", fontsize=8)
             ax.set_ylabel("estimate (nats)", fontsize=8)
             ax.tick_params(labelsize=7)
             ax.grid(alpha=0.25)
         handles = [axes[0].plot([], [], "o-", color=colors[s], ms=3.5)[0] for s in series]
-        width_chars = fig.get_figwidth() * 15  # ~15 legend characters per inch at 7 pt
-        ncol = int(max(1, min(len(series), width_chars // (max(len(s) for s in series) + 6))))
-        fig.legend(handles, series, loc="outside lower center", ncol=ncol, fontsize=7, frameon=False)
+        _legend_below(fig, handles, series)
         n_text = ", ".join(str(v) for v in sorted(pts["n"].unique()))
         fig.suptitle(f"{fam}: estimate vs true MI (n={n_text}; mean over seeds, 95% bootstrap CI; dashed = truth)",
                      fontsize=10)
@@ -205,8 +233,11 @@ def plot_curves(*, store: str | None = None, out: Path, cells: pd.DataFrame | No
 
 
 def convergence_points(cells: pd.DataFrame) -> pd.DataFrame:
-    """Per (family, estimator, n): mean absolute error over the family's ok cells with a 95% CI."""
-    ok = _ok(cells)
+    """Per (family, estimator, n): mean absolute error over the family's ok cells with a 95% CI.
+
+    Fixed-population tasks (whose n is not a chosen sample size) are left out.
+    """
+    ok = _ok(_sampled(cells))
     rows = []
     for (family, est, n), g in ok.groupby(["task_family", "estimator_label", "n"], sort=True):
         mae, lo, hi = _mean_ci(np.abs(g["estimate"].to_numpy() - g["true_mi"].to_numpy()))
@@ -229,12 +260,14 @@ def plot_convergence(*, store: str | None = None, out: Path, cells: pd.DataFrame
     for fam, g in (pts.groupby("task_family", sort=True) if len(pts) else []):
         if g["n"].nunique() < 2:
             continue
-        fig, (ax,) = _figure(1, panel_size=(6.4, 4.2))
+        fig, (ax,) = _figure(1, panel_size=(7.0, 4.4))
+        handles = []
         for i, (est, e) in enumerate(g.groupby("estimator_label", sort=True)):
             e = e.sort_values("n")
             color, marker = f"C{i % 10}", "os^vD<>p*h"[(i // 10) % 10]
             ax.fill_between(e["n"], e["ci_low"], e["ci_high"], color=color, alpha=0.15, lw=0)
             ax.plot(e["n"], e["mae"], marker + "-", color=color, ms=4, lw=1.4, label=est)
+            handles.append(ax.lines[-1])
         _n_axis(ax, g["n"])
         positive = g["mae"][g["mae"] > 0]
         if len(positive) and positive.max() / positive.min() > 100:
@@ -243,7 +276,7 @@ def plot_convergence(*, store: str | None = None, out: Path, cells: pd.DataFrame
         ax.set_ylabel("mean |estimate − true MI| (nats)")
         ax.set_title(f"{fam}: convergence (mean over tasks and seeds, 95% bootstrap CI)", fontsize=10)
         ax.grid(alpha=0.25, which="both")
-        fig.legend(loc="outside right upper", fontsize=7, frameon=False)
+        _legend_below(fig, handles, [h.get_label() for h in handles])
         path = out / f"convergence_{_slug(fam)}.png"
         fig.savefig(path, dpi=100)
         written.append(path)
@@ -253,8 +286,12 @@ def plot_convergence(*, store: str | None = None, out: Path, cells: pd.DataFrame
 
 
 def runtime_points(cells: pd.DataFrame) -> pd.DataFrame:
-    """Per (estimator, n): median, 25% and 75% quantiles of ``fit`` seconds over ok cells (all families)."""
-    ok = cells[(cells["status"] == "ok") & cells["seconds"].notna()]
+    """Per (estimator, n): median, 25% and 75% quantiles of ``fit`` seconds over ok cells (all families).
+
+    Fixed-population tasks (whose n is not a chosen sample size) are left out.
+    """
+    ok = _sampled(cells)
+    ok = ok[(ok["status"] == "ok") & ok["seconds"].notna()]
     rows = []
     for (est, n), g in ok.groupby(["estimator_label", "n"], sort=True):
         s = g["seconds"].astype(float)
@@ -271,32 +308,35 @@ def plot_runtime(*, store: str | None = None, out: Path, cells: pd.DataFrame | N
         raise ValueError("no successful cells with a runtime to plot")
     floor = 1e-5  # seconds; log axes cannot show 0
     if pts["n"].nunique() >= 2:
-        fig, (ax,) = _figure(1, panel_size=(6.4, 4.2))
+        fig, (ax,) = _figure(1, panel_size=(7.0, 4.4))
+        handles = []
         for i, (est, e) in enumerate(pts.groupby("estimator_label", sort=True)):
             e = e.sort_values("n")
             color, marker = f"C{i % 10}", "os^vD<>p*h"[(i // 10) % 10]
             ax.fill_between(e["n"], e["q25"].clip(lower=floor), e["q75"].clip(lower=floor), color=color, alpha=0.15,
                             lw=0)
             ax.plot(e["n"], e["median"].clip(lower=floor), marker + "-", color=color, ms=4, lw=1.4, label=est)
+            handles.append(ax.lines[-1])
         _n_axis(ax, pts["n"])
         ax.set_yscale("log")
         ax.set_xlabel("sample size n")
         ax.set_ylabel("fit seconds per cell (median, IQR band)")
-        ax.set_title("runtime scaling (all tasks pooled)", fontsize=10)
+        ax.set_title("runtime scaling (all sampled tasks pooled)", fontsize=10)
         ax.grid(alpha=0.25, which="both")
-        fig.legend(loc="outside right upper", fontsize=7, frameon=False)
+        _legend_below(fig, handles, [h.get_label() for h in handles])
     else:
         pts = pts.sort_values("median")
-        fig, (ax,) = _figure(1, panel_size=(6.4, 0.8 + 0.28 * len(pts)))
+        lines = sum(_wrap(label, 40).count("\n") + 1 for label in pts["estimator_label"])
+        fig, (ax,) = _figure(1, panel_size=(7.0, 0.8 + 0.2 * lines + 0.1 * len(pts)))
         y = np.arange(len(pts))
         med = pts["median"].clip(lower=floor).to_numpy()
         err = np.vstack([med - pts["q25"].clip(lower=floor).to_numpy(),
                          pts["q75"].clip(lower=floor).to_numpy() - med]).clip(min=0)
         ax.barh(y, med, xerr=err, color="C0", alpha=0.8, error_kw={"lw": 0.8})
-        ax.set_yticks(y, pts["estimator_label"], fontsize=8)
+        ax.set_yticks(y, [_wrap(label, 40) for label in pts["estimator_label"]], fontsize=7)
         ax.set_xscale("log")
         ax.set_xlabel("fit seconds per cell (median, IQR)")
-        ax.set_title(f"runtime at n={int(pts['n'].iloc[0])} (all tasks pooled)", fontsize=10)
+        ax.set_title(f"runtime at n={int(pts['n'].iloc[0])} (all sampled tasks pooled)", fontsize=10)
         ax.grid(alpha=0.25, axis="x", which="both")
     path = Path(out) / "runtime.png"
     fig.savefig(path, dpi=100)
