@@ -42,7 +42,9 @@ def equal_mass_bin_codes(A: np.ndarray, n_bins: int) -> np.ndarray:
 
 
 def _is_integer_valued(A: np.ndarray) -> bool:
-    return bool(np.all(A == np.round(A)))
+    """Whether every entry is an integer below 2**53 in magnitude. Beyond 2**53 every float64 is
+    an integer, so the test says nothing: continuous data at scale 1e20 must still be binned."""
+    return bool(np.all(A == np.round(A)) and np.max(np.abs(A)) < 2.0**53)
 
 
 class _BinningBase(MIEstimator):
@@ -96,7 +98,7 @@ class Binning(_BinningBase):
         Use each column's own ``[min, max]`` range instead of the global range of the side.
     discrete_x, discrete_y : {"auto", True, False}, default "auto"
         Whether a side is used as-is (its rows are symbols) instead of binned. ``"auto"``: when all
-        its values are integers.
+        its values are integers (of magnitude below 2**53: larger floats are all integers).
     miller_madow : bool, default False
         Apply the Miller–Madow correction ``(K − 1)/(2n)`` to each plug-in entropy.
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ibbench.base import MIEstimator
+from ibbench.base import MIEstimator, drop_constant_columns
 
 
 class GaussianMI(MIEstimator):
@@ -51,7 +51,7 @@ class GaussianMI(MIEstimator):
         X, Y = self._validate_pair(X, Y)
         if self.ridge < 0:
             raise ValueError(f"ridge must be >= 0, got {self.ridge}")
-        X, Y = _drop_constant(X), _drop_constant(Y)
+        X, Y = drop_constant_columns(X), drop_constant_columns(Y)
         if X.shape[1] == 0 or Y.shape[1] == 0:  # one side constant: independent
             self.canonical_correlations_ = np.zeros(0)
             self.mutual_info_ = 0.0
@@ -61,8 +61,10 @@ class GaussianMI(MIEstimator):
         eig = np.linalg.eigvalsh(corr)
         if self.ridge == 0 and eig[0] <= 1e-10 * eig[-1]:
             rank = int(np.sum(eig > 1e-10 * eig[-1]))
+            few = (f"; n={len(X)} samples cannot determine a {len(eig)}-dimensional covariance (need n > {len(eig)})"
+                   if len(X) <= len(eig) else "")
             raise ValueError(
-                f"the joint covariance is singular (numerical rank {rank} of {len(eig)}): the Gaussian "
+                f"the joint covariance is singular (numerical rank {rank} of {len(eig)}){few}: the Gaussian "
                 "MI is undefined; reduce the dimension (e.g. compressed-pca) or pass ridge > 0"
             )
         cxx, cyy, cxy = corr[:dx, :dx], corr[dx:, dx:], corr[:dx, dx:]
@@ -74,7 +76,3 @@ class GaussianMI(MIEstimator):
         self.mutual_info_ = float(-0.5 * np.sum(np.log1p(-rho**2)))
         return self
 
-
-def _drop_constant(A: np.ndarray) -> np.ndarray:
-    """Columns of ``A`` that are not constant."""
-    return A[:, np.ptp(A, axis=0) > 0]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ibbench._math.kde import LeaveOneOutKDE, fit_log_bandwidth, silverman_bandwidth, whiten
-from ibbench.base import MIEstimator
+from ibbench.base import MIEstimator, drop_constant_columns
 
 
 class _KDEBase(MIEstimator):
@@ -44,9 +44,14 @@ class _KDEBase(MIEstimator):
         X, Y = self._validate_pair(X, Y)
         if self.bandwidth is not None and not (np.isscalar(self.bandwidth) and self.bandwidth > 0):
             raise ValueError(f"bandwidth must be None or a positive float, got {self.bandwidth!r}")
+        # constant columns have no density and are independent of everything: drop them (MI is
+        # unchanged), or whitening floors and the bandwidth search turn them into arbitrary terms
+        X, Y = drop_constant_columns(X), drop_constant_columns(Y)
         sides, offsets = [], []
         for A in (X, Y):
-            if self.whiten:
+            if A.shape[1] == 0:
+                log_det = 0.0
+            elif self.whiten:
                 # separate (block-diagonal) whitening: the MI is invariant, entropies shift by log|det|
                 A, log_det = whiten(A)
             else:
@@ -56,6 +61,18 @@ class _KDEBase(MIEstimator):
             sides.append(A)
             offsets.append(log_det)
         X, Y = sides
+        if X.shape[1] == 0 or Y.shape[1] == 0:
+            # a constant side is independent of the other: I = 0 exactly; a point mass has
+            # differential entropy -inf (so has the joint); a non-constant side is estimated alone
+            h, self.bandwidth_ = [-np.inf, -np.inf], {}
+            for i, (key, A) in enumerate((("x", X), ("y", Y))):
+                if A.shape[1]:
+                    kde = LeaveOneOutKDE(A, self.max_cache_bytes)
+                    self.bandwidth_[key] = self._fit_bandwidth(kde)
+                    h[i] = float(-kde.log_loo_density(self.bandwidth_[key]).mean() + offsets[i])
+            self.entropy_x_, self.entropy_y_, self.entropy_xy_ = h[0], h[1], -np.inf
+            self.mutual_info_, self.stderr_ = 0.0, 0.0
+            return self
         joint = LeaveOneOutKDE(np.column_stack([X, Y]), self.max_cache_bytes)
         h_xy = self._fit_bandwidth(joint)
         log_f_xy = joint.log_loo_density(h_xy)
@@ -108,6 +125,10 @@ _PARAMS_DOC = """
 
     Notes
     -----
+    Degenerate input: constant columns are dropped first (no density; MI unchanged). If X or Y is
+    constant, ``mutual_info_ = 0`` exactly, ``stderr_ = 0``, the constant side's entropy and the
+    joint's are ``-inf`` and ``bandwidth_`` holds only the other side's own fitted bandwidth. Any
+    ``n >= 2`` is accepted (tiny samples give finite, very noisy estimates).
     Ties (discrete-valued data): the bandwidth search is bounded below at ``10⁻³`` × Silverman's
     bandwidth, so estimates stay finite. ``kde-ml`` uses ordinary leave-one-out densities: points
     with exact duplicates pull ``h`` down, isolated points (their log-density falls like ``−1/h²``)
@@ -146,7 +167,7 @@ class KDEMaxLikelihood(_KDEBase):
     """
 
     name = "kde-ml"
-    version = "1"
+    version = "2"  # 2: constant columns dropped, constant side -> 0
     n_grid = 6  # the likelihood criterion is smooth and unimodal in log h
 
     def _criterion(self, kde, log_h):
@@ -177,7 +198,7 @@ class KDELeastSquares(_KDEBase):
     """
 
     name = "kde-lse"
-    version = "1"
+    version = "2"  # 2: constant columns dropped, constant side -> 0
 
     def _criterion(self, kde, log_h):
         return kde.lscv(float(np.exp(log_h)))

@@ -6,6 +6,14 @@ seeded Gaussian noise of relative size ``jitter`` (default 1e-10), so distances 
 estimates stay finite. For KL/WKL duplicates then contribute ``log ρ ≈ log(jitter)`` to each entropy;
 these terms largely cancel in ``H(X) + H(Y) − H(X, Y)`` but the estimate on discrete data is not
 meaningful as an MI value — it is only guaranteed to be finite.
+
+Degenerate input (policy): every estimator needs ``n > k`` (``ValueError`` "k=3 neighbours need at
+least 4 samples"). KL/WKL drop constant columns before anything else (a constant has no density,
+and a jittered one adds ``log(jitter)``-sized terms that do not cancel; MI is unchanged by the
+drop) and return exactly 0 when a whole side is constant (whose entropy, and the joint's, is then
+reported as ``-inf``). KSG keeps constant columns: under the max-norm a jittered constant column
+never changes a neighbour, and a constant side gives ≈ 0. Scales beyond ±1e150 are rejected by
+:func:`ibbench.base.validate_pair`.
 """
 
 from __future__ import annotations
@@ -13,10 +21,10 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import digamma
 
-from ibbench._math.knn import (MAX_NORM, build_tree, count_within, kl_entropy_terms, ksg_counts_brute, prepare_knn_input,
-                               wkl_weights)
+from ibbench._math.knn import (MAX_NORM, build_tree, check_k, count_within, kl_entropy_terms, ksg_counts_brute,
+                               prepare_knn_input, wkl_weights)
 from ibbench._math.random import as_generator
-from ibbench.base import MIEstimator
+from ibbench.base import MIEstimator, drop_constant_columns
 
 
 class KSG(MIEstimator):
@@ -81,8 +89,7 @@ class KSG(MIEstimator):
     def fit(self, X, Y):
         X, Y = self._validate_pair(X, Y)
         n, k = len(X), int(self.k)
-        if not 1 <= k < n:
-            raise ValueError(f"k must be in [1, n-1] = [1, {n - 1}], got k={self.k}")
+        check_k(k, n)
         if self.algorithm not in (1, 2):
             raise ValueError(f"algorithm must be 1 or 2, got {self.algorithm!r}")
         if self.neighbors not in ("auto", "tree", "brute"):
@@ -144,14 +151,25 @@ class _KLBase(MIEstimator):
     def fit(self, X, Y):
         X, Y = self._validate_pair(X, Y)
         n, k = len(X), int(self.k)
-        if not 1 <= k < n:
-            raise ValueError(f"k must be in [1, n-1] = [1, {n - 1}], got k={self.k}")
+        check_k(k, n)
         rng = as_generator(self.random_state)
+        # constant columns have no density and are independent of everything: drop them, or the
+        # jitter turns them into log(jitter)-sized entropy terms that do not cancel in the MI
+        X, Y = drop_constant_columns(X), drop_constant_columns(Y)
         # standardising divides each column by its std; add back sum(log std) so the reported
         # entropies estimate those of the original data (the MI is unaffected)
         offsets = [np.sum(np.log(_column_scale(A))) if self.standardize else 0.0 for A in (X, Y)]
         X = prepare_knn_input(X, self.standardize, self.jitter, rng)
         Y = prepare_knn_input(Y, self.standardize, self.jitter, rng)
+        if X.shape[1] == 0 or Y.shape[1] == 0:
+            # a constant side is independent of the other: I = 0 exactly; a point mass has
+            # differential entropy -inf (so has the joint); a non-constant side is estimated alone
+            h = [float(kl_entropy_terms(A, k, self._weights(A.shape[1], k)).mean() + off) if A.shape[1] else -np.inf
+                 for A, off in ((X, offsets[0]), (Y, offsets[1]))]
+            self.weights_ = {key: self._weights(A.shape[1], k) for key, A in (("x", X), ("y", Y)) if A.shape[1]}
+            self.entropy_x_, self.entropy_y_, self.entropy_xy_ = h[0], h[1], -np.inf
+            self.mutual_info_, self.stderr_ = 0.0, 0.0
+            return self
         spaces = {"x": X, "y": Y, "xy": np.column_stack([X, Y])}
         self.weights_ = {key: self._weights(Z.shape[1], k) for key, Z in spaces.items()}
         terms = {key: kl_entropy_terms(Z, k, self.weights_[key]) for key, Z in spaces.items()}
@@ -205,6 +223,12 @@ class KL(_KLBase):
         Asymptotic standard error: standard deviation of the per-point terms
         ``h_x,i + h_y,i − h_xy,i`` over ``sqrt(n)`` (influence function ``log f(x,y)/(f(x)f(y)) − I``).
 
+    Notes
+    -----
+    Constant columns are dropped first (MI unchanged); if X or Y is constant, ``mutual_info_ = 0``
+    exactly, ``stderr_ = 0``, the constant side's and the joint entropy are ``-inf`` and
+    ``weights_`` lists only the non-constant spaces. Needs ``n > k``.
+
     References
     ----------
     L. F. Kozachenko, N. N. Leonenko, "Sample estimate of the entropy of a random vector", Problems
@@ -222,7 +246,7 @@ class KL(_KLBase):
     """
 
     name = "kl"
-    version = "1"
+    version = "2"  # 2: constant columns dropped, constant side -> 0
 
     def _weights(self, d, k):
         w = np.zeros(k)
@@ -262,6 +286,11 @@ class WKL(_KLBase):
     weights_ : dict
         ``{"x": w, "y": w, "xy": w}``, each an array of weights on neighbour orders 1…k.
 
+    Notes
+    -----
+    Constant columns and constant sides are handled as in :class:`KL` (the dimensions ``d`` of the
+    weight constraints count non-constant columns only).
+
     References
     ----------
     T. B. Berrett, R. J. Samworth, M. Yuan, "Efficient multivariate entropy estimation via
@@ -279,7 +308,7 @@ class WKL(_KLBase):
     """
 
     name = "wkl"
-    version = "1"
+    version = "2"  # 2: constant columns dropped, constant side -> 0
     # with k = 5 the weights are only defined up to 19 joint dims and explode beyond ~16
     tags = {"max_dim": 16}
 

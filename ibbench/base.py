@@ -20,8 +20,28 @@ DEFAULT_TAGS: dict[str, Any] = {
 }
 
 
+#: Largest magnitude accepted in the data. Sums of ``n`` squared differences of values up to 1e150
+#: stay below the float64 maximum (1.8e308) for any n below 4e7, so variances, covariances and
+#: squared distances cannot overflow (beyond ~1e154 they do, and estimators silently return NaN,
+#: 0 or a constant-column answer).
+MAX_ABS = 1e150
+#: Smallest spread (max − min) accepted in a non-constant column: squared differences of 1e-150
+#: (1e-300) are still normal float64 numbers; below it variances underflow to 0 and a varying column
+#: looks constant.
+MIN_SPREAD = 1e-150
+#: Integers beyond 2**53 are not all representable as float64 (distinct symbols would merge).
+MAX_EXACT_INT = 2**53
+
+
 def validate_pair(X, Y, *, min_samples: int = 2) -> tuple[np.ndarray, np.ndarray]:
     """Validate a pair of samples and return them as 2-D float64 arrays ``(n, dx)``, ``(n, dy)``.
+
+    Policy for degenerate but valid input (shared by every estimator): bool and integer dtypes are
+    converted to float64; constant columns and duplicated rows are accepted (each estimator's
+    docstring says how it treats them); values must lie within ``±MAX_ABS`` (1e150) and every
+    non-constant column must vary by at least ``MIN_SPREAD`` (1e-150) — outside that range float64
+    variances and squared distances overflow or underflow, so the data are rejected with a message
+    suggesting to rescale (MI does not change when one side is multiplied by a constant).
 
     Parameters
     ----------
@@ -33,8 +53,10 @@ def validate_pair(X, Y, *, min_samples: int = 2) -> tuple[np.ndarray, np.ndarray
     Raises
     ------
     ValueError
-        Non-numeric data, NaN or inf, fewer than ``min_samples`` rows, different row counts,
-        zero columns or more than two dimensions. The message names the side and the problem.
+        Non-numeric data (object, string, complex dtypes), NaN or inf, fewer than ``min_samples``
+        rows, different row counts, zero columns, more than two dimensions, magnitudes beyond
+        1e150, a column varying by less than 1e-150, or integers beyond 2**53. The message names
+        the side and the problem.
     """
     out = []
     for side, A in (("X", X), ("Y", Y)):
@@ -45,19 +67,26 @@ def validate_pair(X, Y, *, min_samples: int = 2) -> tuple[np.ndarray, np.ndarray
         if arr.dtype == bool:
             arr = arr.astype(np.float64)
         if arr.dtype.kind not in "iuf":
-            raise ValueError(f"{side} must be numeric (int or float), got dtype {arr.dtype}")
+            hint = " (convert it with np.asarray(..., dtype=float))" if arr.dtype == object else ""
+            raise ValueError(f"{side} must be numeric (int or float), got dtype {arr.dtype}{hint}")
         if arr.ndim == 1:
             arr = arr[:, None]
         elif arr.ndim != 2:
             raise ValueError(f"{side} must be 1-D (n,) or 2-D (n, d), got {arr.ndim}-D shape {arr.shape}")
         if arr.shape[1] == 0:
             raise ValueError(f"{side} has shape {arr.shape}: at least one column is needed")
+        if arr.dtype.kind in "iu" and arr.size and (arr.max() > MAX_EXACT_INT or arr.min() < -MAX_EXACT_INT):
+            raise ValueError(f"{side} has integers beyond ±2**53, which float64 cannot represent exactly "
+                             "(distinct values would merge); relabel the symbols, e.g. with "
+                             "np.unique(..., return_inverse=True)")
         arr = np.ascontiguousarray(arr, dtype=np.float64)
         if not np.isfinite(arr).all():
             bad = np.argwhere(~np.isfinite(arr))[0]
             raise ValueError(
                 f"{side} contains NaN or inf (first at row {bad[0]}, column {bad[1]}: {arr[tuple(bad)]})"
             )
+        if arr.size:
+            _check_scale(side, arr)
         out.append(arr)
     X, Y = out
     if len(X) != len(Y):
@@ -65,6 +94,37 @@ def validate_pair(X, Y, *, min_samples: int = 2) -> tuple[np.ndarray, np.ndarray
     if len(X) < min_samples:
         raise ValueError(f"at least {min_samples} samples are needed, got {len(X)}")
     return X, Y
+
+
+def _check_scale(side: str, arr: np.ndarray) -> None:
+    """``ValueError`` when a column of ``arr`` exceeds ``MAX_ABS`` or varies by less than ``MIN_SPREAD``."""
+    hi, lo = arr.max(axis=0), arr.min(axis=0)
+    big = np.flatnonzero(np.maximum(hi, -lo) > MAX_ABS)
+    if big.size:
+        j = int(big[0])
+        raise ValueError(
+            f"{side} column {j} has values up to {max(hi[j], -lo[j]):.3g} in magnitude; values beyond "
+            f"±{MAX_ABS:.0e} overflow float64 variances and squared distances: rescale {side} (MI is "
+            "unchanged when a side is multiplied by a constant)")
+    spread = hi - lo  # <= 2e150: no overflow
+    small = np.flatnonzero((spread > 0) & (spread < MIN_SPREAD))
+    if small.size:
+        j = int(small[0])
+        raise ValueError(
+            f"{side} column {j} varies only by {spread[j]:.3g} (max - min); variations below {MIN_SPREAD:.0e} "
+            f"underflow in float64 variances and squared distances: rescale {side} (MI is unchanged "
+            "when a side is multiplied by a constant)")
+
+
+def drop_constant_columns(A: np.ndarray) -> np.ndarray:
+    """The columns of a 2-D array ``A`` that are not constant (possibly none).
+
+    A constant column is independent of everything, so dropping it leaves ``I(X; Y)`` unchanged.
+    Density-based estimators (Gaussian, Kozachenko–Leonenko, KDE) must drop it: a constant has no
+    density, and the finite stand-ins of their tie remedies (jitter, eigenvalue floors, bandwidth
+    bounds) add terms that do not cancel between ``H(X)``, ``H(Y)`` and ``H(X, Y)``.
+    """
+    return A[:, A.max(axis=0) > A.min(axis=0)]
 
 
 class MIEstimator(BaseEstimator):

@@ -32,11 +32,18 @@ def build_tree(Z: np.ndarray) -> cKDTree:
     return cKDTree(Z, balanced_tree=False, compact_nodes=False)
 
 
+def check_k(k: int, n: int) -> None:
+    """``ValueError`` unless ``1 <= k <= n - 1``: the k-th nearest *other* point must exist."""
+    if k < 1:
+        raise ValueError(f"k must be a positive int, got k={k}")
+    if k >= n:
+        raise ValueError(f"k={k} neighbours need at least {k + 1} samples, got n={n} (k must be in [1, n-1])")
+
+
 def knn_distances(Z: np.ndarray, k: int, p: float = 2.0, tree: cKDTree | None = None) -> np.ndarray:
     """Distances from each row of ``Z`` to its 1st…k-th nearest other row, shape ``(n, k)``."""
     n = len(Z)
-    if not 1 <= k < n:
-        raise ValueError(f"k must be in [1, n-1] = [1, {n - 1}], got k={k}")
+    check_k(k, n)
     tree = build_tree(Z) if tree is None else tree
     dist, _ = tree.query(Z, k=k + 1, p=p, workers=-1)
     return np.ascontiguousarray(dist[:, 1:])
@@ -164,8 +171,7 @@ def ksg_counts_brute(X: np.ndarray, Y: np.ndarray, k: int, algorithm: int = 1,
     from scipy.spatial.distance import cdist
 
     n = len(X)
-    if not 1 <= k < n:
-        raise ValueError(f"k must be in [1, n-1] = [1, {n - 1}], got k={k}")
+    check_k(k, n)
     block = int(max(1, min(n, block_elements // n)))
     m = int(min(n, max(8 * (k + 1), 256)))  # columns that bound the k-th distance from above
     nx = np.empty(n, dtype=np.int64)
