@@ -45,3 +45,14 @@ def test_plugin_mutual_info_matches_unique_counts(kx, ky, n, miller_madow):
     cy = (cx + rng.integers(0, 3, n)) % ky
     got = plugin_mutual_info(cx, cy, miller_madow)
     np.testing.assert_allclose(got, _ref_mi(cx, cy, miller_madow), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("lo,hi", [(0, 30), (-5, 5), (0, 10**9)])
+def test_row_codes_integer_codes_equal_unique_inverse(lo, hi):
+    # dense table-lookup path (small spans) and the sort path give np.unique's inverse exactly
+    rng = np.random.default_rng(2)
+    A = rng.integers(lo, hi, size=(5000, 2))
+    _, ref = np.unique(A[:, 1] * (hi - lo) + A[:, 0], return_inverse=True)  # same order as the packing
+    np.testing.assert_array_equal(row_codes(A), ref.ravel())
+    _, ref1 = np.unique(A[:, 0], return_inverse=True)
+    np.testing.assert_array_equal(row_codes(A[:, 0]), ref1.ravel())
