@@ -31,6 +31,7 @@ import datetime as _dt
 import math
 import os
 import platform
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -259,7 +260,7 @@ def main(argv=None) -> int:
                    if line.startswith("model name"))
     except (OSError, StopIteration):
         pass
-    cmd = "python scripts/peer_comparison.py" + "".join(f" {a}" for a in (argv or sys.argv[1:]))
+    cmd = shlex.join(["python", "scripts/peer_comparison.py", *(sys.argv[1:] if argv is None else argv)])
     lines = [
         "# ibbench vs peers: speed, side by side",
         "",

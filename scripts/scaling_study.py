@@ -33,6 +33,7 @@ import json
 import math
 import os
 import platform
+import shlex
 import subprocess
 import sys
 import time
@@ -245,8 +246,9 @@ def write_outputs(rows, out: Path, meta: dict) -> list[Path]:
             row += [_fmt_seconds(cells.get(k)) for k in keys] + [_exponent(pts)]
             lines.append("| " + " | ".join(row) + " |")
         lines.append("")
-    lines += ["Raw cells (with peak memory and the estimates): `scaling.csv`. Plots: `scaling_n.png`, "
-              "`scaling_dim.png`.", ""]
+    lines += ["An empty cell: not applicable (the estimator's `max_dim` tag excludes that joint dimension, "
+              "or a discrete-only estimator has no dimension curve). Raw cells (with peak memory and the "
+              "estimates): `scaling.csv`. Plots: `scaling_n.png`, `scaling_dim.png`.", ""]
     md_path = out / "scaling.md"
     md_path.write_text("\n".join(lines))
     return [csv_path, md_path] + plot(rows, out, meta)
@@ -341,7 +343,7 @@ def main(argv=None) -> int:
                  args.dim_n, args.budget, args.timeout, args.repeats)
     machine, short = machine_info()
     meta = {
-        "command": "python scripts/scaling_study.py" + "".join(f" {a}" for a in (argv or sys.argv[1:])),
+        "command": shlex.join(["python", "scripts/scaling_study.py", *(sys.argv[1:] if argv is None else argv)]),
         "date": _dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
         "machine": machine, "machine_short": short,
         "load_start": load_start, "load_end": ", ".join(f"{x:.2f}" for x in os.getloadavg()),
