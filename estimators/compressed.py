@@ -214,7 +214,8 @@ def _pca(A: np.ndarray, k: int) -> tuple[np.ndarray, float]:
     from sklearn.decomposition import PCA
 
     k = min(k, len(A))
-    pca = PCA(n_components=k, svd_solver="full").fit(A)
+    with np.errstate(invalid="ignore", divide="ignore"):  # constant side: sklearn's variance ratio is 0/0
+        pca = PCA(n_components=k, svd_solver="full").fit(A)
     Z = pca.transform(A)
     err = np.mean(np.abs(pca.inverse_transform(Z) - A))
     return Z, float(err)

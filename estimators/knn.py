@@ -11,9 +11,9 @@ Degenerate input (policy): every estimator needs ``n > k`` (``ValueError`` "k=3 
 least 4 samples"). KL/WKL drop constant columns before anything else (a constant has no density,
 and a jittered one adds ``log(jitter)``-sized terms that do not cancel; MI is unchanged by the
 drop) and return exactly 0 when a whole side is constant (whose entropy, and the joint's, is then
-reported as ``-inf``). KSG keeps constant columns: under the max-norm a jittered constant column
-never changes a neighbour, and a constant side gives ≈ 0. Scales beyond ±1e150 are rejected by
-:func:`ibbench.base.validate_pair`.
+reported as ``-inf``). KSG drops them too (a jittered constant column is harmless under the
+max-norm only when its jitter is tiny, which depended on its value) and returns 0 for a constant
+side. Scales beyond ±1e150 are rejected by :func:`ibbench.base.validate_pair`.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import digamma
 
-from ibbench._math.knn import (MAX_NORM, build_tree, check_k, count_within, kl_entropy_terms, ksg_counts_brute,
-                               prepare_knn_input, wkl_weights)
+from ibbench._math.knn import (MAX_NORM, build_tree, check_k, column_scale, count_within, kl_entropy_terms,
+                               ksg_counts_brute, prepare_knn_input, wkl_weights)
 from ibbench._math.random import as_generator
 from ibbench.base import MIEstimator, drop_constant_columns
 
@@ -62,7 +62,8 @@ class KSG(MIEstimator):
     mutual_info_ : float
         The estimate in nats (not clipped at 0).
     neighbors_ : str
-        The search path used (``"tree"`` or ``"brute"``).
+        The search path used (``"tree"`` or ``"brute"``; ``"none"`` when a side is constant, which
+        gives ``mutual_info_ = 0`` without a search). Constant columns are dropped first.
 
     References
     ----------
@@ -71,7 +72,7 @@ class KSG(MIEstimator):
     """
 
     name = "ksg"
-    version = "1"
+    version = "2"  # 2: constant columns dropped (a non-zero constant column could swamp the distances)
     tags = {"accepts_x": "continuous", "accepts_y": "continuous", "stochastic": True}
 
     def __init__(self, k=3, algorithm=1, standardize=True, jitter=1e-10, neighbors="auto", random_state=None):
@@ -95,6 +96,12 @@ class KSG(MIEstimator):
         if self.neighbors not in ("auto", "tree", "brute"):
             raise ValueError(f"neighbors must be 'auto', 'tree' or 'brute', got {self.neighbors!r}")
         rng = as_generator(self.random_state)
+        # constant columns carry no information: drop them (see the module notes); a constant side
+        # is independent of the other, so I = 0 exactly
+        X, Y = drop_constant_columns(X), drop_constant_columns(Y)
+        if X.shape[1] == 0 or Y.shape[1] == 0:
+            self.neighbors_, self.mutual_info_ = "none", 0.0
+            return self
         X = prepare_knn_input(X, self.standardize, self.jitter, rng)
         Y = prepare_knn_input(Y, self.standardize, self.jitter, rng)
         self.neighbors_ = choose_ksg_search(n, X.shape[1] + Y.shape[1]) if self.neighbors == "auto" else self.neighbors
@@ -158,7 +165,7 @@ class _KLBase(MIEstimator):
         X, Y = drop_constant_columns(X), drop_constant_columns(Y)
         # standardising divides each column by its std; add back sum(log std) so the reported
         # entropies estimate those of the original data (the MI is unaffected)
-        offsets = [np.sum(np.log(_column_scale(A))) if self.standardize else 0.0 for A in (X, Y)]
+        offsets = [np.sum(np.log(column_scale(A))) if self.standardize else 0.0 for A in (X, Y)]
         X = prepare_knn_input(X, self.standardize, self.jitter, rng)
         Y = prepare_knn_input(Y, self.standardize, self.jitter, rng)
         if X.shape[1] == 0 or Y.shape[1] == 0:
@@ -180,12 +187,6 @@ class _KLBase(MIEstimator):
         pointwise = terms["x"] + terms["y"] - terms["xy"]
         self.stderr_ = float(np.std(pointwise, ddof=1) / np.sqrt(n))
         return self
-
-
-def _column_scale(A: np.ndarray) -> np.ndarray:
-    """Column standard deviations as used by ``prepare_knn_input`` (zeros replaced by 1)."""
-    std = A.std(axis=0)
-    return np.where(std > 0, std, 1.0)
 
 
 class KL(_KLBase):

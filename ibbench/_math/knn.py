@@ -63,16 +63,27 @@ def count_within(Z: np.ndarray, radii: np.ndarray, p: float = 2.0, strict: bool 
     return np.asarray(counts, dtype=np.int64) - 1  # the point itself is always within its radius
 
 
+def column_scale(A: np.ndarray) -> np.ndarray:
+    """Column standard deviations of ``A``, with 1 for constant columns.
+
+    A column counts as constant when its max equals its min, not when its std is 0: the std of a
+    constant column is often ~1e-17 (the mean of n copies of a value is rounded), and dividing by
+    it used to turn the column into ~1e15-sized values whose jitter swamped every real distance.
+    """
+    std = A.std(axis=0)
+    return np.where((A.max(axis=0) > A.min(axis=0)) & (std > 0), std, 1.0)
+
+
 def prepare_knn_input(A: np.ndarray, standardize: bool, jitter: float, rng: np.random.Generator) -> np.ndarray:
     """Optionally scale columns to unit variance, then add ``jitter``-sized noise to break ties.
 
     Duplicate points (discrete data, saturated activations) make k-NN distances zero and counts
     ambiguous; a noise of relative size ``jitter`` (default 1e-10, as scikit-learn does) separates
-    them without changing any distance that was not a tie by more than ~``jitter``.
+    them without changing any distance that was not a tie by more than ~``jitter``. Constant
+    columns are left unscaled (:func:`column_scale`); the estimators drop them before calling this.
     """
     if standardize:
-        std = A.std(axis=0)
-        A = A / np.where(std > 0, std, 1.0)
+        A = A / column_scale(A)
     if jitter > 0:
         scale = jitter * np.maximum(1.0, np.mean(np.abs(A), axis=0))
         A = A + scale * rng.standard_normal(A.shape)
