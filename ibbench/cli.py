@@ -24,8 +24,22 @@ STORE_OPTION = typer.Option(DEFAULT_STORE, "--store", help="SQLite results store
 
 
 def _fail(message: str) -> None:
-    err.print(f"[bold red]error:[/] {message}")
+    err.print(f"[bold red]error:[/] {message}", soft_wrap=True)  # one line, however long
     raise typer.Exit(2)
+
+
+def _parse_sizes(text: str) -> list[int]:
+    """``--n 1000,5000`` as a list of ints (``1e3`` allowed); one clear error line otherwise."""
+    sizes = []
+    for item in text.split(","):
+        try:
+            value = float(item.strip())
+            if not value.is_integer():
+                raise ValueError
+        except ValueError:
+            _fail(f"--n expects comma-separated positive integers such as 1000,5000; got {text!r}")
+        sizes.append(int(value))
+    return sizes
 
 
 @app.command("list")
@@ -95,8 +109,9 @@ def run(
     """Run a benchmark grid; finished cells are stored at once and never recomputed."""
     import ibbench
 
-    options = dict(estimators=estimators, suite=suite, tasks=tasks,
-                   n=[int(v) for v in n.split(",")] if n else None, seeds=seeds)
+    if timeout < 0:
+        _fail(f"--timeout must be >= 0 seconds (0 = no limit), got {timeout:g}")
+    options = dict(estimators=estimators, suite=suite, tasks=tasks, n=_parse_sizes(n) if n else None, seeds=seeds)
     run_config = None
     if config is not None:
         from ibbench.runfile import load_run_file
@@ -104,7 +119,9 @@ def run(
         try:
             options.update({k: v for k, v in load_run_file(config).items() if v is not None})
             run_config = {"run_file": str(config), "run_file_text": config.read_text()}  # kept in the runs table
-        except (OSError, ValueError) as exc:
+        except OSError as exc:
+            _fail(f"cannot read the run file {config}: {exc.strerror or exc}")
+        except ValueError as exc:
             _fail(str(exc))
     if not options["suite"] and not options["tasks"]:
         _fail("give --suite or --tasks (see `ibbench list suites` / `ibbench list tasks`)")
@@ -134,7 +151,8 @@ def run(
                               backend=backend, scheduler=scheduler, dask_local=dask_local, progress=on_progress,
                               on_plan=on_plan, command=shlex.join(["ibbench", *sys.argv[1:]]), config=run_config)
     except ValueError as exc:
-        progress.stop()
+        if state["bar"] is not None:
+            progress.stop()
         _fail(str(exc))
     progress.stop()
     counts = ", ".join(f"{k}: {v}" for k, v in sorted(summary.statuses.items())) or "nothing to do"
@@ -182,8 +200,8 @@ def plot(
     from ibbench.registry import parse_spec
     from ibbench.report.plots import make_plot
 
-    extra = parse_spec("x:" + ";".join(option))[1] if option else {}
     try:
+        extra = parse_spec("x:" + ";".join(option))[1] if option else {}
         files = make_plot(kind, store=str(store), out=out, **extra)
     except (FileNotFoundError, ValueError) as exc:
         _fail(str(exc))
@@ -227,17 +245,10 @@ def export(
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output file (default results.<format>)."),
 ):
     """Export every stored cell (long format, params expanded)."""
-    import ibbench
+    from ibbench.store import export_results
 
-    if format not in ("csv", "parquet"):
-        _fail(f"unknown format {format!r}; use csv or parquet")
-    out = out or Path(f"results.{format}")
     try:
-        df = ibbench.load_results(store)
-        if format == "csv":
-            df.to_csv(out, index=False)
-        else:
-            df.to_parquet(out, index=False)
+        out, df = export_results(store, out, format=format)
     except (FileNotFoundError, ImportError, ValueError, OSError) as exc:
         _fail(str(exc))
     console.print(f"wrote {len(df)} cells to {out}")

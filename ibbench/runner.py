@@ -8,6 +8,7 @@ already stored; ``rerun_failed=True`` retries the error/timeout ones.
 from __future__ import annotations
 
 import hashlib
+import numbers
 import sys
 import uuid
 from dataclasses import dataclass, field
@@ -108,14 +109,20 @@ def build_grid(estimators: Iterable[Spec], tasks: Iterable[Spec], ns: Sequence[i
     est_info = []
     for name, params in estimators:
         cls = get_estimator_class(name)
-        est = cls(**params)  # validates parameter names early
+        try:
+            est = cls(**params)  # validates parameter names early
+        except TypeError as exc:  # unknown parameter name: say which estimator and spec
+            raise ValueError(f"bad parameters {params} for estimator {name!r}: {exc}") from exc
         full = jsonable(est.get_params(deep=False))
         defaults = jsonable(cls().get_params(deep=False))
         tags = cls.get_tags() if hasattr(cls, "get_tags") else {}
         est_info.append((name, full, str(getattr(cls, "version", "0")), _label(name, full, defaults), tags))
     cells: list[Cell] = []
     for tname, tparams in tasks:
-        task = get_task(tname, **tparams)
+        try:
+            task = get_task(tname, **tparams)
+        except TypeError as exc:  # unknown parameter name or a value of the wrong type
+            raise ValueError(f"bad parameters {tparams} for task {tname!r}: {exc}") from exc
         ident = task.identity()
         tlabel = _label(tname, ident["params"], {})
         task_ns = [None] if getattr(task, "fixed_population", False) else list(ns)
@@ -191,6 +198,12 @@ def run(estimators: str | Sequence[str] = "all", suite: str | None = None, tasks
     ns = [n] if isinstance(n, int) else list(n) if n else list(suite_obj.n if suite_obj else (1000,))
     if seeds is None:
         seeds = suite_obj.seeds if suite_obj else 3
+    if any(isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 1 for v in ns):
+        raise ValueError(f"n must be positive integers, got {ns}")
+    if isinstance(seeds, int) and seeds < 1:
+        raise ValueError(f"seeds must be a positive number of seeds (0..seeds-1), got {seeds}")
+    if timeout is not None and not timeout > 0:
+        raise ValueError(f"timeout must be > 0 seconds or None (no limit), got {timeout}")
     seed_list = list(range(seeds)) if isinstance(seeds, int) else [int(s) for s in seeds]
     est_specs = resolve_estimators(estimators, suite_obj.estimator_overrides if suite_obj else None)
     grid = build_grid(est_specs, task_specs, ns, seed_list)

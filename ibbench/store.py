@@ -157,7 +157,12 @@ def _sql_value(value: Any) -> Any:
 def _reader(path: Path) -> sqlite3.Connection:
     if not Path(path).exists():
         raise FileNotFoundError(f"no results store at {path}; run `ibbench run` first or pass --store")
-    return sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=60.0)
+    if not Path(path).is_file():
+        raise StoreError(f"cannot read the results store {path}: it is not a file (a directory?)")
+    try:
+        return sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=60.0)
+    except sqlite3.Error as exc:
+        raise StoreError(f"cannot read the results store {path}: {exc}") from exc
 
 
 def _read_sql(path: Path, query: str):
@@ -193,3 +198,61 @@ def load_results(store: str | Path = DEFAULT_STORE, *, expand_params: bool = Tru
             expanded.columns = [prefix + str(c) for c in expanded.columns]
             df = pd.concat([df, expanded.set_index(df.index)], axis=1)
     return df
+
+
+#: formats of :func:`export_results`
+EXPORT_FORMATS = ("csv", "parquet")
+
+
+def exportable(df):
+    """``df`` with every mixed-type column turned into text, so that it can be written to Parquet.
+
+    Parquet columns hold one type. An expanded parameter column can mix types across estimators or
+    sweep points (``est.discrete_x`` = ``"auto"`` for one cell and ``True`` for another); such a
+    column is written as text: strings unchanged, other values as JSON (``True`` → ``"true"``,
+    ``3`` → ``"3"``), missing values stay missing. Single-type columns are left alone.
+    """
+    out = df.copy()
+    for column in out.columns:
+        values = out[column]
+        if values.dtype != object:
+            continue
+        kinds = {type(v) for v in values if v is not None and not (isinstance(v, float) and v != v)}
+        if len(kinds) > 1:
+            out[column] = [None if v is None or (isinstance(v, float) and v != v) else
+                           v if isinstance(v, str) else json.dumps(v) for v in values]
+    return out
+
+
+def export_results(store: str | Path = DEFAULT_STORE, out: str | Path | None = None, *, format: str = "csv"):
+    """Write every stored cell (long format, parameters expanded: :func:`load_results`) to a file.
+
+    Parameters
+    ----------
+    store : path of the SQLite store
+    out : output path; default ``results.<format>``
+    format : {"csv", "parquet"}
+        Parquet needs ``pyarrow``. Mixed-type parameter columns are written as text in both formats
+        (:func:`exportable`), so the two files hold the same values.
+
+    Returns
+    -------
+    (path, DataFrame) : the file written and the table written to it.
+    """
+    if format not in EXPORT_FORMATS:
+        raise ValueError(f"unknown export format {format!r}; use one of {', '.join(EXPORT_FORMATS)}")
+    if format == "parquet":
+        try:
+            import pyarrow  # noqa: F401
+        except ImportError as exc:
+            raise ImportError("parquet export needs pyarrow: pip install pyarrow") from exc
+    df = exportable(load_results(store))
+    path = Path(out) if out is not None else Path(f"results.{format}")
+    try:
+        if format == "csv":
+            df.to_csv(path, index=False)
+        else:
+            df.to_parquet(path, index=False)
+    except OSError as exc:
+        raise OSError(f"cannot write {path}: {exc.strerror or exc}") from exc
+    return path, df
