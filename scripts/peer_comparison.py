@@ -19,7 +19,7 @@ Writes ``peers.md`` and ``peers.csv`` into ``--out`` (default ``leaderboards/per
 
 Usage::
 
-    python scripts/peer_comparison.py            # ~5-10 min on 2 cores
+    python scripts/peer_comparison.py            # ~4 min on 2 cores
     python scripts/peer_comparison.py --quick    # smaller sizes, ~1 min
 """
 

@@ -20,7 +20,7 @@ and ``scaling_n.png`` / ``scaling_dim.png`` into ``--out`` (default ``leaderboar
 
 Usage::
 
-    python scripts/scaling_study.py                      # everything, ~15-30 min on 2 cores
+    python scripts/scaling_study.py                      # everything, ~15 min on 2 cores
     python scripts/scaling_study.py --estimators ksg,kl --n 1000,10000 --budget 5
 """
 
