@@ -8,7 +8,7 @@ the cells still running, exactly as with the local backend.
 
 A dask task cannot be interrupted from outside, so the worker enforces the per-cell timeout the
 same way the local backend does (DESIGN.md §4): the task hands the cell to a separate cell process
-of the worker (:func:`ibbench.execution.run_isolated`) and kills that process at the deadline. The
+of the worker (:func:`ibbench.cell_process.run_isolated`) and kills that process at the deadline. The
 cell itself runs the very same :func:`ibbench.execution.execute_cell`, so seeded results are
 identical across backends; the row records the *worker's* host, CPU and library versions.
 """
@@ -66,7 +66,7 @@ def run_cell_task(cell: dict[str, Any], timeout: float | None = None,
         so names registered in the client at run time resolve on the worker too (their modules must
         be importable there).
     """
-    from ibbench.execution import MAX_CELLS_PER_PROCESS, _sync_registry, run_isolated
+    from ibbench.cell_process import MAX_CELLS_PER_PROCESS, _sync_registry, run_isolated
 
     _allow_cell_processes()
     if registry:
@@ -136,7 +136,8 @@ def run_dask(cells: Iterable[dict[str, Any]], *, scheduler: str | None = None, n
         return
     from distributed import Client, LocalCluster, as_completed
 
-    from ibbench.execution import _registry_tables, failure_row, now
+    from ibbench.cell_process import _registry_tables
+    from ibbench.execution import failure_row, now
 
     with ExitStack() as stack:
         if scheduler:

@@ -182,7 +182,8 @@ def run(estimators: str | Sequence[str] = "all", suite: str | None = None, tasks
     progress : callback ``(row, done, total)`` after each cell
     on_plan : callback ``(to_run, already_done)`` once the grid is known
     """
-    from ibbench.execution import environment, failure_row, now, run_inline, run_local
+    from ibbench.cell_process import run_local
+    from ibbench.execution import environment, failure_row, now, run_inline
     from ibbench.tasks.suites import get_suite
 
     suite_obj = get_suite(suite) if suite else None

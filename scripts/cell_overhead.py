@@ -14,7 +14,8 @@ import time
 
 
 def main() -> None:
-    from ibbench.execution import cell_context, run_inline, run_local
+    from ibbench.cell_process import cell_context, run_local
+    from ibbench.execution import run_inline
     from ibbench.runner import build_grid
 
     n_cells = int(sys.argv[1]) if len(sys.argv) > 1 else 40

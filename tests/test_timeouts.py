@@ -123,7 +123,7 @@ def test_rerun_failed_retries_error_and_timeout_cells(faulty, tmp_path):
 
 
 def test_reused_cell_process_measures_peak_memory_per_cell(faulty):
-    from ibbench.execution import run_local
+    from ibbench.cell_process import run_local
     from ibbench.runner import build_grid
 
     # one cell touches 300 MiB, then two cells touch nothing, all in the same (reused) cell process
