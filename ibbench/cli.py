@@ -170,15 +170,15 @@ def leaderboard(
     from ibbench.report.leaderboard import OVERALL_COLUMNS, _fmt, build_leaderboard, write_leaderboard
 
     try:
+        board = build_leaderboard(store)
         if out is None:
-            runs = build_leaderboard(store, n_boot=10).runs
+            runs = board.runs
             suite = runs["suite"].dropna().iloc[-1] if len(runs) and runs["suite"].notna().any() else "custom"
             out = Path("leaderboards") / suite
-        files = write_leaderboard(store, out, formats=[f.strip() for f in format.split(",") if f.strip()])
-        board = build_leaderboard(store) if show else None
+        files = write_leaderboard(store, out, formats=[f.strip() for f in format.split(",") if f.strip()], board=board)
     except (FileNotFoundError, ValueError) as exc:
         _fail(str(exc))
-    if board is not None:
+    if show:
         table = Table(title="ibbench leaderboard (overall)", header_style="bold")
         for header in OVERALL_COLUMNS.values():
             table.add_column(header)

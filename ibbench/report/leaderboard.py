@@ -90,12 +90,16 @@ def to_markdown(board: Leaderboard, title: str = "ibbench leaderboard") -> str:
     return "\n".join(parts)
 
 
-def write_leaderboard(store: str | Path, out: str | Path, formats=("md", "csv"), title: str | None = None) -> list[Path]:
-    """Write the leaderboard of ``store`` into directory ``out`` in ``formats``; returns the files."""
+def write_leaderboard(store: str | Path, out: str | Path, formats=("md", "csv"), title: str | None = None,
+                      board: Leaderboard | None = None) -> list[Path]:
+    """Write the leaderboard of ``store`` into directory ``out`` in ``formats``; returns the files.
+
+    ``board`` is the already scored leaderboard of ``store`` (scored here when None).
+    """
     unknown = set(formats) - set(FORMATS)
     if unknown:
         raise ValueError(f"unknown leaderboard format(s) {sorted(unknown)}; choose from {FORMATS}")
-    board = build_leaderboard(store)
+    board = build_leaderboard(store) if board is None else board
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     title = title or f"ibbench leaderboard ({out.name})"
