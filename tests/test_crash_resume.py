@@ -18,10 +18,12 @@ import ibbench
 from ibbench.report.leaderboard import build_leaderboard
 from ibbench.store import Store
 
-# ksg at n=3000 takes ~0.1-0.3 s per cell here, so the run is still going when we kill it
+# The run must still be going when the 6th cell is stored: on a quiet machine ksg at n=3000 took
+# ~0.03 s per cell and a 32-cell run finished before the kill. At n=10000 ksg takes ~0.15 s per
+# cell, so the 64-cell run lasts a few seconds while the kill lands well under one.
 ESTIMATORS = "ksg,gaussian"
 TASKS = "gaussian-dense:dim=2;mi=0.5,gaussian-dense:dim=2;mi=1.5"
-N, SEEDS = 3000, 8
+N, SEEDS = 10000, 16
 TOTAL = 2 * 2 * SEEDS
 COMPARED = ["status", "estimate", "true_mi", "n", "seed", "estimator_label", "task_label"]
 
