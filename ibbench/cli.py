@@ -91,8 +91,9 @@ def list_cmd(what: str = typer.Argument(..., help="estimators | tasks | suites |
 
 @app.command()
 def run(
-    estimators: str = typer.Option("all", "--estimators", "-e",
-                                   help='"all", names, or specs with params: "ksg:k=3,ksg:k=10,kl".'),
+    estimators: Optional[str] = typer.Option(None, "--estimators", "-e",
+                                             help='"all", names, or specs with params: "ksg:k=3,ksg:k=10,kl" '
+                                                  "(default: the suite's own estimators if it has them, else all)."),
     suite: Optional[str] = typer.Option(None, "--suite", "-s", help="Named suite (ibbench list suites)."),
     tasks: Optional[str] = typer.Option(None, "--tasks", "-t", help='Task specs: "gaussian-dense:dim=3;mi=1.0,categorical".'),
     n: Optional[str] = typer.Option(None, "--n", help="Sample sizes, comma-separated (default: the suite's)."),

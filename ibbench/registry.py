@@ -45,6 +45,8 @@ BUILTIN_TASKS: dict[str, str] = {
     "student-t": "ibbench.tasks.transforms:StudentT",
     "images-bumps": "ibbench.tasks.images:GaussianBumpImages",
     "images-rectangles": "ibbench.tasks.images:RectangleImages",
+    "images-bumps-latents": "ibbench.tasks.images:GaussianBumpLatents",
+    "images-rectangles-latents": "ibbench.tasks.images:RectangleLatents",
     "digits-label": "ibbench.tasks.digits:DigitsLabelChannel",
     "qnn-digits-ty": "ibbench.tasks.qnn.tasks:DigitsLabelLayer",
     "qnn-digits-xt": "ibbench.tasks.qnn.tasks:DigitsInputLayer",

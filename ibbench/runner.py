@@ -145,6 +145,12 @@ def build_grid(estimators: Iterable[Spec], tasks: Iterable[Spec], ns: Sequence[i
     return cells
 
 
+def _segments_config(segments) -> dict[str, Any]:
+    """The selections for the ``runs`` table: flat for one segment, a list for a composite suite."""
+    parts = [{"estimators": e, "tasks": t, "n": ns, "seeds": sl} for t, e, ns, sl in segments if t]
+    return parts[0] if len(parts) == 1 else {"segments": parts}
+
+
 @dataclass
 class RunSummary:
     """What a run did: its id, how many cells the grid had, how many ran, and their statuses."""
@@ -156,7 +162,7 @@ class RunSummary:
     statuses: dict[str, int]
 
 
-def run(estimators: str | Sequence[str] = "all", suite: str | None = None, tasks: str | Sequence[str] | None = None,
+def run(estimators: str | Sequence[str] | None = None, suite: str | None = None, tasks: str | Sequence[str] | None = None,
         n: int | Sequence[int] | None = None, seeds: int | Sequence[int] | None = None,
         store: str | Path = DEFAULT_STORE, jobs: int = 1, timeout: float | None = 600.0, rerun_failed: bool = False,
         backend: str = "local", scheduler: str | None = None, dask_local: int | None = None, progress: Callable[[dict[str, Any], int, int], None] | None = None,
@@ -166,8 +172,10 @@ def run(estimators: str | Sequence[str] = "all", suite: str | None = None, tasks
 
     Parameters
     ----------
-    estimators : "all", a spec string like ``"ksg:k=3,kl"`` or a list of specs
-    suite : name of a suite in ``ibbench.tasks.suites`` (tasks, default n, seeds, overrides)
+    estimators : "all", a spec string like ``"ksg:k=3,kl"`` or a list of specs; None = the suite's own
+        selection (``Suite.estimators``, e.g. a paper's configurations), else all
+    suite : name of a suite in ``ibbench.tasks.suites`` (tasks, default n, seeds, overrides); a
+        composite suite (``Suite.parts``) runs the union of its parts, each with its own settings
     tasks : task specs (``"gaussian-dense:dim=3;mi=1.0"``, or ``[(name, params)]``) instead of / in addition
         to a suite
     n : sample size(s); defaults to the suite's, else 1000
@@ -187,27 +195,42 @@ def run(estimators: str | Sequence[str] = "all", suite: str | None = None, tasks
     from ibbench.tasks.suites import get_suite
 
     suite_obj = get_suite(suite) if suite else None
-    task_specs: list[Spec] = list(suite_obj.tasks) if suite_obj else []
+    extra_tasks: list[Spec] = []
     if tasks == "all":
-        task_specs += [(t, {}) for t in list_tasks()]
+        extra_tasks += [(t, {}) for t in list_tasks()]
     elif isinstance(tasks, (list, tuple)) and tasks and all(isinstance(t, tuple) for t in tasks):
-        task_specs += [(name, dict(params)) for name, params in tasks]  # already parsed (run files)
+        extra_tasks += [(name, dict(params)) for name, params in tasks]  # already parsed (run files)
     elif tasks:
-        task_specs += split_specs(tasks)
-    if not task_specs:
-        raise ValueError("nothing to run: give a suite or tasks")
-    ns = [n] if isinstance(n, int) else list(n) if n else list(suite_obj.n if suite_obj else (1000,))
-    if seeds is None:
-        seeds = suite_obj.seeds if suite_obj else 3
-    if any(isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 1 for v in ns):
-        raise ValueError(f"n must be positive integers, got {ns}")
+        extra_tasks += split_specs(tasks)
+    ns_arg = [n] if isinstance(n, int) else list(n) if n else None
+    if ns_arg is not None and any(isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 1 for v in ns_arg):
+        raise ValueError(f"n must be positive integers, got {ns_arg}")
     if isinstance(seeds, int) and seeds < 1:
         raise ValueError(f"seeds must be a positive number of seeds (0..seeds-1), got {seeds}")
     if timeout is not None and not timeout > 0:
         raise ValueError(f"timeout must be > 0 seconds or None (no limit), got {timeout}")
-    seed_list = list(range(seeds)) if isinstance(seeds, int) else [int(s) for s in seeds]
-    est_specs = resolve_estimators(estimators, suite_obj.estimator_overrides if suite_obj else None)
-    grid = build_grid(est_specs, task_specs, ns, seed_list)
+
+    def seed_list_of(default: int) -> list[int]:
+        chosen = default if seeds is None else seeds
+        return list(range(chosen)) if isinstance(chosen, int) else [int(s) for s in chosen]
+
+    # one segment per (part of the) suite: its tasks with its estimators, sample sizes and seeds
+    segments: list[tuple[list[Spec], list[Spec], list[int], list[int]]] = []
+    parts = [get_suite(p) for p in suite_obj.parts] if suite_obj and suite_obj.parts else [suite_obj] if suite_obj else []
+    for part in parts:
+        chosen = estimators if estimators is not None else list(part.estimators) or "all"
+        segments.append((list(part.tasks), resolve_estimators(chosen, part.estimator_overrides),
+                         ns_arg or list(part.n), seed_list_of(part.seeds)))
+    if extra_tasks:
+        overrides = suite_obj.estimator_overrides if suite_obj else None
+        chosen = estimators if estimators is not None else list(suite_obj.estimators) if suite_obj and suite_obj.estimators else "all"
+        segments.append((extra_tasks, resolve_estimators(chosen, overrides),
+                         ns_arg or list(suite_obj.n if suite_obj and not suite_obj.parts else (1000,)),
+                         seed_list_of(suite_obj.seeds if suite_obj and not suite_obj.parts else 3)))
+    if not any(seg[0] for seg in segments):
+        raise ValueError("nothing to run: give a suite or tasks")
+    grid = [cell for task_specs, est_specs, ns, seed_list in segments if task_specs
+            for cell in build_grid(est_specs, task_specs, ns, seed_list)]
 
     st = Store(store)
     env = environment()
@@ -222,8 +245,8 @@ def run(estimators: str | Sequence[str] = "all", suite: str | None = None, tasks
     st.start_run({
         "id": run_id, "command": command or " ".join(sys.argv), "suite": suite,
         "suite_version": suite_obj.version if suite_obj else None,
-        "config": {"estimators": est_specs, "tasks": task_specs, "n": ns, "seeds": seed_list, "jobs": jobs,
-                   "timeout": timeout, "backend": backend, **(config or {})},
+        "config": {**_segments_config(segments), "jobs": jobs, "timeout": timeout, "backend": backend,
+                   **(config or {})},
         "versions": env, "started_at": now(), "n_cells": len(grid),
     })
     counts: dict[str, int] = {}

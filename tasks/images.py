@@ -181,3 +181,70 @@ class RectangleImages(ImageTask):
 
     def render(self, params):
         return render_rectangles(params, self.size)
+
+
+class ImageLatents(Task):
+    """The ideal compressor of an image task: its (0, 1) image parameters instead of the pixels.
+
+    ``sample(n, random_state=s)`` returns exactly the parameters ``(U, V)`` from which
+    ``image_task(size=W, mi, mixing_seed).sample(n, random_state=s)`` renders its images, for any
+    ``W`` (the latents do not depend on the image size). Since rendering is injective,
+    ``I(U; V) = I(X; Y) = mi``: an estimator run here shows what it would report after a perfect,
+    lossless compression to the intrinsic dimension — the reference curve of Butakov et al.'s
+    compression experiments.
+
+    Parameters
+    ----------
+    mi : float, default 1.0
+        Mutual information in nats.
+    mixing_seed : int or None, default None
+        As in the image task.
+
+    References
+    ----------
+    Butakov et al., "Information Bottleneck Analysis of Deep Neural Networks via Lossy
+    Compression", ICLR 2024, Sec. 5 (estimates on the true latents as the ideal compression).
+    """
+
+    family = "images"
+    image_task: type[ImageTask] = ImageTask
+
+    def __init__(self, mi=1.0, mixing_seed=None):
+        pair_correlation(mi, self.image_task.latent_dim)  # validates mi >= 0
+        self.mi = float(mi)
+        self.mixing_seed = mixing_seed
+        self.dim_x = self.dim_y = self.image_task.latent_dim
+
+    def images(self, size: int = 16) -> ImageTask:
+        """The image task whose draws these latents parametrise."""
+        return self.image_task(size=size, mi=self.mi, mixing_seed=self.mixing_seed)
+
+    def _true_mi(self) -> float:
+        return float(self.mi)
+
+    def _sample(self, n, rng):
+        return self.images()._latents(n, rng)
+
+    @classmethod
+    def get_test_params(cls):
+        return {"mi": 1.0}
+
+
+class GaussianBumpLatents(ImageLatents):
+    """The bump centres ``(μ_1, μ_2)`` of ``images-bumps`` (2 + 2 dimensions): its ideal compressor.
+
+    Parameters and references: see :class:`ImageLatents`.
+    """
+
+    name = "images-bumps-latents"
+    image_task = GaussianBumpImages
+
+
+class RectangleLatents(ImageLatents):
+    """The four edge uniforms of ``images-rectangles`` (4 + 4 dimensions): its ideal compressor.
+
+    Parameters and references: see :class:`ImageLatents`.
+    """
+
+    name = "images-rectangles-latents"
+    image_task = RectangleImages

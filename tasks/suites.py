@@ -12,6 +12,10 @@ class Suite:
 
     ``estimator_overrides`` maps an estimator name to params applied in this suite (e.g. fewer
     training steps for neural estimators in ``quick``); explicit CLI params win over them.
+    ``estimators`` is the suite's own estimator selection, used when the caller names none (a
+    paper's estimator configurations); without it the default is every registered estimator.
+    ``parts`` makes a composite suite: the union of the named suites' grids, each part with its own
+    tasks, estimators, sample sizes and seeds (``tasks`` is then empty).
     """
 
     name: str
@@ -21,6 +25,8 @@ class Suite:
     n: tuple[int, ...] = (1000,)
     seeds: int = 3
     estimator_overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
+    estimators: tuple[tuple[str, dict[str, Any]], ...] = ()
+    parts: tuple[str, ...] = ()
 
 
 Spec = tuple[str, dict[str, Any]]
@@ -116,6 +122,36 @@ def _full_tasks() -> tuple[Spec, ...]:
     return tuple(tasks)
 
 
+#: The estimators of Butakov et al.'s image experiments (DESIGN.md §6.2): KDE with the bandwidth
+#: by leave-one-out maximum likelihood or least-squares CV, Kozachenko–Leonenko with k=1 (the
+#: setting of the paper's reference curve), weighted KL, and MINE (Adam 1e-3, batch 512).
+PAPER_INNER_ESTIMATORS: tuple[Spec, ...] = (("kde-ml", {}), ("kde-lse", {}), ("kl", {"k": 1}), ("wkl", {}),
+                                             ("mine", {}))
+
+
+def _compressed_estimators(latent_dim: int) -> tuple[Spec, ...]:
+    # each inner estimator after a per-side autoencoder (convolutional on the W x W images, tanh
+    # bottleneck of the intrinsic dimension) and after PCA to the same dimension
+    specs: list[Spec] = []
+    for compressor, extra in (("compressed-ae", {"image_shape_x": "auto", "image_shape_y": "auto"}),
+                              ("compressed-pca", {})):
+        for inner, params in PAPER_INNER_ESTIMATORS:
+            specs.append((compressor, {"estimator": inner, "estimator_params": dict(params),
+                                       "n_components_x": latent_dim, "n_components_y": latent_dim, **extra}))
+    return tuple(specs)
+
+
+def _latent_sweep() -> tuple[Spec, ...]:
+    return tuple((f"{family}-latents", {"mi": mi}) for family in ("images-bumps", "images-rectangles")
+                 for mi in PAPER_MI_GRID)
+
+
+#: The quantized-network suite's estimators: binning of the dequantized layer with 30/100/256 bins
+#: (at 4 bits 30 bins already separate the 16 levels) and KSG.
+_QNN_ESTIMATORS: tuple[Spec, ...] = (("binning", {"n_bins": 30}), ("binning", {"n_bins": 100}),
+                                     ("binning", {"n_bins": 256}), ("ksg", {}))
+
+
 SUITES: dict[str, Suite] = {
     "quick": Suite(
         name="quick", version="4",
@@ -124,20 +160,36 @@ SUITES: dict[str, Suite] = {
         tasks=_quick_tasks(), n=(1000,), seeds=2, estimator_overrides=_QUICK_NEURAL,
     ),
     "paper": Suite(
-        name="paper", version="1",
-        description="Butakov et al. (ICLR 2024) image sweeps: Gaussian bumps and rectangles, 16x16 and 32x32, "
-                    "true MI 0..10 nats, n=5000",
-        tasks=_image_sweep(), n=(5000,), seeds=3,
+        name="paper", version="2",
+        description="both seed papers: the Butakov et al. image sweeps (paper-latents, paper-bumps, "
+                    "paper-rectangles, paper-raw) and the Lorenzen et al. quantized networks (paper-qnn)",
+        tasks=(), parts=("paper-latents", "paper-raw", "paper-qnn", "paper-bumps", "paper-rectangles"),
+    ),
+    "paper-latents": Suite(
+        name="paper-latents", version="1",
+        description="Butakov et al. (ICLR 2024) ideal compressor: KDE-ML, KDE-LSE, KL, WKL, MINE on the true "
+                    "(0,1) latents of the bump and rectangle images, MI 0..10 nats, n=5000",
+        tasks=_latent_sweep(), n=(5000,), seeds=3, estimators=PAPER_INNER_ESTIMATORS,
     ),
     "paper-bumps": Suite(
-        name="paper-bumps", version="1",
-        description="the Gaussian-bump half of `paper` (16x16 and 32x32, MI 0..10 nats, n=5000)",
+        name="paper-bumps", version="2",
+        description="Butakov et al. (ICLR 2024) Fig. 3: Gaussian-bump images 16x16 and 32x32, MI 0..10 nats, "
+                    "n=5000; KDE-ML, KDE-LSE, KL, WKL, MINE after autoencoder and after PCA compression to 2 dims",
         tasks=_image_sweep(families=("images-bumps",)), n=(5000,), seeds=3,
+        estimators=_compressed_estimators(latent_dim=2),
     ),
     "paper-rectangles": Suite(
-        name="paper-rectangles", version="1",
-        description="the rectangle half of `paper` (16x16 and 32x32, MI 0..10 nats, n=5000)",
+        name="paper-rectangles", version="2",
+        description="Butakov et al. (ICLR 2024) Fig. 4: rectangle images 16x16 and 32x32, MI 0..10 nats, n=5000; "
+                    "KDE-ML, KDE-LSE, KL, WKL, MINE after autoencoder and after PCA compression to 4 dims",
         tasks=_image_sweep(families=("images-rectangles",)), n=(5000,), seeds=3,
+        estimators=_compressed_estimators(latent_dim=4),
+    ),
+    "paper-raw": Suite(
+        name="paper-raw", version="1",
+        description="plain KL (k=5) and KSG on the raw 256 pixels of the 16x16 bump and rectangle images, "
+                    "MI 0..10 nats, n=5000 (what happens without compression)",
+        tasks=_image_sweep(sizes=(16,)), n=(5000,), seeds=3, estimators=(("kl", {"k": 5}), ("ksg", {})),
     ),
     "paper-digits": Suite(
         name="paper-digits", version="1",
@@ -145,11 +197,11 @@ SUITES: dict[str, Suite] = {
         tasks=_digits_sweep(), n=(1000, 5000), seeds=3,
     ),
     "paper-qnn": Suite(
-        name="paper-qnn", version="1",
+        name="paper-qnn", version="2",
         description="Lorenzen et al. (ICLR 2022) quantized networks: every layer's I(X;T) and I(T;Y) after 1000 "
                     "epochs, SZT 12-10-7-5-4-3-2 (tanh/ReLU, 4/8 bits) and the digits 64-16-8-4-2-10 ReLU net; "
                     "the seed selects the training repetition",
-        tasks=_qnn_sweep(), n=(1000,), seeds=3,
+        tasks=_qnn_sweep(), n=(1000,), seeds=5, estimators=_QNN_ESTIMATORS,
     ),
     "full": Suite(
         name="full", version="3",

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 import time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -21,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ibbench._cache import cache_root, file_lock, save_npz_atomic
 from ibbench._math.random import derive_seed
 from ibbench.tasks.qnn.data import DATASETS, input_scale, load_population
 
@@ -292,8 +291,7 @@ _MEMORY: dict[str, QNNRun] = {}
 
 def cache_dir() -> Path:
     """Directory of cached runs: ``$IBBENCH_CACHE/qnn``, else ``~/.cache/ibbench/qnn``."""
-    root = os.environ.get("IBBENCH_CACHE")
-    return (Path(root) if root else Path.home() / ".cache" / "ibbench") / "qnn"
+    return cache_root() / "qnn"
 
 
 def _save(run: QNNRun, path: Path) -> None:
@@ -301,17 +299,9 @@ def _save(run: QNNRun, path: Path) -> None:
     meta = {"config": {**asdict(run.config), "widths": list(run.config.widths)}, "seed": run.seed,
             "train_seconds": run.train_seconds, "training_version": TRAINING_VERSION}
     arrays = {f"codes_{i}": c for i, c in enumerate(run.codes)}
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz.tmp")
-    os.close(fd)
-    try:
-        with open(tmp, "wb") as fh:
-            np.savez_compressed(fh, meta=np.array(json.dumps(meta)), epochs=run.epochs, ranges=run.ranges,
-                                params=run.params, relu_max=run.relu_max, train_accuracy=run.train_accuracy,
-                                test_accuracy=run.test_accuracy, **arrays)
-        os.replace(tmp, path)  # atomic: concurrent readers see the old state or the whole file
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    save_npz_atomic(path, meta=np.array(json.dumps(meta)), epochs=run.epochs, ranges=run.ranges,
+                    params=run.params, relu_max=run.relu_max, train_accuracy=run.train_accuracy,
+                    test_accuracy=run.test_accuracy, **arrays)
 
 
 def _load(path: Path) -> QNNRun:
@@ -323,23 +313,6 @@ def _load(path: Path) -> QNNRun:
         return QNNRun(config, int(meta["seed"]), z["epochs"], [z[f"codes_{i}"] for i in range(n_layers)],
                       z["ranges"], z["params"], z["relu_max"], z["train_accuracy"], z["test_accuracy"],
                       float(meta["train_seconds"]))
-
-
-@contextmanager
-def _file_lock(path: Path):
-    """An exclusive lock on ``path`` (POSIX ``flock``) so parallel workers train a run once."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - non-POSIX: no lock, at worst a run is trained twice
-        yield
-        return
-    with open(path, "a") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def train(config: TrainConfig, seed: int = 0, *, cache: bool = True) -> QNNRun:
@@ -367,7 +340,7 @@ def train(config: TrainConfig, seed: int = 0, *, cache: bool = True) -> QNNRun:
     if key in _MEMORY:
         return _MEMORY[key]
     path = cache_dir() / f"{key}.npz"
-    with _file_lock(path.with_suffix(".lock")):
+    with file_lock(path.with_suffix(".lock")):
         run = _load(path) if path.exists() else None
         if run is None:
             run = _train(config, seed)

@@ -11,7 +11,13 @@ from ibbench.tasks.suites import SUITES, Suite, get_suite, list_suites
 @pytest.mark.parametrize("name", sorted(SUITES))
 def test_every_suite_entry_builds_with_finite_truth(name):
     suite = get_suite(name)
-    assert isinstance(suite, Suite) and suite.name == name and suite.tasks and suite.n and suite.seeds >= 1
+    assert isinstance(suite, Suite) and suite.name == name and suite.n and suite.seeds >= 1
+    if suite.parts:  # composite: no tasks of its own, every part is a real, non-composite suite
+        assert not suite.tasks and all(get_suite(p).tasks and not get_suite(p).parts for p in suite.parts)
+        return
+    assert suite.tasks
+    for est_name, params in suite.estimators:  # the suite's own estimator configurations build
+        ibbench.get_estimator(est_name, **params)
     for task_name, params in suite.tasks:
         cls = get_task_class(task_name)
         if getattr(cls, "fixed_population", False):
@@ -39,13 +45,42 @@ def test_quick_is_small_and_covers_every_family():
     assert any(t == "images-bumps" and p["size"] == 16 for t, p in s.tasks)
 
 
-def test_paper_suite_is_the_butakov_sweep():
-    s = get_suite("paper")
-    assert s.n == (5000,) and s.seeds >= 3
-    for family in ("images-bumps", "images-rectangles"):
+def test_paper_suite_is_the_butakov_sweep_and_the_qnn_planes():
+    parts = get_suite("paper").parts
+    assert {"paper-latents", "paper-bumps", "paper-rectangles", "paper-raw", "paper-qnn"} <= set(parts)
+    for family, part, latent_dim in (("images-bumps", "paper-bumps", 2), ("images-rectangles", "paper-rectangles", 4)):
+        s = get_suite(part)
+        assert s.n == (5000,) and s.seeds >= 3
         for size in (16, 32):
             mis = sorted(p["mi"] for t, p in s.tasks if t == family and p["size"] == size)
             assert len(mis) >= 11 and mis[0] == 0.0 and mis[-1] == 10.0
+        # the five estimators of the paper, each after the autoencoder and after PCA, to the intrinsic dimension
+        inner = {(e, p["estimator"]) for e, p in s.estimators}
+        assert inner == {(c, i) for c in ("compressed-ae", "compressed-pca")
+                         for i in ("kde-ml", "kde-lse", "kl", "wkl", "mine")}
+        assert all(p["n_components_x"] == p["n_components_y"] == latent_dim for _, p in s.estimators)
+        latents = get_suite("paper-latents")
+        assert sorted(p["mi"] for t, p in latents.tasks if t == family + "-latents") == [float(i) for i in range(11)]
+    assert get_suite("paper-qnn").seeds >= 5
+
+
+def test_composite_suite_runs_each_part_with_its_own_estimators(tmp_path, monkeypatch):
+    from ibbench.tasks import suites
+
+    monkeypatch.setitem(suites.SUITES, "t-a", Suite("t-a", "1", "a", (("categorical", {"n_symbols": 2}),), n=(50,),
+                                                    seeds=1, estimators=(("exact", {}),)))
+    monkeypatch.setitem(suites.SUITES, "t-b", Suite("t-b", "1", "b", (("gaussian-dense", {"dim": 1, "mi": 0.5}),),
+                                                    n=(60,), seeds=2, estimators=(("gaussian", {}), ("kl", {}))))
+    monkeypatch.setitem(suites.SUITES, "t-ab", Suite("t-ab", "1", "a+b", (), parts=("t-a", "t-b")))
+    store = tmp_path / "s.sqlite"
+    summary = ibbench.run(suite="t-ab", store=store, backend="inline")
+    df = ibbench.load_results(store)
+    assert summary.statuses == {"ok": 5}
+    assert sorted(zip(df["estimator"], df["task"], df["n"])) == sorted(
+        [("exact", "categorical", 50)] + [(e, "gaussian-dense", 60) for e in ("gaussian", "kl") for _ in range(2)])
+    # an explicit selection replaces every part's own estimators
+    ibbench.run(suite="t-ab", estimators="kl", store=store, backend="inline")
+    assert set(ibbench.load_results(store)["estimator"]) == {"exact", "gaussian", "kl"}
 
 
 def test_digits_sweep_spans_zero_to_log10():
