@@ -10,6 +10,7 @@ import importlib
 from pathlib import Path
 
 PLOT_KINDS: dict[str, str] = {
+    "compression": "ibbench.report.plot_compression:plot_compression",
     "info-plane": "ibbench.report.plot_info_plane:plot_info_plane",
     "convergence": "ibbench.report.plot_curves:plot_convergence",
     "curves": "ibbench.report.plot_curves:plot_curves",

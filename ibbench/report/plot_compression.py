@@ -1,0 +1,201 @@
+"""Compression figures of Butakov et al. (ICLR 2024), Figs. 3/4: estimate vs true MI on image tasks.
+
+``ibbench plot --kind compression`` reads a store holding the ``paper`` suite's image parts and
+draws, for each image family and size, one panel per inner estimator (KDE-ML, KDE-LSE, KL, WKL,
+MINE) with three curves — the estimator on the true latents (``images-*-latents``: the ideal
+compressor, the paper's reference), after the autoencoder (``compressed-ae``) and after PCA
+(``compressed-pca``) — each the mean over seeds with a 95% bootstrap CI, the truth dashed. A second
+figure per family shows plain estimators on the raw pixels. ``compression-summary.md`` tabulates
+the same points (mean estimate per true MI) and the median runtime per cell.
+
+References
+----------
+Butakov, Tolmachev, Malanchuk, Neopryatnaya, Frolov & Andreev (2024). Information bottleneck
+analysis of deep neural networks via lossy compression. ICLR. (Figs. 3/4.)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ibbench.report.plot_curves import _cells, _figure, _legend_below, _mean_ci, _ok, _params, _slug
+
+IMAGE_TASKS = ("images-bumps", "images-rectangles")
+#: Curve order and colours: ideal reference first (black), then the two compressors, then raw pixels.
+METHODS = {"true latents (ideal)": "k", "autoencoder": "C0", "PCA": "C1", "raw pixels": "C3"}
+_COMPRESSORS = {"compressed-ae": "autoencoder", "compressed-pca": "PCA"}
+
+
+def _inner_label(name: str, params: dict[str, Any]) -> str:
+    shown = {k: v for k, v in sorted(params.items()) if k != "random_state"}
+    return name + ("(" + ", ".join(f"{k}={v}" for k, v in shown.items()) + ")" if shown else "")
+
+
+def classify(cells: pd.DataFrame) -> pd.DataFrame:
+    """Image-task cells with the columns ``family``, ``size``, ``method`` and ``inner`` added.
+
+    ``method`` is ``true latents (ideal)`` for the ``images-*-latents`` tasks (``size`` is then NaN:
+    the latents serve every image size), ``autoencoder`` / ``PCA`` for the compression wrappers
+    (``inner`` = the wrapped estimator and its params) and ``raw pixels`` for any other estimator
+    run on the images. Cells of other tasks are dropped.
+    """
+    rows = []
+    for idx, row in cells.iterrows():
+        task = row["task"]
+        family = task.removesuffix("-latents")
+        if family not in IMAGE_TASKS:
+            continue
+        tparams, eparams = _params(row["task_params"]), _params(row["estimator_params"])
+        if task.endswith("-latents"):
+            method, size = "true latents (ideal)", np.nan
+        else:
+            size = int(tparams["size"])
+            method = _COMPRESSORS.get(row["estimator"], "raw pixels")
+        if method in ("autoencoder", "PCA"):
+            inner = _inner_label(eparams.get("estimator", "ksg"), eparams.get("estimator_params") or {})
+        else:
+            defaults = _defaults(row["estimator"])
+            inner = _inner_label(row["estimator"], {k: v for k, v in eparams.items() if defaults.get(k, object()) != v})
+        rows.append({"index": idx, "family": family, "size": size, "method": method, "inner": inner})
+    if not rows:
+        return cells.iloc[:0].assign(family=[], size=[], method=[], inner=[])
+    extra = pd.DataFrame(rows).set_index("index")
+    return cells.loc[extra.index].join(extra)
+
+
+def _defaults(name: str) -> dict[str, Any]:
+    from ibbench._serial import jsonable
+    from ibbench.registry import get_estimator_class
+
+    try:
+        return jsonable(get_estimator_class(name)().get_params(deep=False))
+    except (ValueError, ImportError):
+        return {}
+
+
+def compression_points(cells: pd.DataFrame) -> pd.DataFrame:
+    """Per (family, size, method, inner, true MI): mean estimate, 95% bootstrap CI, seeds, median seconds.
+
+    The ideal-compressor points (no size) are repeated for every image size present in the store.
+    """
+    ok = classify(_ok(cells))
+    if not len(ok):
+        return pd.DataFrame()
+    sizes = sorted({int(s) for s in ok["size"].dropna()}) or [0]
+    latents = ok[ok["size"].isna()]
+    ok = pd.concat([ok[ok["size"].notna()]] + [latents.assign(size=s) for s in sizes], ignore_index=True)
+    rows = []
+    for (family, size, method, inner, mi), g in ok.groupby(["family", "size", "method", "inner", "true_mi"], sort=True):
+        mean, lo, hi = _mean_ci(g["estimate"].to_numpy())
+        rows.append({"family": family, "size": int(size), "method": method, "inner": inner, "true_mi": float(mi),
+                     "estimate": mean, "ci_low": lo, "ci_high": hi, "seeds": len(g),
+                     "seconds": float(g["seconds"].astype(float).median())})
+    return pd.DataFrame(rows)
+
+
+def _panel(ax, pts: pd.DataFrame, top: float) -> None:
+    ax.plot([0, top], [0, top], color="0.55", lw=1, ls="--", zorder=1)
+    for method, color in METHODS.items():
+        g = pts[pts["method"] == method].sort_values("true_mi")
+        if not len(g):
+            continue
+        ax.fill_between(g["true_mi"], g["ci_low"], g["ci_high"], color=color, alpha=0.18, lw=0)
+        ax.plot(g["true_mi"], g["estimate"], "o-", color=color, ms=3, lw=1.3, label=method, zorder=2)
+    ax.set_xlabel("true MI (nats)", fontsize=8)
+    ax.set_ylabel("estimate (nats)", fontsize=8)
+    ax.tick_params(labelsize=7)
+    ax.grid(alpha=0.25)
+
+
+def plot_compression(*, store: str | None = None, out: Path, cells: pd.DataFrame | None = None,
+                     **_ignored) -> list[Path]:
+    """Butakov et al. Figs. 3/4 from a store (``compression_<family>_<size>.png``, raw-pixel figures
+    ``compression_<family>_raw.png`` and the tables ``compression-summary.md``).
+
+    Parameters
+    ----------
+    store : path of the results store (or pass ``cells``)
+    out : output directory
+    cells : DataFrame of stored cells, instead of ``store``
+    """
+    points = compression_points(_cells(store, cells))
+    if not len(points):
+        raise ValueError("no successful image-task cells to plot (run the paper-latents / paper-bumps / "
+                         "paper-rectangles suites first)")
+    out = Path(out)
+    written: list[Path] = []
+    n_text = _n_text(_cells(store, cells))
+    for (family, size), pts in points.groupby(["family", "size"], sort=True):
+        compressed = pts[pts["method"] != "raw pixels"]
+        inners = [i for i in _inner_order(compressed["inner"]) if (compressed["inner"] == i).any()]
+        if not inners or set(compressed["method"]) <= {"true latents (ideal)"}:
+            continue  # nothing compressed at this size yet (e.g. only raw-pixel cells)
+        top = float(pts["true_mi"].max())
+        fig, axes = _figure(len(inners), panel_size=(3.2, 3.0), max_cols=5)
+        for ax, inner in zip(axes, inners):
+            _panel(ax, compressed[compressed["inner"] == inner], top)
+            lo = min(-0.5, float(compressed[compressed["inner"] == inner]["ci_low"].min()) - 0.3)
+            ax.set_ylim(max(lo, -3.0), top * 1.25)
+            ax.set_title(inner, fontsize=9)
+        methods = [m for m in METHODS if m != "raw pixels" and (compressed["method"] == m).any()]
+        _legend_below(fig, [axes[0].plot([], [], "o-", color=METHODS[m])[0] for m in methods], methods)
+        fig.suptitle(f"{family} {size}x{size}: estimate vs true MI ({n_text}; mean over seeds, 95% CI; dashed = truth)",
+                     fontsize=10)
+        path = out / f"compression_{_slug(family)}_{size}.png"
+        fig.savefig(path, dpi=100)
+        written.append(path)
+    raw = points[points["method"] == "raw pixels"]
+    for family, pts in raw.groupby("family", sort=True):
+        panels = [(size, inner) for size in sorted(pts["size"].unique()) for inner in _inner_order(pts["inner"])
+                  if ((pts["size"] == size) & (pts["inner"] == inner)).any()]
+        fig, axes = _figure(len(panels), panel_size=(3.2, 3.0), max_cols=4)
+        top = float(pts["true_mi"].max())
+        for ax, (size, inner) in zip(axes, panels):
+            g = pts[(pts["size"] == size) & (pts["inner"] == inner)]
+            _panel(ax, g, top)
+            ax.set_title(f"{inner} on {size}x{size} pixels", fontsize=9)
+        fig.suptitle(f"{family}: plain estimators on the raw pixels ({n_text}; mean over seeds, 95% CI; "
+                     "dashed = truth)", fontsize=10)
+        path = out / f"compression_{_slug(family)}_raw.png"
+        fig.savefig(path, dpi=100)
+        written.append(path)
+    summary = out / "compression-summary.md"
+    summary.write_text(compression_tables(points))
+    written.append(summary)
+    return written
+
+
+def _inner_order(inners: pd.Series) -> list[str]:
+    order = ("kde-ml", "kde-lse", "kl", "wkl", "mine", "ksg")
+    return sorted(set(inners), key=lambda s: (next((i for i, p in enumerate(order) if s.split("(")[0] == p), 99), s))
+
+
+def _n_text(cells: pd.DataFrame) -> str:
+    ns = sorted({int(v) for v in cells.loc[cells["task"].str.startswith("images-"), "n"].dropna()})
+    return "n=" + ", ".join(str(v) for v in ns)
+
+
+def compression_tables(points: pd.DataFrame) -> str:
+    """Markdown: per family and size, mean estimate per (method, inner estimator) and true MI, plus runtime."""
+    lines = ["# Compression experiments: mean estimates (nats) per true MI", "",
+             "Mean over seeds (number of seeds in the last column); `s/cell` = median seconds per cell "
+             "(compression included; an autoencoder is trained once per sample and cached).", ""]
+    for (family, size), pts in points.groupby(["family", "size"], sort=True):
+        mis = sorted(pts["true_mi"].unique())
+        title = f"{family}, {size}x{size}" if size else f"{family}, true latents only (no image cells yet)"
+        lines += [f"## {title}", "",
+                  "| method | estimator | " + " | ".join(f"{m:g}" for m in mis) + " | s/cell | seeds |",
+                  "|---|---|" + "---:|" * len(mis) + "---:|---:|"]
+        for method in METHODS:
+            sub = pts[pts["method"] == method]
+            for inner in _inner_order(sub["inner"]):
+                g = sub[sub["inner"] == inner].set_index("true_mi")
+                vals = " | ".join(f"{g.loc[m, 'estimate']:.2f}" if m in g.index else "—" for m in mis)
+                lines.append(f"| {method} | {inner} | {vals} | {g['seconds'].median():.2f} | {int(g['seeds'].min())} |")
+        lines.append("")
+    return "\n".join(lines)
+
