@@ -21,7 +21,15 @@ def _params(params: dict) -> str:
     return ", ".join(f"{k}={v}" for k, v in params.items() if v is not None) or "—"
 
 
-def catalogue_markdown(suites: tuple[str, ...] = ("quick", "paper", "paper-digits", "full")) -> str:
+def _spec(name: str, params: dict) -> str:
+    import json
+
+    return name + (":" + ";".join(f"{k}={json.dumps(v) if isinstance(v, (dict, list)) else v}"
+                                  for k, v in params.items()) if params else "")
+
+
+def catalogue_markdown(suites: tuple[str, ...] = ("quick", "paper", "paper-latents", "paper-bumps", "paper-rectangles",
+                                                  "paper-raw", "paper-qnn", "paper-digits", "full")) -> str:
     """Markdown: every registered task (default parameters) and the task instances of ``suites``.
 
     Fixed-population tasks are listed without their true MI (computing it trains networks).
@@ -54,9 +62,16 @@ def catalogue_markdown(suites: tuple[str, ...] = ("quick", "paper", "paper-digit
                      f"{task.y_kind} | {_params(task.params)} | {task.true_mi:.4f} | {_first_line(cls)} |")
     for suite_name in suites:
         suite = get_suite(suite_name)
-        lines += ["", f"## Suite `{suite.name}` (version {suite.version})", "", suite.description + ".",
-                  f"Sample sizes {list(suite.n)}, {suite.seeds} seeds, {len(suite.tasks)} tasks.", "",
-                  "| task | params | dim X | dim Y | kinds | true MI |", "|---|---|---|---|---|---|"]
+        lines += ["", f"## Suite `{suite.name}` (version {suite.version})", "", suite.description + "."]
+        if suite.parts:
+            lines.append("Composite: the union of the parts " + ", ".join(f"`{p}`" for p in suite.parts)
+                         + ", each with its own estimators, sample sizes and seeds.")
+            continue
+        lines.append(f"Sample sizes {list(suite.n)}, {suite.seeds} seeds, {len(suite.tasks)} tasks.")
+        if suite.estimators:
+            lines.append("Estimators (when `--estimators` is not given): "
+                         + ", ".join(f"`{_spec(name, params)}`" for name, params in suite.estimators) + ".")
+        lines += ["", "| task | params | dim X | dim Y | kinds | true MI |", "|---|---|---|---|---|---|"]
         for name, params in suite.tasks:
             cls = get_task_class(name)
             if getattr(cls, "fixed_population", False):
