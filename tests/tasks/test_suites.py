@@ -47,7 +47,7 @@ def test_quick_is_small_and_covers_every_family():
 
 def test_paper_suite_is_the_butakov_sweep_and_the_qnn_planes():
     parts = get_suite("paper").parts
-    assert {"paper-latents", "paper-bumps", "paper-rectangles", "paper-raw", "paper-qnn"} <= set(parts)
+    assert {"paper-latents", "paper-bumps", "paper-rectangles", "paper-raw", "paper-qnn"} == set(parts)
     for family, part, latent_dim in (("images-bumps", "paper-bumps", 2), ("images-rectangles", "paper-rectangles", 4)):
         s = get_suite(part)
         assert s.n == (5000,) and s.seeds >= 3
