@@ -167,3 +167,38 @@ def test_butakov_trends_on_16x16_bumps():
     # AE within 0.5 nats of the ideal compressor; PCA clearly worse at 6 nats
     assert all(abs(a - i) < 0.5 for a, i in zip(errors["ae"], errors["ideal"])), errors
     assert errors["pca"][1] < errors["ae"][1] - 0.3, errors
+
+
+def test_codes_cache_trains_each_autoencoder_once_and_changes_nothing(tmp_path, monkeypatch):
+    import ibbench.estimators._torch as torch_helpers
+
+    calls = []
+    real = torch_helpers.fit_autoencoder
+
+    def counting(*args, **kwargs):
+        calls.append(kwargs.get("seed"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(torch_helpers, "fit_autoencoder", counting)
+    X, Y = ibbench.get_task("images-bumps", size=8, mi=2.0).sample(300, random_state=0)
+    params = dict(n_components_x=2, n_components_y=2, image_shape_x="auto", image_shape_y="auto", hidden=16,
+                  n_epochs=3, random_state=5)
+    monkeypatch.setenv("IBBENCH_CACHE", "off")
+    fresh = CompressedAE(estimator="kl", **params).fit(X, Y)
+    assert len(calls) == 2
+    monkeypatch.setenv("IBBENCH_CACHE", str(tmp_path))
+    first = CompressedAE(estimator="kl", **params).fit(X, Y)
+    other_inner = CompressedAE(estimator="ksg", **params).fit(X, Y)  # same sample, same AE: cache hit
+    assert len(calls) == 4 and len(list((tmp_path / "compression").glob("*.npz"))) == 2
+    assert first.mutual_info_ == fresh.mutual_info_
+    assert first.reconstruction_error_x_ == fresh.reconstruction_error_x_ == other_inner.reconstruction_error_x_
+    assert first.history_ == fresh.history_
+    # a different sample, epoch count or seed is a different entry
+    CompressedAE(estimator="kl", **{**params, "n_epochs": 2}).fit(X, Y)
+    CompressedAE(estimator="kl", **params).fit(X[:-1], Y[:-1])
+    assert len(calls) == 8 and len(list((tmp_path / "compression").glob("*.npz"))) == 6
+    # PCA codes are cached too and equal a fresh computation
+    a = CompressedPCA(estimator="kl", n_components_x=2, n_components_y=2, random_state=1).fit(X, Y)
+    monkeypatch.setenv("IBBENCH_CACHE", "off")
+    b = CompressedPCA(estimator="kl", n_components_x=2, n_components_y=2, random_state=1).fit(X, Y)
+    assert a.mutual_info_ == b.mutual_info_

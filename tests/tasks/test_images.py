@@ -162,3 +162,21 @@ def test_mixing_keeps_uniform_marginals_and_validation():
     for bad in ({"size": 2}, {"mi": -1.0}, {"size": 16.5}):
         with pytest.raises(ValueError):
             GaussianBumpImages(**bad)
+
+
+@pytest.mark.parametrize("name, image_name, dim", [("images-bumps-latents", "images-bumps", 2),
+                                                    ("images-rectangles-latents", "images-rectangles", 4)])
+def test_latent_tasks_are_the_parameters_of_the_same_draw(name, image_name, dim):
+    import ibbench
+
+    task = ibbench.get_task(name, mi=3.0)
+    U, V = task.sample(500, random_state=11)
+    assert U.shape == V.shape == (500, dim) and task.true_mi == 3.0 and task.dim_x == dim
+    assert ((U > 0) & (U < 1)).all() and ((V > 0) & (V < 1)).all()
+    for size in (8, 16):  # the same latents serve every image size
+        images = ibbench.get_task(image_name, size=size, mi=3.0)
+        X, Y = images.sample(500, random_state=11)
+        np.testing.assert_array_equal(images.render(U).reshape(500, -1), X)
+        np.testing.assert_array_equal(images.render(V).reshape(500, -1), Y)
+    with pytest.raises(ValueError):
+        ibbench.get_task(name, mi=-1.0)
