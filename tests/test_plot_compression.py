@@ -42,6 +42,9 @@ def test_cells_are_classified_by_method_and_inner_estimator(cells):
     assert by == {("PCA", "kl(k=1)"): 8, ("raw pixels", "kl"): 8, ("true latents (ideal)", "kl(k=1)"): 4}
     assert c.loc[c["method"] == "true latents (ideal)", "size"].isna().all()
     assert set(c.loc[c["method"] == "PCA", "size"]) == {8, 12}
+    # the wrappers' reconstruction errors (stored in the cells' extra column) come along; others have none
+    assert (c.loc[c["method"] == "PCA", "reconstruction_error"] > 0).all()
+    assert c.loc[c["method"] != "PCA", "reconstruction_error"].isna().all()
 
 
 def test_points_are_seed_means_and_the_ideal_curve_serves_every_size(cells):
@@ -73,6 +76,7 @@ def test_plot_writes_one_figure_per_family_and_size_plus_raw_and_tables(cells, t
             assert f.read_bytes()[:8] == PNG
     text = (tmp_path / "compression-summary.md").read_text()
     assert "## images-bumps, 8x8" in text and "| PCA | kl(k=1) |" in text and "| raw pixels | kl |" in text
+    assert "Mean reconstruction error (pixel MAE, pixels in [0, 1]) over all cells: PCA 0." in text
 
 
 def test_no_image_cells_is_a_clear_error(tmp_path):

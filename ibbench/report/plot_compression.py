@@ -60,9 +60,12 @@ def classify(cells: pd.DataFrame) -> pd.DataFrame:
         else:
             defaults = _defaults(row["estimator"])
             inner = _inner_label(row["estimator"], {k: v for k, v in eparams.items() if defaults.get(k, object()) != v})
-        rows.append({"index": idx, "family": family, "size": size, "method": method, "inner": inner})
+        extra = _params(row.get("extra"))
+        errors = [extra[k] for k in ("reconstruction_error_x_", "reconstruction_error_y_") if k in extra]
+        rows.append({"index": idx, "family": family, "size": size, "method": method, "inner": inner,
+                     "reconstruction_error": float(np.mean(errors)) if errors else np.nan})
     if not rows:
-        return cells.iloc[:0].assign(family=[], size=[], method=[], inner=[])
+        return cells.iloc[:0].assign(family=[], size=[], method=[], inner=[], reconstruction_error=[])
     extra = pd.DataFrame(rows).set_index("index")
     return cells.loc[extra.index].join(extra)
 
@@ -93,7 +96,8 @@ def compression_points(cells: pd.DataFrame) -> pd.DataFrame:
         mean, lo, hi = _mean_ci(g["estimate"].to_numpy())
         rows.append({"family": family, "size": int(size), "method": method, "inner": inner, "true_mi": float(mi),
                      "estimate": mean, "ci_low": lo, "ci_high": hi, "seeds": len(g),
-                     "seconds": float(g["seconds"].astype(float).median())})
+                     "seconds": float(g["seconds"].astype(float).median()),
+                     "reconstruction_error": float(g["reconstruction_error"].mean())})
     return pd.DataFrame(rows)
 
 
@@ -196,6 +200,10 @@ def compression_tables(points: pd.DataFrame) -> str:
                 g = sub[sub["inner"] == inner].set_index("true_mi")
                 vals = " | ".join(f"{g.loc[m, 'estimate']:.2f}" if m in g.index else "—" for m in mis)
                 lines.append(f"| {method} | {inner} | {vals} | {g['seconds'].median():.2f} | {int(g['seeds'].min())} |")
+        recon = pts[pts["method"].isin(["autoencoder", "PCA"])].groupby("method")["reconstruction_error"].mean().dropna()
+        if len(recon):
+            lines += ["", "Mean reconstruction error (pixel MAE, pixels in [0, 1]) over all cells: "
+                      + ", ".join(f"{m} {v:.4f}" for m, v in recon.items()) + "."]
         lines.append("")
     return "\n".join(lines)
 
