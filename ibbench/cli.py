@@ -73,11 +73,17 @@ def list_cmd(what: str = typer.Argument(..., help="estimators | tasks | suites |
     elif what == "suites":
         from ibbench.tasks.suites import get_suite, list_suites
 
-        for col in ("name", "version", "tasks", "n", "seeds", "description"):
+        for col in ("name", "version", "tasks", "n", "seeds", "estimators", "description"):
             table.add_column(col)
         for name in list_suites():
             s = get_suite(name)
-            table.add_row(s.name, s.version, str(len(s.tasks)), ",".join(map(str, s.n)), str(s.seeds), s.description)
+            if s.parts:  # composite: its size is the sum of its parts'
+                parts = [get_suite(p) for p in s.parts]
+                table.add_row(s.name, s.version, str(sum(len(p.tasks) for p in parts)), "(parts)", "(parts)",
+                              "(parts)", s.description)
+                continue
+            table.add_row(s.name, s.version, str(len(s.tasks)), ",".join(map(str, s.n)), str(s.seeds),
+                          str(len(s.estimators)) if s.estimators else "all", s.description)
     elif what == "plots":
         from ibbench.report.plots import list_plot_kinds
 
