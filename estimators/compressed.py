@@ -225,10 +225,12 @@ def _compress_side(method: str, A: np.ndarray, k: int, **config) -> tuple[np.nda
     Compression is deterministic given the data and the configuration (PCA by full SVD; the
     autoencoder trained single-threaded with deterministic torch algorithms and a seeded generator),
     so the codes are cached under ``$IBBENCH_CACHE/compression`` keyed by the sha256 of the data's
-    bytes, the configuration and the library versions. Cells that share a sample and a compressor
-    but differ in the inner estimator (a benchmark grid over estimators) then train each
-    autoencoder once. ``IBBENCH_CACHE=off`` disables the cache; a cache hit returns exactly what a
-    fresh computation would.
+    bytes and shape, the configuration and the versions of ibbench, this wrapper and the numerical
+    libraries. Cells that share a sample and a compressor but differ in the inner estimator (a
+    benchmark grid over estimators) then train each autoencoder once. ``IBBENCH_CACHE=off``
+    disables the cache, and so does an unwritable cache directory. On the same machine a cache hit
+    returns exactly what a fresh computation would (floating-point results may differ across CPUs,
+    so do not share one cache directory between different hosts if bit-equality matters).
     """
     from ibbench._cache import cache_enabled
 
@@ -248,7 +250,10 @@ def _compress_side(method: str, A: np.ndarray, k: int, **config) -> tuple[np.nda
 
     from ibbench._cache import cache_root, file_lock, save_npz_atomic
 
-    versions = {"numpy": np.__version__, "cache_format": _CACHE_FORMAT}
+    import ibbench
+
+    versions = {"numpy": np.__version__, "ibbench": ibbench.__version__, "compressed": Compressed.version,
+                "cache_format": _CACHE_FORMAT}
     if method == "ae":
         import torch
 
@@ -257,18 +262,20 @@ def _compress_side(method: str, A: np.ndarray, k: int, **config) -> tuple[np.nda
         import sklearn
 
         versions["sklearn"] = sklearn.__version__
-    digest = hashlib.sha256()
-    digest.update(json.dumps({"method": method, "k": k, "shape": A.shape, "dtype": str(A.dtype), "versions": versions,
-                              **{key: list(v) if isinstance(v, tuple) else v for key, v in config.items()}},
-                             sort_keys=True).encode())
+    key = {"method": method, "k": k, "data_shape": list(A.shape), "dtype": str(A.dtype), "versions": versions,
+           "config": {name: list(v) if isinstance(v, tuple) else v for name, v in config.items()}}
+    digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode())
     digest.update(np.ascontiguousarray(A).tobytes())
     path = cache_root() / "compression" / f"{digest.hexdigest()[:32]}.npz"
-    with file_lock(path.with_suffix(".lock")):
-        if path.exists():
-            with np.load(path) as z:
-                return z["codes"], float(z["error"]), [float(h) for h in z["history"]]
+    try:
+        with file_lock(path.with_suffix(".lock")):
+            if path.exists():
+                with np.load(path) as z:
+                    return z["codes"], float(z["error"]), [float(h) for h in z["history"]]
+            Z, err, history = compute()
+            save_npz_atomic(path, codes=Z, error=np.float64(err), history=np.asarray(history, dtype=np.float64))
+    except OSError:  # unwritable or full cache directory: compute without the cache rather than fail the cell
         Z, err, history = compute()
-        save_npz_atomic(path, codes=Z, error=np.float64(err), history=np.asarray(history, dtype=np.float64))
     return Z, float(err), list(history)
 
 

@@ -147,7 +147,8 @@ def build_grid(estimators: Iterable[Spec], tasks: Iterable[Spec], ns: Sequence[i
 
 def _segments_config(segments) -> dict[str, Any]:
     """The selections for the ``runs`` table: flat for one segment, a list for a composite suite."""
-    parts = [{"estimators": e, "tasks": t, "n": ns, "seeds": sl} for t, e, ns, sl in segments if t]
+    parts = [{"estimators": e, "tasks": t, "n": ns, "seeds": sl, **({"suite": name} if name else {})}
+             for t, e, ns, sl, name in segments if t]
     return parts[0] if len(parts) == 1 else {"segments": parts}
 
 
@@ -215,21 +216,22 @@ def run(estimators: str | Sequence[str] | None = None, suite: str | None = None,
         return list(range(chosen)) if isinstance(chosen, int) else [int(s) for s in chosen]
 
     # one segment per (part of the) suite: its tasks with its estimators, sample sizes and seeds
-    segments: list[tuple[list[Spec], list[Spec], list[int], list[int]]] = []
+    segments: list[tuple[list[Spec], list[Spec], list[int], list[int], str | None]] = []
     parts = [get_suite(p) for p in suite_obj.parts] if suite_obj and suite_obj.parts else [suite_obj] if suite_obj else []
     for part in parts:
         chosen = estimators if estimators is not None else list(part.estimators) or "all"
         segments.append((list(part.tasks), resolve_estimators(chosen, part.estimator_overrides),
-                         ns_arg or list(part.n), seed_list_of(part.seeds)))
+                         ns_arg or list(part.n), seed_list_of(part.seeds),
+                         f"{part.name} v{part.version}" if suite_obj.parts else None))
     if extra_tasks:
         overrides = suite_obj.estimator_overrides if suite_obj else None
         chosen = estimators if estimators is not None else list(suite_obj.estimators) if suite_obj and suite_obj.estimators else "all"
         segments.append((extra_tasks, resolve_estimators(chosen, overrides),
                          ns_arg or list(suite_obj.n if suite_obj and not suite_obj.parts else (1000,)),
-                         seed_list_of(suite_obj.seeds if suite_obj and not suite_obj.parts else 3)))
+                         seed_list_of(suite_obj.seeds if suite_obj and not suite_obj.parts else 3), None))
     if not any(seg[0] for seg in segments):
         raise ValueError("nothing to run: give a suite or tasks")
-    grid = [cell for task_specs, est_specs, ns, seed_list in segments if task_specs
+    grid = [cell for task_specs, est_specs, ns, seed_list, _ in segments if task_specs
             for cell in build_grid(est_specs, task_specs, ns, seed_list)]
 
     st = Store(store)

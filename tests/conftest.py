@@ -9,13 +9,17 @@ import pytest
 @pytest.fixture(scope="session", autouse=True)
 def _private_cache_dir():
     """Point ``$IBBENCH_CACHE`` (trained qnn runs, compression codes) at a per-session temporary
-    directory unless the caller chose one; cell processes inherit it."""
-    if "IBBENCH_CACHE" in os.environ:
+    directory unless the caller chose a directory; cell processes inherit it."""
+    if os.environ.get("IBBENCH_CACHE", "off") != "off":
         yield
         return
     with tempfile.TemporaryDirectory(prefix="ibbench-test-cache-") as path:
+        previous = os.environ.get("IBBENCH_CACHE")
         os.environ["IBBENCH_CACHE"] = path
         try:
             yield
         finally:
-            os.environ.pop("IBBENCH_CACHE", None)
+            if previous is None:
+                os.environ.pop("IBBENCH_CACHE", None)
+            else:
+                os.environ["IBBENCH_CACHE"] = previous

@@ -55,11 +55,12 @@ def classify(cells: pd.DataFrame) -> pd.DataFrame:
         else:
             size = int(tparams["size"])
             method = _COMPRESSORS.get(row["estimator"], "raw pixels")
-        if method in ("autoencoder", "PCA"):
-            inner = _inner_label(eparams.get("estimator", "ksg"), eparams.get("estimator_params") or {})
-        else:
-            defaults = _defaults(row["estimator"])
-            inner = _inner_label(row["estimator"], {k: v for k, v in eparams.items() if defaults.get(k, object()) != v})
+        # the same label for an estimator whether it ran inside a wrapper or on its own: name plus the
+        # parameters that differ from its defaults
+        name, params = ((eparams.get("estimator", "ksg"), eparams.get("estimator_params") or {})
+                        if method in ("autoencoder", "PCA") else (row["estimator"], eparams))
+        defaults = _defaults(name)
+        inner = _inner_label(name, {k: v for k, v in params.items() if defaults.get(k, object()) != v})
         extra = _params(row.get("extra"))
         errors = [extra[k] for k in ("reconstruction_error_x_", "reconstruction_error_y_") if k in extra]
         rows.append({"index": idx, "family": family, "size": size, "method": method, "inner": inner,
@@ -83,14 +84,17 @@ def _defaults(name: str) -> dict[str, Any]:
 def compression_points(cells: pd.DataFrame) -> pd.DataFrame:
     """Per (family, size, method, inner, true MI): mean estimate, 95% bootstrap CI, seeds, median seconds.
 
-    The ideal-compressor points (no size) are repeated for every image size present in the store.
+    The ideal-compressor points (no size) are repeated for every image size of their family present
+    in the store (size 0 when the family has no image cells yet).
     """
     ok = classify(_ok(cells))
     if not len(ok):
         return pd.DataFrame()
-    sizes = sorted({int(s) for s in ok["size"].dropna()}) or [0]
-    latents = ok[ok["size"].isna()]
-    ok = pd.concat([ok[ok["size"].notna()]] + [latents.assign(size=s) for s in sizes], ignore_index=True)
+    parts = [ok[ok["size"].notna()]]
+    for family, latents in ok[ok["size"].isna()].groupby("family"):
+        sizes = sorted({int(s) for s in ok.loc[(ok["family"] == family), "size"].dropna()}) or [0]
+        parts += [latents.assign(size=s) for s in sizes]
+    ok = pd.concat(parts, ignore_index=True)
     rows = []
     for (family, size, method, inner, mi), g in ok.groupby(["family", "size", "method", "inner", "true_mi"], sort=True):
         mean, lo, hi = _mean_ci(g["estimate"].to_numpy())
@@ -186,8 +190,9 @@ def _n_text(cells: pd.DataFrame) -> str:
 def compression_tables(points: pd.DataFrame) -> str:
     """Markdown: per family and size, mean estimate per (method, inner estimator) and true MI, plus runtime."""
     lines = ["# Compression experiments: mean estimates (nats) per true MI", "",
-             "Mean over seeds (number of seeds in the last column); `s/cell` = median seconds per cell "
-             "(compression included; an autoencoder is trained once per sample and cached).", ""]
+             "Mean over seeds (number of seeds in the last column); `s/cell` = median `fit` seconds per cell. "
+             "Compression codes are cached per sample, so the first compressed cell of a sample (in grid order, "
+             "e.g. kde-ml) pays for training the autoencoder or fitting PCA and the others read the codes.", ""]
     for (family, size), pts in points.groupby(["family", "size"], sort=True):
         mis = sorted(pts["true_mi"].unique())
         title = f"{family}, {size}x{size}" if size else f"{family}, true latents only (no image cells yet)"

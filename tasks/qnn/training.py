@@ -290,7 +290,11 @@ _MEMORY: dict[str, QNNRun] = {}
 
 
 def cache_dir() -> Path:
-    """Directory of cached runs: ``$IBBENCH_CACHE/qnn``, else ``~/.cache/ibbench/qnn``."""
+    """Directory of cached runs: ``$IBBENCH_CACHE/qnn``, else ``~/.cache/ibbench/qnn``.
+
+    Trained runs are always cached (``IBBENCH_CACHE=off``, which switches off the optional
+    compression-code cache, falls back to the default directory here).
+    """
     return cache_root() / "qnn"
 
 

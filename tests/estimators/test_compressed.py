@@ -197,8 +197,23 @@ def test_codes_cache_trains_each_autoencoder_once_and_changes_nothing(tmp_path, 
     CompressedAE(estimator="kl", **{**params, "n_epochs": 2}).fit(X, Y)
     CompressedAE(estimator="kl", **params).fit(X[:-1], Y[:-1])
     assert len(calls) == 8 and len(list((tmp_path / "compression").glob("*.npz"))) == 6
-    # PCA codes are cached too and equal a fresh computation
-    a = CompressedPCA(estimator="kl", n_components_x=2, n_components_y=2, random_state=1).fit(X, Y)
+    # PCA codes are cached too: a hit equals a fresh computation
+    pca = dict(estimator="kl", n_components_x=2, n_components_y=2, random_state=1)
+    a = CompressedPCA(**pca).fit(X, Y)
+    assert len(list((tmp_path / "compression").glob("*.npz"))) == 8
+    hit = CompressedPCA(**pca).fit(X, Y)
     monkeypatch.setenv("IBBENCH_CACHE", "off")
-    b = CompressedPCA(estimator="kl", n_components_x=2, n_components_y=2, random_state=1).fit(X, Y)
-    assert a.mutual_info_ == b.mutual_info_
+    b = CompressedPCA(**pca).fit(X, Y)
+    assert a.mutual_info_ == hit.mutual_info_ == b.mutual_info_
+    assert a.reconstruction_error_x_ == hit.reconstruction_error_x_ == b.reconstruction_error_x_
+
+
+def test_unwritable_cache_directory_falls_back_to_computing(tmp_path, monkeypatch):
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("x")  # the cache root is a file: every cache write fails with an OSError
+    monkeypatch.setenv("IBBENCH_CACHE", str(blocker))
+    X, Y = ibbench.get_task("images-bumps", size=8, mi=1.0).sample(200, random_state=0)
+    est = CompressedPCA(estimator="kl", n_components_x=2, n_components_y=2, random_state=0).fit(X, Y)
+    monkeypatch.setenv("IBBENCH_CACHE", "off")
+    ref = CompressedPCA(estimator="kl", n_components_x=2, n_components_y=2, random_state=0).fit(X, Y)
+    assert est.mutual_info_ == ref.mutual_info_

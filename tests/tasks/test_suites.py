@@ -76,11 +76,21 @@ def test_composite_suite_runs_each_part_with_its_own_estimators(tmp_path, monkey
     summary = ibbench.run(suite="t-ab", store=store, backend="inline")
     df = ibbench.load_results(store)
     assert summary.statuses == {"ok": 5}
+    import json
+
+    from ibbench.store import Store
+
+    config = json.loads(Store(store).runs()["config"].iloc[0])
+    assert [seg["suite"] for seg in config["segments"]] == ["t-a v1", "t-b v1"]
     assert sorted(zip(df["estimator"], df["task"], df["n"])) == sorted(
         [("exact", "categorical", 50)] + [(e, "gaussian-dense", 60) for e in ("gaussian", "kl") for _ in range(2)])
-    # an explicit selection replaces every part's own estimators
-    ibbench.run(suite="t-ab", estimators="kl", store=store, backend="inline")
-    assert set(ibbench.load_results(store)["estimator"]) == {"exact", "gaussian", "kl"}
+    # an explicit selection replaces every part's own estimators: 1 + 2 new kl cells, nothing else
+    again = ibbench.run(suite="t-ab", estimators="kl", store=store, backend="inline")
+    assert again.n_cells == 3 and again.n_skipped_existing == 2  # the kl cells on gaussian-dense exist
+    df = ibbench.load_results(store)
+    kl = df[df["estimator"] == "kl"]
+    assert sorted(kl["task"]) == ["categorical", "gaussian-dense", "gaussian-dense"]
+    assert kl.loc[kl["task"] == "categorical", "status"].item() in ("ok", "skipped")
 
 
 def test_digits_sweep_spans_zero_to_log10():
