@@ -24,22 +24,25 @@ from ibbench.store import Store, load_results
 from ibbench.tasks.suites import get_suite
 
 
-def _wall(start: str, end: str | None) -> str:
-    if not end:
-        return "(running or killed)"
-    seconds = (datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds()
-    return f"{seconds / 60:.1f} min"
-
-
 def runs_table(store: str) -> list[str]:
     runs = Store(store).runs()
+    cells = load_results(store, expand_params=False)
     lines = ["| run | command | started (UTC) | finished | wall clock | cells written | host | versions |",
              "|---|---|---|---|---|---|---|---|"]
+    total = 0.0
     for _, r in runs.iterrows():
         versions = json.loads(r["versions"] or "{}")
         shown = ", ".join(f"{k} {versions[k]}" for k in ("python", "numpy", "torch", "ibbench") if k in versions)
-        lines.append(f"| {r['id']} | `{r['command']}` | {r['started_at'][:19]} | {(r['finished_at'] or '')[:19]} | "
-                     f"{_wall(r['started_at'], r['finished_at'])} | {r['n_run']} | {versions.get('host', '')} | {shown} |")
+        mine = cells[cells["run_id"] == r["id"]]
+        end = r["finished_at"] if isinstance(r["finished_at"], str) else None
+        # a killed invocation has no end time: its last stored cell bounds its wall clock from below
+        last = end or (max(mine["finished_at"]) if len(mine) else None)
+        seconds = (datetime.fromisoformat(last) - datetime.fromisoformat(r["started_at"])).total_seconds() if last else 0
+        total += seconds
+        status = end[:19] if end else f"killed (last cell {last[:19] if last else '—'})"
+        lines.append(f"| {r['id']} | `{r['command']}` | {r['started_at'][:19]} | {status} | {seconds / 60:.1f} min | "
+                     f"{len(mine)} | {versions.get('host', '')} | {shown} |")
+    lines.append(f"| **total** | | | | **{total / 60:.1f} min** | **{len(cells)}** | | |")
     return lines
 
 
