@@ -146,8 +146,14 @@ def plot_compression(*, store: str | None = None, out: Path, cells: pd.DataFrame
         fig, axes = _figure(len(inners), panel_size=(3.2, 3.0), max_cols=5)
         for ax, inner in zip(axes, inners):
             _panel(ax, compressed[compressed["inner"] == inner], top)
-            lo = min(-0.5, float(compressed[compressed["inner"] == inner]["ci_low"].min()) - 0.3)
-            ax.set_ylim(max(lo, -3.0), top * 1.25)
+            mine = compressed[compressed["inner"] == inner]
+            lo = max(min(-0.5, float(mine["ci_low"].min()) - 0.3), -3.0)
+            ax.set_ylim(lo, top * 1.25)
+            below = mine[mine["estimate"] < lo]
+            if len(below):  # e.g. KDE-LSE on PCA codes: say so instead of stretching the axis
+                ax.text(0.03, 0.97, "\n".join(f"{m}: {len(g)} point(s) below, min {g['estimate'].min():.1f}"
+                                               for m, g in below.groupby("method")),
+                        transform=ax.transAxes, va="top", fontsize=7, color="firebrick")
             ax.set_title(inner, fontsize=9)
         methods = [m for m in METHODS if m != "raw pixels" and (compressed["method"] == m).any()]
         _legend_below(fig, [axes[0].plot([], [], "o-", color=METHODS[m])[0] for m in methods], methods)
@@ -166,7 +172,7 @@ def plot_compression(*, store: str | None = None, out: Path, cells: pd.DataFrame
             g = pts[(pts["size"] == size) & (pts["inner"] == inner)]
             _panel(ax, g, top)
             ax.set_title(f"{inner} on {size}x{size} pixels", fontsize=9)
-        fig.suptitle(f"{family}: plain estimators on the raw pixels ({n_text}; mean over seeds, 95% CI; "
+        fig.suptitle(f"{family}: plain estimators on the raw pixels\n({n_text}; mean over seeds, 95% CI; "
                      "dashed = truth)", fontsize=10)
         path = out / f"compression_{_slug(family)}_raw.png"
         fig.savefig(path, dpi=100)
