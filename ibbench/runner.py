@@ -13,7 +13,7 @@ import sys
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable, NamedTuple, Sequence
 
 from ibbench._serial import canonical_json, jsonable
 from ibbench.base import accepts
@@ -145,10 +145,48 @@ def build_grid(estimators: Iterable[Spec], tasks: Iterable[Spec], ns: Sequence[i
     return cells
 
 
-def _segments_config(segments) -> dict[str, Any]:
+class Segment(NamedTuple):
+    """One homogeneous block of a grid: tasks × estimators × sample sizes × seeds."""
+
+    tasks: list[Spec]
+    estimators: list[Spec]
+    n: list[int]
+    seeds: list[int]
+    label: str | None  # "part vX" for a part of a composite suite
+
+
+def _seed_list(seeds: int | Sequence[int]) -> list[int]:
+    return list(range(seeds)) if isinstance(seeds, int) else [int(s) for s in seeds]
+
+
+def suite_segments(suite, estimators: str | Sequence[str] | None = None, n: Sequence[int] | None = None,
+                   seeds: int | Sequence[int] | None = None) -> list[Segment]:
+    """The grid blocks of a suite: one for a plain suite, one per part for a composite suite.
+
+    Each block takes its suite's (or part's) tasks, estimator overrides, sample sizes and seeds;
+    ``estimators`` / ``n`` / ``seeds``, when given, replace the suite's own choices in every block
+    (``estimators=None`` = the suite's own selection, else all).
+    """
+    from ibbench.tasks.suites import get_suite
+
+    parts = [get_suite(p) for p in suite.parts] if suite.parts else [suite]
+    return [Segment(list(part.tasks), resolve_estimators(_chosen_estimators(estimators, part), part.estimator_overrides),
+                    list(n) if n else list(part.n), _seed_list(part.seeds if seeds is None else seeds),
+                    f"{part.name} v{part.version}" if suite.parts else None)
+            for part in parts]
+
+
+def _chosen_estimators(estimators, suite) -> str | Sequence[str]:
+    """The caller's selection, else the suite's own estimators, else all."""
+    if estimators is not None:
+        return estimators
+    return list(suite.estimators) if suite is not None and suite.estimators else "all"
+
+
+def _segments_config(segments: list[Segment]) -> dict[str, Any]:
     """The selections for the ``runs`` table: flat for one segment, a list for a composite suite."""
-    parts = [{"estimators": e, "tasks": t, "n": ns, "seeds": sl, **({"suite": name} if name else {})}
-             for t, e, ns, sl, name in segments if t]
+    parts = [{"estimators": seg.estimators, "tasks": seg.tasks, "n": seg.n, "seeds": seg.seeds,
+              **({"suite": seg.label} if seg.label else {})} for seg in segments if seg.tasks]
     return parts[0] if len(parts) == 1 else {"segments": parts}
 
 
@@ -211,28 +249,17 @@ def run(estimators: str | Sequence[str] | None = None, suite: str | None = None,
     if timeout is not None and not timeout > 0:
         raise ValueError(f"timeout must be > 0 seconds or None (no limit), got {timeout}")
 
-    def seed_list_of(default: int) -> list[int]:
-        chosen = default if seeds is None else seeds
-        return list(range(chosen)) if isinstance(chosen, int) else [int(s) for s in chosen]
-
     # one segment per (part of the) suite: its tasks with its estimators, sample sizes and seeds
-    segments: list[tuple[list[Spec], list[Spec], list[int], list[int], str | None]] = []
-    parts = [get_suite(p) for p in suite_obj.parts] if suite_obj and suite_obj.parts else [suite_obj] if suite_obj else []
-    for part in parts:
-        chosen = estimators if estimators is not None else list(part.estimators) or "all"
-        segments.append((list(part.tasks), resolve_estimators(chosen, part.estimator_overrides),
-                         ns_arg or list(part.n), seed_list_of(part.seeds),
-                         f"{part.name} v{part.version}" if suite_obj.parts else None))
+    segments = suite_segments(suite_obj, estimators, ns_arg, seeds) if suite_obj else []
     if extra_tasks:
-        overrides = suite_obj.estimator_overrides if suite_obj else None
-        chosen = estimators if estimators is not None else list(suite_obj.estimators) if suite_obj and suite_obj.estimators else "all"
-        segments.append((extra_tasks, resolve_estimators(chosen, overrides),
-                         ns_arg or list(suite_obj.n if suite_obj and not suite_obj.parts else (1000,)),
-                         seed_list_of(suite_obj.seeds if suite_obj and not suite_obj.parts else 3), None))
-    if not any(seg[0] for seg in segments):
+        plain = suite_obj is not None and not suite_obj.parts  # extra tasks take a plain suite's settings
+        segments.append(Segment(extra_tasks, resolve_estimators(_chosen_estimators(estimators, suite_obj),
+                                                                suite_obj.estimator_overrides if suite_obj else None),
+                                ns_arg or list(suite_obj.n if plain else (1000,)),
+                                _seed_list(seeds if seeds is not None else suite_obj.seeds if plain else 3), None))
+    if not any(seg.tasks for seg in segments):
         raise ValueError("nothing to run: give a suite or tasks")
-    grid = [cell for task_specs, est_specs, ns, seed_list, _ in segments if task_specs
-            for cell in build_grid(est_specs, task_specs, ns, seed_list)]
+    grid = [cell for seg in segments if seg.tasks for cell in build_grid(seg.estimators, seg.tasks, seg.n, seg.seeds)]
 
     st = Store(store)
     env = environment()

@@ -19,7 +19,7 @@ from datetime import datetime
 
 import pandas as pd
 
-from ibbench.runner import build_grid, resolve_estimators
+from ibbench.runner import build_grid, suite_segments
 from ibbench.store import Store, load_results
 from ibbench.tasks.suites import get_suite
 
@@ -49,20 +49,17 @@ def runs_table(store: str) -> list[str]:
 def parts_table(store: str, suite: str) -> list[str]:
     cells = load_results(store, expand_params=False).set_index("key")
     top = get_suite(suite)
-    parts = [get_suite(p) for p in top.parts] if top.parts else [top]
     lines = ["| part | grid cells | ok | error | timeout | skipped | missing | cell-hours | median s/cell |",
              "|---|---|---|---|---|---|---|---|---|"]
     total = 0.0
-    for part in parts:
-        chosen = list(part.estimators) or "all"
-        grid = build_grid(resolve_estimators(chosen, part.estimator_overrides), part.tasks, list(part.n),
-                          list(range(part.seeds)))
-        keys = [c.key for c in grid]
+    for seg in suite_segments(top):
+        keys = [c.key for c in build_grid(seg.estimators, seg.tasks, seg.n, seg.seeds)]
         stored = cells.loc[cells.index.intersection(keys)]
         counts = stored["status"].value_counts()
         seconds = pd.to_numeric(stored["seconds"], errors="coerce")
         total += float(seconds.sum())
-        lines.append(f"| {part.name} | {len(keys)} | " + " | ".join(str(int(counts.get(s, 0))) for s in
+        name = seg.label.rsplit(" v", 1)[0] if seg.label else top.name
+        lines.append(f"| {name} | {len(keys)} | " + " | ".join(str(int(counts.get(s, 0))) for s in
                                                                  ("ok", "error", "timeout", "skipped"))
                      + f" | {len(keys) - len(stored)} | {seconds.sum() / 3600:.2f} | {seconds.median():.2f} |")
     lines.append(f"| **total** | | | | | | | **{total / 3600:.2f}** | |")

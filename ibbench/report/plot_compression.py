@@ -16,6 +16,7 @@ analysis of deep neural networks via lossy compression. ICLR. (Figs. 3/4.)
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -23,16 +24,12 @@ import numpy as np
 import pandas as pd
 
 from ibbench.report.plot_curves import _cells, _figure, _legend_below, _mean_ci, _ok, _params, _slug
+from ibbench.runner import _label
 
 IMAGE_TASKS = ("images-bumps", "images-rectangles")
 #: Curve order and colours: ideal reference first (black), then the two compressors, then raw pixels.
 METHODS = {"true latents (ideal)": "k", "autoencoder": "C0", "PCA": "C1", "raw pixels": "C3"}
 _COMPRESSORS = {"compressed-ae": "autoencoder", "compressed-pca": "PCA"}
-
-
-def _inner_label(name: str, params: dict[str, Any]) -> str:
-    shown = {k: v for k, v in sorted(params.items()) if k != "random_state"}
-    return name + ("(" + ", ".join(f"{k}={v}" for k, v in shown.items()) + ")" if shown else "")
 
 
 def classify(cells: pd.DataFrame) -> pd.DataFrame:
@@ -59,8 +56,7 @@ def classify(cells: pd.DataFrame) -> pd.DataFrame:
         # parameters that differ from its defaults
         name, params = ((eparams.get("estimator", "ksg"), eparams.get("estimator_params") or {})
                         if method in ("autoencoder", "PCA") else (row["estimator"], eparams))
-        defaults = _defaults(name)
-        inner = _inner_label(name, {k: v for k, v in params.items() if defaults.get(k, object()) != v})
+        inner = _label(name, {k: v for k, v in params.items() if k != "random_state"}, _defaults(name))
         extra = _params(row.get("extra"))
         errors = [extra[k] for k in ("reconstruction_error_x_", "reconstruction_error_y_") if k in extra]
         rows.append({"index": idx, "family": family, "size": size, "method": method, "inner": inner,
@@ -71,7 +67,9 @@ def classify(cells: pd.DataFrame) -> pd.DataFrame:
     return cells.loc[extra.index].join(extra)
 
 
+@lru_cache(maxsize=None)
 def _defaults(name: str) -> dict[str, Any]:
+    """The registered estimator's default params (read-only; cached, looked up once per name)."""
     from ibbench._serial import jsonable
     from ibbench.registry import get_estimator_class
 
