@@ -32,6 +32,8 @@ CELL_COLUMNS: list[tuple[str, str]] = [
     ("true_mi", "REAL"),
     ("estimate", "REAL"),
     ("seconds", "REAL"),
+    ("cache_hit", "INTEGER"),
+    ("cold_seconds", "REAL"),
     ("status", "TEXT"),
     ("message", "TEXT"),
     ("started_at", "TEXT"),
@@ -45,6 +47,8 @@ CELL_COLUMNS: list[tuple[str, str]] = [
     ("torch", "TEXT"),
     ("ibbench", "TEXT"),
     ("extra", "TEXT"),
+    ("task_role", "TEXT"),
+    ("identity", "TEXT"),
 ]
 
 RUN_COLUMNS: list[tuple[str, str]] = [
@@ -90,6 +94,7 @@ class Store:
                 conn.execute("PRAGMA synchronous=NORMAL")
                 cols = ", ".join(f"{n} {t}" for n, t in CELL_COLUMNS)
                 conn.execute(f"CREATE TABLE IF NOT EXISTS cells ({cols})")
+                _add_missing_columns(conn, "cells", CELL_COLUMNS)
                 cols = ", ".join(f"{n} {t}" for n, t in RUN_COLUMNS)
                 conn.execute(f"CREATE TABLE IF NOT EXISTS runs ({cols})")
                 conn.commit()
@@ -146,6 +151,14 @@ class Store:
         import pandas as pd
 
         return _read_sql(self.path, "SELECT * FROM runs ORDER BY started_at")
+
+
+def _add_missing_columns(conn: sqlite3.Connection, table: str, columns: list[tuple[str, str]]) -> None:
+    """Schema upgrade of a store written by an older ibbench: add the columns it lacks (NULL in old rows)."""
+    have = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+    for name, sql_type in columns:
+        if name not in have:
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN {name} {sql_type.replace(' PRIMARY KEY', '')}")
 
 
 def _sql_value(value: Any) -> Any:
