@@ -13,7 +13,7 @@ torch is imported only when the autoencoder is used.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -86,6 +86,16 @@ class Compressed(MIEstimator):
         images); 0 means the compressor lost nothing measurable on the sample.
     history_ : dict
         Autoencoder only: ``{"x": [...], "y": [...]}`` training MSE (standardised units) per epoch.
+    compression_seconds_x_, compression_seconds_y_ : float
+        Seconds the compression of each side cost when it was computed: measured in this fit, or
+        the cost recorded with a reused cache entry.
+    cache_hit_ : bool
+        True if the codes of either side were read from the on-disk cache instead of computed.
+    cached_seconds_ : float
+        Sum of the recorded costs of the cache entries reused in this fit (0.0 when everything was
+        computed), so that ``fit`` seconds + ``cached_seconds_`` is what the fit would have cost
+        with a cold cache. Any estimator that reuses cached work may set ``cache_hit_`` and
+        ``cached_seconds_``; the benchmark rows record them (see :mod:`ibbench.execution`).
 
     References
     ----------
@@ -120,6 +130,17 @@ class Compressed(MIEstimator):
     def get_test_params(cls):
         return {"n_components_x": 1, "n_components_y": 1, "estimator_params": {"k": 3}, "random_state": 0}
 
+    def identity_parts(self) -> dict[str, Any]:
+        """Nested parts of the cell key: the inner estimator's identity (name, version, non-default
+        params, its own parts) and the compression cache's format."""
+        from ibbench.identity import registered_estimator_identity
+
+        try:
+            inner = registered_estimator_identity(self.estimator, self.estimator_params)
+        except Exception:  # noqa: BLE001 - an invalid inner estimator fails in fit; the key stays computable
+            inner = {"name": repr(self.estimator), "params": repr(self.estimator_params)}
+        return {"estimator": inner, "cache_format": _CACHE_FORMAT}
+
     def _param(self, name: str, default: Any) -> Any:
         """A parameter that subclasses may not expose (they then use the default)."""
         return getattr(self, name, default)
@@ -138,7 +159,7 @@ class Compressed(MIEstimator):
         rng = as_generator(self.random_state)
         seeds = rng.integers(0, 2**31 - 1, size=3)
         if compressor == "pca":
-            (Zx, ex, _), (Zy, ey, _) = _compress_side("pca", X, kx), _compress_side("pca", Y, ky)
+            cx, cy = _compress_side("pca", X, kx), _compress_side("pca", Y, ky)
         else:
             shape_x = _image_shape(self._param("image_shape_x", None), X.shape[1], "x")
             shape_y = _image_shape(self._param("image_shape_y", None), Y.shape[1], "y")
@@ -146,14 +167,17 @@ class Compressed(MIEstimator):
                        batch_size=int(self._param("batch_size", 128)), lr=float(self._param("lr", 1e-3)),
                        n_threads=self._param("n_threads", 1))
             _check_ae_config(cfg)
-            Zx, ex, hx = _compress_side("ae", X, kx, shape=shape_x, seed=int(seeds[0]), **cfg)
-            Zy, ey, hy = _compress_side("ae", Y, ky, shape=shape_y, seed=int(seeds[1]), **cfg)
-            self.history_ = {"x": hx, "y": hy}
+            cx = _compress_side("ae", X, kx, shape=shape_x, seed=int(seeds[0]), **cfg)
+            cy = _compress_side("ae", Y, ky, shape=shape_y, seed=int(seeds[1]), **cfg)
+            self.history_ = {"x": cx.history, "y": cy.history}
         inner = self._inner(int(seeds[2]))
-        inner.fit(Zx, Zy)
+        inner.fit(cx.codes, cy.codes)
         self.estimator_ = inner
         self.n_components_x_, self.n_components_y_ = kx, ky
-        self.reconstruction_error_x_, self.reconstruction_error_y_ = float(ex), float(ey)
+        self.reconstruction_error_x_, self.reconstruction_error_y_ = cx.error, cy.error
+        self.compression_seconds_x_, self.compression_seconds_y_ = cx.seconds, cy.seconds
+        self.cache_hit_ = cx.hit or cy.hit
+        self.cached_seconds_ = sum((c.seconds for c in (cx, cy) if c.hit), 0.0)
         self.mutual_info_ = float(inner.mutual_info_)
         return self
 
@@ -219,8 +243,18 @@ def _pca(A: np.ndarray, k: int) -> tuple[np.ndarray, float]:
     return Z, float(err)
 
 
-def _compress_side(method: str, A: np.ndarray, k: int, **config) -> tuple[np.ndarray, float, list[float]]:
-    """Codes, reconstruction MAE and training history of one side, through the on-disk cache.
+class _Codes(NamedTuple):
+    """One side's compression: codes, reconstruction MAE, training history, compute cost, cache hit."""
+
+    codes: np.ndarray
+    error: float
+    history: list[float]
+    seconds: float
+    hit: bool
+
+
+def _compress_side(method: str, A: np.ndarray, k: int, **config) -> _Codes:
+    """Codes, reconstruction MAE, training history and compute cost of one side, through the on-disk cache.
 
     Compression is deterministic given the data and the configuration (PCA by full SVD; the
     autoencoder trained single-threaded with deterministic torch algorithms and a seeded generator),
@@ -231,16 +265,27 @@ def _compress_side(method: str, A: np.ndarray, k: int, **config) -> tuple[np.nda
     disables the cache, and so does an unwritable cache directory. On the same machine a cache hit
     returns exactly what a fresh computation would (floating-point results may differ across CPUs,
     so do not share one cache directory between different hosts if bit-equality matters).
+
+    Each entry also records the wall-clock seconds its computation took, and a hit returns that
+    recorded cost with ``hit=True``, so a fit can report what it would have cost with a cold cache.
+    An entry written before costs were recorded (it has no ``seconds``) counts as unusable: it is
+    recomputed and rewritten in place. The codes of such an entry are the same, so the cache format
+    (part of the key) stays unchanged and no orphaned entries are left behind.
     """
+    import time
+
     from ibbench._cache import cache_enabled
 
-    def compute():
+    def compute() -> _Codes:
+        t0 = time.perf_counter()
         if method == "pca":
             Z, err = _pca(A, k)
-            return Z, err, []
-        from ibbench.estimators._torch import fit_autoencoder
+            history = []
+        else:
+            from ibbench.estimators._torch import fit_autoencoder
 
-        return fit_autoencoder(A, k, **config)
+            Z, err, history = fit_autoencoder(A, k, **config)
+        return _Codes(Z, float(err), [float(h) for h in history], time.perf_counter() - t0, False)
 
     n_threads = config.get("n_threads", 1)
     if not cache_enabled() or (method == "ae" and n_threads != 1):  # multi-threaded training may not repeat exactly
@@ -271,12 +316,15 @@ def _compress_side(method: str, A: np.ndarray, k: int, **config) -> tuple[np.nda
         with file_lock(path.with_suffix(".lock")):
             if path.exists():
                 with np.load(path) as z:
-                    return z["codes"], float(z["error"]), [float(h) for h in z["history"]]
-            Z, err, history = compute()
-            save_npz_atomic(path, codes=Z, error=np.float64(err), history=np.asarray(history, dtype=np.float64))
+                    if "seconds" in z.files:  # entries without a recorded cost are recomputed below
+                        return _Codes(z["codes"], float(z["error"]), [float(h) for h in z["history"]],
+                                      float(z["seconds"]), True)
+            result = compute()
+            save_npz_atomic(path, codes=result.codes, error=np.float64(result.error),
+                            history=np.asarray(result.history, dtype=np.float64), seconds=np.float64(result.seconds))
     except OSError:  # unwritable or full cache directory: compute without the cache rather than fail the cell
-        Z, err, history = compute()
-    return Z, float(err), list(history)
+        result = compute()
+    return result
 
 
 #: Bumped whenever the cached entries' meaning changes (invalidates old entries).

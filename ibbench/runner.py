@@ -1,13 +1,13 @@
 """Benchmark runs: selections → grid of cells → execution → SQLite store (resumable).
 
-A *cell* is (estimator name + full params + version, task name + params + version, n, seed); its key
-is the sha256 of the canonical JSON of those (DESIGN.md §4). Re-running a command skips every key
-already stored; ``rerun_failed=True`` retries the error/timeout ones.
+A *cell* is (estimator identity, task identity, n, seed); its key is the sha256 of the canonical
+JSON of that identity (:mod:`ibbench.identity`: non-default params, nested parts and code versions).
+Re-running a command skips every key already stored; ``rerun_failed=True`` retries the
+error/timeout ones.
 """
 
 from __future__ import annotations
 
-import hashlib
 import numbers
 import sys
 import uuid
@@ -15,8 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, NamedTuple, Sequence
 
-from ibbench._serial import canonical_json, jsonable
+from ibbench._serial import jsonable
 from ibbench.base import accepts
+from ibbench.identity import cell_identity, estimator_identity, identity_key, task_identity
+from ibbench.migrate import migrate_keys
 from ibbench.registry import (
     available_estimators,
     get_estimator_class,
@@ -45,16 +47,13 @@ class Cell:
     n: int | None
     seed: int
     true_mi: float
+    identity: dict[str, Any]
+    task_role: str = "overall"
     skip_reason: str | None = field(default=None, compare=False)
 
     @property
     def key(self) -> str:
-        ident = {
-            "estimator": self.estimator, "estimator_params": self.estimator_params,
-            "estimator_version": self.estimator_version, "task": self.task, "task_params": self.task_params,
-            "task_version": self.task_version, "n": self.n, "seed": self.seed,
-        }
-        return hashlib.sha256(canonical_json(ident).encode()).hexdigest()
+        return identity_key(self.identity)
 
     def as_dict(self) -> dict[str, Any]:
         d = {k: getattr(self, k) for k in self.__dataclass_fields__ if k != "skip_reason"}
@@ -116,7 +115,8 @@ def build_grid(estimators: Iterable[Spec], tasks: Iterable[Spec], ns: Sequence[i
         full = jsonable(est.get_params(deep=False))
         defaults = jsonable(cls().get_params(deep=False))
         tags = cls.get_tags() if hasattr(cls, "get_tags") else {}
-        est_info.append((name, full, str(getattr(cls, "version", "0")), _label(name, full, defaults), tags))
+        est_info.append((name, full, str(getattr(cls, "version", "0")), _label(name, full, defaults), tags,
+                         estimator_identity(name, est)))
     cells: list[Cell] = []
     for tname, tparams in tasks:
         try:
@@ -124,12 +124,14 @@ def build_grid(estimators: Iterable[Spec], tasks: Iterable[Spec], ns: Sequence[i
         except TypeError as exc:  # unknown parameter name or a value of the wrong type
             raise ValueError(f"bad parameters {tparams} for task {tname!r}: {exc}") from exc
         ident = task.identity()
+        task_ident = task_identity(task)
+        scope = task.rank_scope if hasattr(task, "rank_scope") else "overall"
         tlabel = _label(tname, ident["params"], {})
         task_ns = [None] if getattr(task, "fixed_population", False) else list(ns)
         # fixed-population tasks (qnn): the seed selects a training repetition with its own exact truth
         truth = getattr(task, "true_mi_for", lambda seed: task.true_mi)
         true_mi = {int(s): float(truth(int(s))) for s in seeds}
-        for name, full, version, label, tags in est_info:
+        for name, full, version, label, tags, est_ident in est_info:
             skip = None
             for side in ("x", "y"):
                 kind = getattr(task, f"{side}_kind")
@@ -141,7 +143,8 @@ def build_grid(estimators: Iterable[Spec], tasks: Iterable[Spec], ns: Sequence[i
             for n in task_ns:
                 for seed in seeds:
                     cells.append(Cell(name, full, version, label, tname, ident["params"], ident["version"], tlabel,
-                                      getattr(task, "family", "other"), n, int(seed), true_mi[int(seed)], skip))
+                                      getattr(task, "family", "other"), n, int(seed), true_mi[int(seed)],
+                                      cell_identity(est_ident, task_ident, n, int(seed)), scope, skip))
     return cells
 
 
@@ -206,7 +209,7 @@ def run(estimators: str | Sequence[str] | None = None, suite: str | None = None,
         store: str | Path = DEFAULT_STORE, jobs: int = 1, timeout: float | None = 600.0, rerun_failed: bool = False,
         backend: str = "local", scheduler: str | None = None, dask_local: int | None = None, progress: Callable[[dict[str, Any], int, int], None] | None = None,
         on_plan: Callable[[int, int], None] | None = None, command: str | None = None,
-        config: dict[str, Any] | None = None) -> RunSummary:
+        config: dict[str, Any] | None = None, cache: bool = True) -> RunSummary:
     """Run a benchmark grid and store every cell's result (the Python twin of ``ibbench run``).
 
     Parameters
@@ -228,6 +231,9 @@ def run(estimators: str | Sequence[str] | None = None, suite: str | None = None,
     dask_local : start a local dask cluster of this many workers for backend "dask"
     progress : callback ``(row, done, total)`` after each cell
     on_plan : callback ``(to_run, already_done)`` once the grid is known
+    cache : False computes every cell's optional cached work afresh (the compression codes) and writes
+        none of it (``ibbench run --no-cache``): only the runtimes change, never a result or a key.
+        Task caches (the qnn tasks' trained networks) stay on. Recorded as ``no_cache`` in the run's config.
     """
     from ibbench.cell_process import run_local
     from ibbench.execution import environment, failure_row, now, run_inline
@@ -263,6 +269,7 @@ def run(estimators: str | Sequence[str] | None = None, suite: str | None = None,
 
     st = Store(store)
     env = environment()
+    migrate_keys(st)  # a store written under key scheme 1 is re-keyed once, so its cells are reused
     done = st.statuses()
     retry = FAILED if rerun_failed else ()
     unique = list({c.key: c for c in grid}.values())
@@ -274,7 +281,7 @@ def run(estimators: str | Sequence[str] | None = None, suite: str | None = None,
     st.start_run({
         "id": run_id, "command": command or " ".join(sys.argv), "suite": suite,
         "suite_version": suite_obj.version if suite_obj else None,
-        "config": {**_segments_config(segments), "jobs": jobs, "timeout": timeout, "backend": backend,
+        "config": {**_segments_config(segments), "jobs": jobs, "timeout": timeout, "backend": backend, "no_cache": not cache,
                    **(config or {})},
         "versions": env, "started_at": now(), "n_cells": len(grid),
     })
@@ -297,7 +304,7 @@ def run(estimators: str | Sequence[str] | None = None, suite: str | None = None,
         if cell.skip_reason:
             record(failure_row(cell.as_dict(), "skipped", cell.skip_reason, now()))
         else:
-            runnable.append(cell.as_dict())
+            runnable.append(cell.as_dict() if cache else {**cell.as_dict(), "use_cache": False})
     try:
         if backend == "local":
             run_local(runnable, jobs=jobs, timeout=timeout, on_result=record)

@@ -12,6 +12,8 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any, Iterable
 
+from ibbench.identity import KEY_SCHEME
+
 DEFAULT_STORE = "ibbench-results.sqlite"
 
 #: Columns of the ``cells`` table, in order (name, SQL type).
@@ -95,6 +97,10 @@ class Store:
                 cols = ", ".join(f"{n} {t}" for n, t in CELL_COLUMNS)
                 conn.execute(f"CREATE TABLE IF NOT EXISTS cells ({cols})")
                 _add_missing_columns(conn, "cells", CELL_COLUMNS)
+                conn.execute("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT)")
+                if conn.execute("SELECT 1 FROM cells WHERE identity IS NULL LIMIT 1").fetchone() is None:
+                    # nothing to migrate (a new store): it is written under the current key scheme
+                    conn.execute("INSERT OR IGNORE INTO meta (name, value) VALUES ('key_scheme', ?)", (str(KEY_SCHEME),))
                 cols = ", ".join(f"{n} {t}" for n, t in RUN_COLUMNS)
                 conn.execute(f"CREATE TABLE IF NOT EXISTS runs ({cols})")
                 conn.commit()

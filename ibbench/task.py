@@ -33,6 +33,16 @@ class Task:
     fixed_population : bool
         True for tasks over a finite population (quantized networks): ``sample(None)`` returns
         all of it and the seed selects the training repetition.
+    role : {"benchmark", "reference"}
+        ``"benchmark"`` tasks are ranked. ``"reference"`` tasks hand the estimator oracle inputs
+        (e.g. the true latents of an image task, ``reference_for`` names that task): they are shown
+        beside the task they are the oracle for and never ranked.
+    reference_for : str or None
+        For a reference task, the registry name of the task it is the oracle of.
+    recoverable_by_discretisation : bool
+        True when a discretising estimator can recover the true MI exactly (the quantized-network
+        tasks: enough bins rebuild the integer codes of the layer, i.e. recompute the ground truth).
+        Such tasks are ranked within their family only, never in the overall ranking.
     """
 
     name: str = "task"
@@ -41,6 +51,9 @@ class Task:
     x_kind: str = "continuous"
     y_kind: str = "continuous"
     fixed_population: bool = False
+    role: str = "benchmark"
+    reference_for: str | None = None
+    recoverable_by_discretisation: bool = False
 
     # -- identity -----------------------------------------------------------------------------
     @property
@@ -54,6 +67,19 @@ class Task:
     def identity(self) -> dict[str, Any]:
         """``{"name", "params", "version"}``: what identifies the task in a benchmark cell."""
         return {"name": self.name, "params": self.params, "version": self.version}
+
+    def identity_depends(self) -> dict[str, Any]:
+        """Versions of code outside this class that shape the samples or the truth (part of the cell key).
+
+        Override when a task depends on shared code with its own version (e.g. a training routine).
+        """
+        return {}
+
+    @property
+    def rank_scope(self) -> str:
+        """Where the task is ranked: ``"overall"``, ``"family"`` (recoverable by discretisation) or
+        ``"none"`` (reference task). Stored with every cell as ``task_role``."""
+        return rank_scope(self.role, self.recoverable_by_discretisation)
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
@@ -113,3 +139,18 @@ class Task:
     def get_test_params(cls) -> dict[str, Any]:
         """Small, fast parameters for the conformance suite."""
         return {}
+
+
+ROLES = ("benchmark", "reference")
+#: values of a cell's ``task_role`` column
+RANK_SCOPES = ("overall", "family", "none")
+
+
+def rank_scope(role: str, recoverable_by_discretisation: bool = False) -> str:
+    """``"none"`` for reference tasks, ``"family"`` for benchmark tasks whose truth a discretising
+    estimator recovers exactly, ``"overall"`` otherwise."""
+    if role not in ROLES:
+        raise ValueError(f"task role must be one of {ROLES}, got {role!r}")
+    if role == "reference":
+        return "none"
+    return "family" if recoverable_by_discretisation else "overall"

@@ -207,13 +207,22 @@ class ImageLatents(Task):
     """
 
     family = "images"
+    role = "reference"  # oracle inputs: shown beside the image task, never ranked
     image_task: type[ImageTask] = ImageTask
+
+    @property
+    def reference_for(self) -> str:
+        return self.image_task.name
 
     def __init__(self, mi=1.0, mixing_seed=None):
         pair_correlation(mi, self.image_task.latent_dim)  # validates mi >= 0
         self.mi = float(mi)
         self.mixing_seed = mixing_seed
         self.dim_x = self.dim_y = self.image_task.latent_dim
+
+    def identity_depends(self) -> dict:
+        """The image task's version: its code draws these latents."""
+        return {"image_task": f"{self.image_task.name}@{self.image_task.version}"}
 
     def images(self, size: int = 16) -> ImageTask:
         """The image task whose draws these latents parametrise."""

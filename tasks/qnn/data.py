@@ -22,6 +22,9 @@ SZT_LABELS_SHA256 = "8adbd792d6400d00410815b5a1f01b05b59f15fd41ace0db85c7772aa5c
 
 DATASETS = ("szt", "digits")
 
+#: Bumped whenever a population (inputs or labels) changes (part of the qnn tasks' cell keys).
+DATA_VERSION = "1"
+
 
 def icosahedron_distances() -> np.ndarray:
     """Graph distances (0…3) between the 12 vertices, shape ``(12, 12)``, by breadth-first search."""

@@ -15,6 +15,9 @@ from ibbench._math.entropy import counts_entropy, row_codes
 
 LN2 = float(np.log(2.0))
 
+#: Bumped whenever the exact MI computed here changes (part of the qnn tasks' cell keys).
+EXACT_MI_VERSION = "1"
+
 
 def _packed_words(codes: np.ndarray, bits: int) -> np.ndarray | None:
     """Rows of ``codes`` (values < 2**bits) packed bitwise into ``(n, words)`` uint64, or None if > 128 bits."""

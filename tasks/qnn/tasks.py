@@ -14,7 +14,7 @@ import numpy as np
 
 from ibbench.task import Task
 from ibbench.tasks.qnn.data import load_population
-from ibbench.tasks.qnn.training import TrainConfig, snapshot_epochs, train
+from ibbench.tasks.qnn.training import TrainConfig, snapshot_epochs, train, train_or_reuse
 
 
 def repetition_of(random_state) -> int:
@@ -60,6 +60,7 @@ class QNNTask(Task):
     family = "qnn"
     version = "1"
     fixed_population = True
+    recoverable_by_discretisation = True  # enough bins rebuild the integer codes: binning recomputes the truth
     dataset = "szt"
     side = "xt"  # "xt": (X, T) with I(X;T) = H(T); "ty": (T, Y) with I(T;Y)
 
@@ -79,6 +80,14 @@ class QNNTask(Task):
             raise ValueError(f"epoch {epoch!r} is not a snapshot epoch of this run; choose one of {valid.tolist()}")
         width = config.widths[layer]
         self.dim_x, self.dim_y = (config.widths[0], width) if self.side == "xt" else (width, 1)
+
+    def identity_depends(self) -> dict:
+        """The training, exact-MI and data code versions (they shape T and the truth)."""
+        from ibbench.tasks.qnn.data import DATA_VERSION
+        from ibbench.tasks.qnn.exact_mi import EXACT_MI_VERSION
+        from ibbench.tasks.qnn.training import TRAINING_VERSION
+
+        return {"qnn_training": TRAINING_VERSION, "qnn_exact_mi": EXACT_MI_VERSION, "qnn_data": DATA_VERSION}
 
     @property
     def config(self) -> TrainConfig:
@@ -100,7 +109,10 @@ class QNNTask(Task):
 
     def activations(self, seed: int = 0) -> np.ndarray:
         """T as dequantized float activations for repetition ``seed``, shape ``(N, width)``."""
-        run = self.run(seed)
+        return self._activations_of(self.run(seed))
+
+    def _activations_of(self, run) -> np.ndarray:
+        """T of this task's layer and snapshot in ``run``."""
         return run.activations(self.layer - 1, self._snapshot(run))
 
     def true_mi_for(self, seed) -> float:
@@ -124,11 +136,17 @@ class QNNTask(Task):
             Ignored (fixed population); validated if given.
         random_state : None or int
             Training repetition (None → 0).
+
+        Afterwards ``cache_hit_`` says whether the trained run was reused from the cache rather than
+        trained by this call, and ``cached_seconds_`` is its recorded training cost (0.0 when it was
+        trained now); see the runtime accounting in :mod:`ibbench.execution`.
         """
         if n is not None and (not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1):
             raise ValueError(f"n must be a positive integer or None, got {n!r}")
         x, y = load_population(self.dataset)
-        t = self.activations(random_state)
+        run, reused = train_or_reuse(self.config, repetition_of(random_state))
+        self.cache_hit_, self.cached_seconds_ = reused, float(run.train_seconds) if reused else 0.0
+        t = self._activations_of(run)
         if self.side == "xt":
             return x.astype(np.float64), t
         return t, y.astype(np.float64)[:, None]
