@@ -141,46 +141,89 @@ def failure_counts(cells: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     return out.reset_index()
 
 
-_RANK_HEADERS = [("rank", False), ("estimator", True), ("tasks", False), ("rel. error [95% CI]", False),
-                 ("MAE (nats)", False), ("within tol.", False), ("failure rate", False), ("errors", False),
-                 ("timeouts", False), ("skipped", False), ("median time / cell", False)]
+_RANK_HEADERS = [("rank", False), ("estimator", True), ("mean rank", False), ("configs", False),
+                 ("MAE (nats) [95% CI]", False), ("rel. error", False), ("within tol.", False), ("p vs. #1", False),
+                 ("errors", False), ("timeouts", False), ("skipped", False), ("time / cell (cold)", False),
+                 ("time / cell (warm)", False)]
 
 
 def _ranking(table_id: str, board: pd.DataFrame, fails: pd.DataFrame, keys: list[str]) -> str:
-    merged = board.merge(fails, on=keys, how="left")
+    merged = board.merge(fails, on=keys, how="left") if len(board) else board
     rows = []
     for _, r in merged.iterrows():
         errors, timeouts, skipped = (int(r.get(c, 0) or 0) for c in ("errors", "timeouts", "skipped"))
+        p = _num(r["p_vs_best"])
         rows.append(
             "<tr>" + _td(r["rank"], text=str(int(r["rank"]))) + _td(r["estimator_label"], cls="name", sort="text")
-            + _td(r["tasks"], text=_esc(int(r["tasks"])))
-            + _td(r["rel_error"], text=_with_ci(r["rel_error"], r["rel_ci_low"], r["rel_ci_high"]),
-                  cls=_grade(r["rel_error"]))
-            + _td(r["mae"]) + _td(r["within_tol"], text=f"{100 * r['within_tol']:.0f}%"
-                                  if _num(r["within_tol"]) is not None else "–")
-            + _td(r["failure_rate"], text=f"{100 * r['failure_rate']:.0f}%", cls="fail" if r["failure_rate"] else "")
+            + _td(r["mean_rank"]) + _td(r["configs"], text=_esc(int(r["configs"])))
+            + _td(r["mae"], text=_with_ci(r["mae"], r.get("mae_ci_low"), r.get("mae_ci_high")))
+            + _td(r["rel_error"], cls=_grade(r["rel_error"]))
+            + _td(r["within_tol"], text=f"{100 * r['within_tol']:.0f}%" if _num(r["within_tol"]) is not None else "–")
+            + _td(p, text="–" if p is None else _esc(f"{p:.2g}"))
             + _td(errors, text=str(errors), cls="fail" if errors else "")
             + _td(timeouts, text=str(timeouts), cls="fail" if timeouts else "")
             + _td(skipped, text=str(skipped))
+            + _td(r["median_cold_seconds"], text=_seconds(r["median_cold_seconds"]))
             + _td(r["median_seconds"], text=_seconds(r["median_seconds"])) + "</tr>")
     return _table(table_id, _RANK_HEADERS, rows)
+
+
+_PARTIAL_HEADERS = [("estimator", True), ("coverage", False), ("completed", False), ("configs", False),
+                    ("declined", False), ("failed", False), ("not run", False), ("MAE on completed", False),
+                    ("why not ranked", True)]
+
+
+def _partial(table_id: str, partial: pd.DataFrame) -> str:
+    if not len(partial):
+        return ""
+    rows = []
+    for _, r in partial.iterrows():
+        rows.append("<tr>" + _td(r["estimator_label"], cls="name", sort="text")
+                    + _td(r["coverage"], text=f"{100 * r['coverage']:.0f}%")
+                    + "".join(_td(r[c], text=str(int(r[c])), cls="fail" if c == "failed" and r[c] else "")
+                              for c in ("complete", "configs", "declined", "failed", "missing"))
+                    + _td(r["mae_completed"]) + _td(r["reason"], cls="msg", sort="text") + "</tr>")
+    return ('<p class="note">Partial coverage: not ranked (MAE on completed configurations is not comparable with '
+            "the ranked MAE).</p>" + _table(table_id, _PARTIAL_HEADERS, rows))
+
+
+def _reference(table_id: str, groups: pd.DataFrame) -> str:
+    if not len(groups):
+        return ""
+    headers = [("estimator", True), ("reference task", True), ("configs", False), ("MAE (nats)", False),
+               ("rel. error", False), ("time / cell (cold)", False)]
+    rows = []
+    for label, g in groups.groupby("estimator_label", sort=True):
+        rows.append("<tr>" + _td(label, cls="name", sort="text")
+                    + _td(", ".join(sorted(g["task"].unique())), cls="txt", sort="text")
+                    + _td(len(g), text=str(len(g))) + _td(g["mae"].mean()) + _td(g["rel_error"].mean())
+                    + _td(g["median_cold_seconds"].median(), text=_seconds(g["median_cold_seconds"].median())) + "</tr>")
+    return ('<p class="note">Reference rows (oracle inputs such as the true latents of an image task; not ranked).</p>'
+            + _table(table_id, headers, rows))
+
+
+def _truth_text(r) -> str:
+    if np.isclose(r["true_mi_min"], r["true_mi_max"], rtol=1e-9, atol=1e-12):
+        return _fmt(r["true_mi"])
+    return f"{_fmt(r['true_mi'])} (per seed {_fmt(r['true_mi_min'])}–{_fmt(r['true_mi_max'])})"
 
 
 def _group_table(table_id: str, g: pd.DataFrame) -> str:
     headers = [("estimator", True), ("n", False), ("true MI", False), ("mean estimate [95% CI]", False),
                ("bias", False), ("MAE [95% CI]", False), ("within tol.", False), ("seeds ok", False),
-               ("failed", False), ("median time", False)]
+               ("failed", False), ("time (cold)", False), ("time (warm)", False)]
     rows = []
     for _, r in g.sort_values(["n", "mae"], na_position="last").iterrows():
         rel = _num(r["mae"])
         grade = _grade(None if rel is None else rel / max(float(r["true_mi"]), 1.0))
         rows.append(
             "<tr>" + _td(r["estimator_label"], cls="name", sort="text") + _td(r["n"], text=_esc(r["n"]))
-            + _td(r["true_mi"]) + _td(r["mean_estimate"], text=_with_ci(r["mean_estimate"], r["ci_low"], r["ci_high"]))
+            + _td(r["true_mi"], text=_esc(_truth_text(r))) + _td(r["mean_estimate"], text=_with_ci(r["mean_estimate"], r["ci_low"], r["ci_high"]))
             + _td(r["bias"]) + _td(r["mae"], text=_with_ci(r["mae"], r["mae_ci_low"], r["mae_ci_high"]), cls=grade)
             + _td(r["within_tol"], text=f"{100 * r['within_tol']:.0f}%" if _num(r["within_tol"]) is not None else "–")
             + _td(r["n_seeds"], text=str(int(r["n_seeds"])))
             + _td(r["n_failed"], text=str(int(r["n_failed"])), cls="fail" if r["n_failed"] else "")
+            + _td(r["median_cold_seconds"], text=_seconds(r["median_cold_seconds"]))
             + _td(r["median_seconds"], text=_seconds(r["median_seconds"])) + "</tr>")
     return _table(table_id, headers, rows)
 
@@ -302,41 +345,72 @@ def _caption(name: str) -> str:
 
 def render_html(board, title: str = "ibbench leaderboard", images: list[tuple[str, bytes]] | None = None) -> str:
     """The page as a string (see the module docstring)."""
-    from ibbench.scoring import ABS_TOL, REL_TOL
+    from ibbench.report.leaderboard import INTRO, _oracle_of
 
     cells = board.cells
     counts = board.status_counts
     images = images or []
     fails_overall = failure_counts(cells, ["estimator_label"])
-    fails_family = failure_counts(cells, ["task_family", "estimator_label"])
     generated = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    families = sorted(board.by_family["task_family"].unique()) if len(board.by_family) else []
     nav = ['<a href="#overall-section">overall</a>', '<a href="#families">families</a>',
            '<a href="#plots">plots</a>', '<a href="#tasks">per task</a>', '<a href="#failures-section">failures</a>',
            '<a href="#runs-section">runs &amp; versions</a>']
     status_text = ", ".join(f"{_esc(k)}: {v}" for k, v in sorted(counts.items()))
+    cd_images = {name: data for name, data in images if name.startswith("cd-")}
+    images = [(name, data) for name, data in images if not name.startswith("cd-")]
+
+    def figure(name: str) -> str:
+        if name not in cd_images:
+            return ""
+        b64 = base64.b64encode(cd_images[name]).decode("ascii")
+        return (f'<figure><img alt="{_esc(name)}" src="data:image/png;base64,{b64}"><figcaption>Critical-difference '
+                f"diagram ({_esc(name)})</figcaption></figure>")
+
+    def section(scope: str, table_id: str, keys: list[str], fails: pd.DataFrame) -> list[str]:
+        from ibbench.report.plot_cd import cd_file_name
+
+        ranking = board.rankings[scope]
+        table = ranking.table
+        if len(table):
+            from ibbench.scoring import bootstrap_ci  # MAE CI: bootstrap over configurations
+
+            lows, highs = [], []
+            for label in table["estimator_label"]:
+                lo, hi = bootstrap_ci(ranking.mae_matrix[label].to_numpy(float), n_boot=500)
+                lows.append(lo)
+                highs.append(hi)
+            table = table.assign(mae_ci_low=lows, mae_ci_high=highs, **({"task_family": scope} if scope != "overall" else {}))
+        return [f'<p class="note">{_esc(ranking.describe())}</p>', figure(cd_file_name(scope)),
+                _ranking(table_id, table, fails, keys) if len(table) else "",
+                _partial(f"{table_id}-partial", ranking.partial)]
+
     parts = [
         "<!DOCTYPE html><html lang=en><head><meta charset=utf-8>",
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{_esc(title)}</title><style>{_CSS}</style></head><body>",
         f"<h1>{_esc(title)}</h1>",
-        f'<p class="meta">{len(board.overall)} estimator configurations · {cells["task_label"].nunique()} task '
-        f"configurations · {len(cells)} cells ({status_text}) · generated {generated}</p>",
+        f'<p class="meta">{len(board.overall)} estimator configurations ranked overall · {cells["task_label"].nunique()} '
+        f"task configurations · {len(cells)} cells ({status_text}) · generated {generated}</p>",
         "<nav>" + "".join(nav) + "</nav>",
-        f'<p class="note">Relative error = |Î − I| / max(I, 1 nat), averaged over task configurations (a configuration '
-        f"whose cells all failed counts as 1), with a 95% bootstrap CI over configurations. Within tol. = share of cells "
-        f"with |Î − I| ≤ max({ABS_TOL:g} nats, {REL_TOL:.0%} of I). Failure rate = (error + timeout) / attempted cells; "
-        "skipped cells (task not accepted by the estimator) are not failures. Time = median wall-clock seconds of "
-        "<code>fit</code> per cell. Click a column header to sort.</p>",
+        f'<p class="note">{_esc(INTRO)} Click a column header to sort.</p>',
         '<h2 id="overall-section">Overall ranking</h2>',
-        _ranking("overall", board.overall, fails_overall, ["estimator_label"]),
-        '<h2 id="families">Rankings per task family</h2>',
     ]
-    for family in families:
-        fam = board.by_family[board.by_family["task_family"] == family]
+    if "overall" in board.rankings:
+        parts += section("overall", "overall", ["estimator_label"], fails_overall)
+    else:
+        parts.append("<p>No benchmark-role task configurations: nothing is ranked overall.</p>")
+    parts.append('<h2 id="families">Rankings per task family</h2>')
+    reference = board.reference
+    for family in board.families:
+        fam_cells = cells[cells["task_family"] == family]
+        fails = failure_counts(fam_cells, ["task_family", "estimator_label"]) if len(fam_cells) else \
+            pd.DataFrame(columns=["task_family", "estimator_label", "errors", "timeouts", "skipped"])
         parts += [f'<h3 id="family-{_esc(family)}">{_esc(family)}</h3>',
-                  _ranking(f"family-{family}-table", fam, fails_family[fails_family["task_family"] == family],
-                           ["task_family", "estimator_label"])]
+                  *section(family, f"family-{family}-table", ["task_family", "estimator_label"], fails)]
+        ref = reference[reference["task_family"] == family]
+        if len(ref):
+            oracles = ", ".join(sorted(f"{t} (oracle of {_oracle_of(t)})" for t in ref["task"].unique()))
+            parts += [f'<p class="note">{_esc(oracles)}</p>', _reference(f"family-{family}-reference", ref)]
     parts.append('<h2 id="plots">Plots</h2>')
     if not images:
         parts.append("<p>No plots.</p>")
@@ -347,9 +421,11 @@ def render_html(board, title: str = "ibbench leaderboard", images: list[tuple[st
     parts.append('<h2 id="tasks">Per task configuration</h2>')
     for i, (task_label, g) in enumerate(board.groups.groupby("task_label", sort=True)):
         family = g["task_family"].iloc[0]
-        truth = ", ".join(_fmt(v) for v in sorted(set(np.round(g["true_mi"].astype(float), 6))))
-        parts.append(f"<details><summary><b>{_esc(task_label)}</b> · {_esc(family)} · true MI {_esc(truth)} nats"
-                     f"</summary>{_group_table(f'task-{i}', g)}</details>")
+        role = {"none": " · reference (not ranked)", "family": " · ranked within its family only"}.get(
+            g["task_role"].iloc[0], "")
+        truth = ", ".join(sorted({_truth_text(r) for _, r in g.iterrows()}))
+        parts.append(f"<details><summary><b>{_esc(task_label)}</b> · {_esc(family)}{_esc(role)} · true MI "
+                     f"{_esc(truth)} nats</summary>{_group_table(f'task-{i}', g)}</details>")
     parts += ['<h2 id="failures-section">Failed cells</h2>', _failures_table(cells),
               '<h2 id="runs-section">Runs, configuration and versions</h2>', _runs_section(board.runs),
               "<h3>Machines and library versions of the cells</h3>", _environment(cells),
@@ -358,7 +434,7 @@ def render_html(board, title: str = "ibbench leaderboard", images: list[tuple[st
 
 
 def write_html(board, path: str | Path, title: str | None = None, *, plot_dir: str | Path | None = None,
-               plots: Iterable[str] = PAGE_PLOTS) -> Path:
+               plots: Iterable[str] = PAGE_PLOTS, extra_images: list[tuple[str, bytes]] | None = None) -> Path:
     """Write the self-contained HTML leaderboard of ``board`` to ``path``.
 
     Parameters
@@ -368,9 +444,12 @@ def write_html(board, path: str | Path, title: str | None = None, *, plot_dir: s
     title : page title
     plot_dir : directory whose PNGs are embedded as well (default: ``plots/`` next to ``path``)
     plots : plot kinds drawn from the board's cells and embedded
+    extra_images : ``[(file name, PNG bytes)]`` embedded as well (the critical-difference diagrams
+        ``cd-*.png`` are placed beside their rankings)
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    images = page_plots(board, Path(plot_dir) if plot_dir is not None else path.parent / "plots", plots)
+    images = list(extra_images or []) + page_plots(board, Path(plot_dir) if plot_dir is not None
+                                                   else path.parent / "plots", plots)
     path.write_text(render_html(board, title or "ibbench leaderboard", images), encoding="utf-8")
     return path

@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ibbench.scoring import rank_estimators, score_groups
+from ibbench.report.plot_cd import cd_file_name
+from ibbench.scoring import Ranking, rank_all, score_groups
 from ibbench.store import Store, load_results
 
 FORMATS = ("md", "csv", "json", "html")
@@ -17,10 +18,12 @@ FORMATS = ("md", "csv", "json", "html")
 
 @dataclass
 class Leaderboard:
-    """Everything a report shows: rankings overall and per family, per-task groups, run metadata."""
+    """Everything a report shows: the rankings (overall and per family), per-task groups, cells, runs.
 
-    overall: pd.DataFrame
-    by_family: pd.DataFrame
+    ``rankings`` maps ``"overall"`` and each family name to a :class:`ibbench.scoring.Ranking`.
+    """
+
+    rankings: dict[str, Ranking]
     groups: pd.DataFrame
     cells: pd.DataFrame
     runs: pd.DataFrame
@@ -29,17 +32,60 @@ class Leaderboard:
     def status_counts(self) -> dict[str, int]:
         return {str(k): int(v) for k, v in self.cells["status"].value_counts().items()}
 
+    @property
+    def overall(self) -> pd.DataFrame:
+        """The overall ranked table (full-coverage estimators only; empty if nothing is ranked overall)."""
+        ranking = self.rankings.get("overall")
+        return ranking.table if ranking is not None else pd.DataFrame(columns=list(RANK_COLUMNS))
+
+    @property
+    def partial(self) -> pd.DataFrame:
+        """Estimators that did not complete every overall configuration, with their coverage."""
+        ranking = self.rankings.get("overall")
+        return ranking.partial if ranking is not None else pd.DataFrame(columns=list(PARTIAL_COLUMNS))
+
+    @property
+    def families(self) -> dict[str, Ranking]:
+        return {k: v for k, v in self.rankings.items() if k != "overall"}
+
+    @property
+    def by_family(self) -> pd.DataFrame:
+        """The family rankings in one table (column ``task_family``)."""
+        frames = [r.table.assign(task_family=f) for f, r in self.families.items() if len(r.table)]
+        if not frames:
+            return pd.DataFrame(columns=["task_family", *RANK_COLUMNS])
+        out = pd.concat(frames, ignore_index=True)
+        return out[["task_family"] + [c for c in out.columns if c != "task_family"]]
+
+    @property
+    def partial_by_family(self) -> pd.DataFrame:
+        frames = [r.partial.assign(task_family=f) for f, r in self.families.items() if len(r.partial)]
+        if not frames:
+            return pd.DataFrame(columns=["task_family", *PARTIAL_COLUMNS])
+        out = pd.concat(frames, ignore_index=True)
+        return out[["task_family"] + [c for c in out.columns if c != "task_family"]]
+
+    @property
+    def reference(self) -> pd.DataFrame:
+        """Groups of reference tasks (oracle inputs): reported, never ranked."""
+        return self.groups[self.groups["task_role"] == "none"]
+
+    def significance(self) -> dict:
+        """Per scope: the omnibus test, the configurations and the pairwise post-hoc p-values."""
+        return {scope: {"test": r.test, "configs": r.configs,
+                        "pvalues": json.loads(r.pvalues.to_json()) if len(r.pvalues) else {}}
+                for scope, r in self.rankings.items()}
+
 
 def build_leaderboard(store: str | Path, n_boot: int = 1000) -> Leaderboard:
-    """Score every cell of ``store`` and rank the estimators."""
+    """Score every cell of ``store`` and rank the estimators on common ground (:mod:`ibbench.scoring`)."""
     cells = load_results(store, expand_params=False)
     if not len(cells):
         raise ValueError(f"the store {store} holds no results yet")
     groups = score_groups(cells, n_boot=n_boot)
     if not len(groups):
         raise ValueError(f"the store {store} holds only skipped cells")
-    return Leaderboard(rank_estimators(groups, n_boot=n_boot), rank_estimators(groups, by_family=True, n_boot=n_boot),
-                       groups, cells, Store(store).runs())
+    return Leaderboard(rank_all(cells, groups), groups, cells, Store(store).runs())
 
 
 def _fmt(value) -> str:
@@ -50,39 +96,127 @@ def _fmt(value) -> str:
     return str(value)
 
 
+def _cell_text(value) -> str:
+    """A table cell: formatted, with characters that would break a markdown table escaped."""
+    return _fmt(value).replace("|", "\\|").replace("\n", " ")
+
+
 def markdown_table(df: pd.DataFrame, columns: dict[str, str]) -> str:
     """A GitHub markdown table of ``df`` with ``columns`` = {column: header}."""
     head = "| " + " | ".join(columns.values()) + " |"
     sep = "|" + "|".join("---" for _ in columns) + "|"
-    body = ["| " + " | ".join(_fmt(row[c]) for c in columns) + " |" for _, row in df.iterrows()]
+    body = ["| " + " | ".join(_cell_text(row[c]) for c in columns) + " |" for _, row in df.iterrows()]
     return "\n".join([head, sep, *body])
 
 
-OVERALL_COLUMNS = {
-    "rank": "rank", "estimator_label": "estimator", "tasks": "tasks", "rel_error": "rel. error",
-    "rel_ci_low": "CI low", "rel_ci_high": "CI high", "mae": "MAE (nats)", "within_tol": "within tol.",
-    "failure_rate": "failures", "median_seconds": "median s/cell",
+RANK_COLUMNS = {
+    "rank": "rank", "estimator_label": "estimator", "mean_rank": "mean rank", "configs": "configs",
+    "mae": "MAE (nats)", "rel_error": "rel. error", "within_tol": "within tol.", "p_vs_best": "p vs. #1",
+    "median_cold_seconds": "s/cell cold", "median_seconds": "s/cell warm",
+}
+#: the overall table's columns (the CLI prints these)
+OVERALL_COLUMNS = RANK_COLUMNS
+PARTIAL_COLUMNS = {
+    "estimator_label": "estimator", "coverage": "coverage", "complete": "completed", "configs": "configs",
+    "declined": "declined", "failed": "failed", "missing": "not run", "mae_completed": "MAE on completed",
+    "reason": "why not ranked",
 }
 GROUP_COLUMNS = {
-    "estimator_label": "estimator", "n": "n", "true_mi": "true MI", "mean_estimate": "mean est.",
+    "estimator_label": "estimator", "n": "n", "true_mi_text": "true MI", "mean_estimate": "mean est.",
     "ci_low": "CI low", "ci_high": "CI high", "bias": "bias", "mae": "MAE", "n_seeds": "seeds",
-    "n_failed": "failed", "median_seconds": "median s",
+    "n_failed": "failed", "median_cold_seconds": "s cold", "median_seconds": "s warm",
 }
 
+INTRO = (
+    "Every number below comes from the runs recorded in this store (see *Runs*); nothing is copied from a paper. "
+    "Estimators are ranked per task configuration (task × n) by their mean absolute error (MAE) over seeds, ties "
+    "sharing the average rank; the ranking orders them by mean rank. Only estimators that completed every "
+    "configuration of a ranking on the same seeds are ranked together (Friedman test, Nemenyi post-hoc test, "
+    "critical-difference diagram: Demšar 2006); the others are listed under *partial coverage* with what they "
+    "completed and are never placed above a full-coverage estimator. The overall ranking uses benchmark tasks only: "
+    "reference tasks (oracle inputs, e.g. the true latents of an image task) are shown as reference rows, and tasks "
+    "whose truth a discretising estimator recovers exactly (the quantized-network tasks) are ranked within their "
+    "family only. MAE and relative error |Î − I| / max(I, 1 nat) are averaged over configurations; within tol. = "
+    "share of cells with |Î − I| ≤ max(0.1 nats, 10% of I); p vs. #1 = post-hoc p-value against the first; "
+    "s/cell = median seconds per cell: *cold* includes the recorded cost of cached work the cell reused "
+    "(e.g. autoencoder codes), *warm* is the `fit` call alone."
+)
 
-def to_markdown(board: Leaderboard, title: str = "ibbench leaderboard") -> str:
-    """The whole leaderboard as one markdown document."""
-    parts = [f"# {title}", "",
-             "Relative error = |Î − I| / max(I, 1 nat), averaged over task configurations (a failed one counts as 1); "
-             "CI = 95% bootstrap interval; within tol. = share of cells with |Î − I| ≤ max(0.1 nats, 10% of I); "
-             "runtime = median wall-clock seconds of `fit` per cell.", "",
-             f"Cells: {', '.join(f'{k} {v}' for k, v in sorted(board.status_counts.items()))}.", "",
-             "## Overall", "", markdown_table(board.overall, OVERALL_COLUMNS), ""]
-    for family, g in board.by_family.groupby("task_family", sort=True):
-        parts += [f"## Family: {family}", "", markdown_table(g, OVERALL_COLUMNS), ""]
+
+def _true_mi_text(groups: pd.DataFrame) -> pd.Series:
+    """True MI per group: the value, or ``mean (min–max)`` when it differs between seeds."""
+    def text(r) -> str:
+        if np.isclose(r["true_mi_min"], r["true_mi_max"], rtol=1e-9, atol=1e-12):
+            return _fmt(r["true_mi"])
+        return f"{_fmt(r['true_mi'])} (per seed {_fmt(r['true_mi_min'])}–{_fmt(r['true_mi_max'])})"
+    return groups.apply(text, axis=1) if len(groups) else pd.Series(dtype=object)
+
+
+def _partial_table(partial: pd.DataFrame) -> str:
+    shown = partial.assign(coverage=[f"{c:.0%}" for c in partial["coverage"]])
+    return markdown_table(shown, PARTIAL_COLUMNS)
+
+
+def _ranking_section(ranking: Ranking, heading: str, cd_dir: Path | None) -> list[str]:
+    parts = [heading, "", ranking.describe(), ""]
+    cd = cd_dir / cd_file_name(ranking.scope) if cd_dir is not None else None
+    if cd is not None and cd.exists():
+        parts += [f"![critical-difference diagram: {ranking.scope}]({cd.name})", ""]
+    if len(ranking.table):
+        parts += [markdown_table(ranking.table, RANK_COLUMNS), ""]
+    if len(ranking.partial):
+        parts += ["Partial coverage (not ranked; MAE on completed configurations is not comparable with the "
+                  "ranked MAE):", "", _partial_table(ranking.partial), ""]
+    return parts
+
+
+def _reference_rows(groups: pd.DataFrame) -> str:
+    """Reference groups (oracle inputs) per estimator: MAE over their configurations."""
+    rows = []
+    for label, g in groups.groupby("estimator_label", sort=True):
+        rows.append({"estimator_label": label, "tasks": ", ".join(sorted(g["task"].unique())),
+                     "configs": len(g), "mae": g["mae"].mean(), "rel_error": g["rel_error"].mean(),
+                     "median_cold_seconds": g["median_cold_seconds"].median()})
+    df = pd.DataFrame(rows).sort_values("mae")
+    return markdown_table(df, {"estimator_label": "estimator", "tasks": "reference task", "configs": "configs",
+                               "mae": "MAE (nats)", "rel_error": "rel. error", "median_cold_seconds": "s/cell cold"})
+
+
+def _oracle_of(task: str) -> str | None:
+    from ibbench.registry import get_task_class
+
+    try:
+        return getattr(get_task_class(task), "reference_for", None)
+    except Exception:  # noqa: BLE001 - uninstalled plug-in
+        return None
+
+
+def to_markdown(board: Leaderboard, title: str = "ibbench leaderboard", cd_dir: Path | None = None) -> str:
+    """The whole leaderboard as one markdown document (``cd_dir``: where the CD diagrams were written)."""
+    parts = [f"# {title}", "", INTRO, "",
+             f"Cells: {', '.join(f'{k} {v}' for k, v in sorted(board.status_counts.items()))}.", ""]
+    if "overall" in board.rankings:
+        parts += _ranking_section(board.rankings["overall"], "## Overall", cd_dir)
+    else:
+        parts += ["## Overall", "", "No benchmark-role task configurations in this store: nothing is ranked overall.", ""]
+    reference = board.reference
+    for family, ranking in board.families.items():
+        parts += _ranking_section(ranking, f"## Family: {family}", cd_dir)
+        if any(board.groups.loc[board.groups["task_family"] == family, "task_role"] == "family"):
+            parts += ["These tasks' truth can be recovered exactly by a discretising estimator (enough bins rebuild "
+                      "the integer codes of the quantized layer, i.e. recompute the ground truth), so they are "
+                      "ranked within this family only, never overall.", ""]
+        ref = reference[reference["task_family"] == family]
+        if len(ref):
+            oracles = sorted({f"`{t}` (oracle of `{_oracle_of(t)}`)" for t in ref["task"].unique()})
+            parts += ["Reference rows (oracle inputs, not ranked): " + ", ".join(oracles)
+                      + " hand the estimator the true latents instead of the data.", "", _reference_rows(ref), ""]
     parts += ["## Per task", ""]
-    for task_label, g in board.groups.groupby("task_label", sort=True):
-        parts += [f"### {task_label}", "", markdown_table(g.sort_values(["n", "mae"]), GROUP_COLUMNS), ""]
+    groups = board.groups.assign(true_mi_text=_true_mi_text(board.groups))
+    for task_label, g in groups.groupby("task_label", sort=True):
+        role = g["task_role"].iloc[0]
+        note = {"none": " (reference: oracle inputs, not ranked)", "family": " (ranked within its family only)"}.get(role, "")
+        parts += [f"### {task_label}{note}", "", markdown_table(g.sort_values(["n", "mae"]), GROUP_COLUMNS), ""]
     if len(board.runs):
         last = board.runs.iloc[-1]
         parts += ["## Runs", "", f"{len(board.runs)} run(s); last: `{last['command']}` (suite {last['suite']}, "
@@ -90,11 +224,24 @@ def to_markdown(board: Leaderboard, title: str = "ibbench leaderboard") -> str:
     return "\n".join(parts)
 
 
+def write_cd_diagrams(board: Leaderboard, out: Path) -> list[Path]:
+    """One critical-difference diagram per ranking with a significance test, into ``out``."""
+    from ibbench.report.plot_cd import draw_cd_diagram
+
+    written = []
+    for scope, ranking in board.rankings.items():
+        path = draw_cd_diagram(ranking, out / cd_file_name(scope))
+        if path is not None:
+            written.append(path)
+    return written
+
+
 def write_leaderboard(store: str | Path, out: str | Path, formats=("md", "csv"), title: str | None = None,
                       board: Leaderboard | None = None) -> list[Path]:
     """Write the leaderboard of ``store`` into directory ``out`` in ``formats``; returns the files.
 
-    ``board`` is the already scored leaderboard of ``store`` (scored here when None).
+    ``board`` is the already scored leaderboard of ``store`` (scored here when None). With ``md``
+    or ``html``, the critical-difference diagrams are written as ``cd-*.png`` beside the tables.
     """
     unknown = set(formats) - set(FORMATS)
     if unknown:
@@ -104,23 +251,33 @@ def write_leaderboard(store: str | Path, out: str | Path, formats=("md", "csv"),
     out.mkdir(parents=True, exist_ok=True)
     title = title or f"ibbench leaderboard ({out.name})"
     written = []
+    cd_files = []
+    if "md" in formats or "html" in formats:
+        for old in out.glob("cd-*.png"):  # scopes of an earlier board may not exist any more
+            old.unlink()
+        cd_files = write_cd_diagrams(board, out)
+        written += cd_files
     if "md" in formats:
         path = out / "leaderboard.md"
-        path.write_text(to_markdown(board, title) + "\n")
+        path.write_text(to_markdown(board, title, cd_dir=out) + "\n")
         written.append(path)
     if "csv" in formats:
-        for name, df in (("leaderboard.csv", board.overall), ("leaderboard_by_family.csv", board.by_family),
-                         ("groups.csv", board.groups)):
+        for name, df in (("leaderboard.csv", board.overall), ("leaderboard_partial.csv", board.partial),
+                         ("leaderboard_by_family.csv", board.by_family),
+                         ("leaderboard_by_family_partial.csv", board.partial_by_family), ("groups.csv", board.groups)):
             df.to_csv(out / name, index=False, float_format="%.6g")
             written.append(out / name)
     if "json" in formats:
         path = out / "leaderboard.json"
-        payload = {k: json.loads(getattr(board, k).to_json(orient="records")) for k in ("overall", "by_family", "groups")}
+        payload = {k: json.loads(getattr(board, k).to_json(orient="records"))
+                   for k in ("overall", "partial", "by_family", "partial_by_family", "groups")}
+        payload["significance"] = board.significance()
         payload["status_counts"] = board.status_counts
         path.write_text(json.dumps(payload, indent=1))
         written.append(path)
     if "html" in formats:
         from ibbench.report.html import write_html
 
-        written.append(write_html(board, out / "leaderboard.html", title=title))
+        written.append(write_html(board, out / "leaderboard.html", title=title,
+                                  extra_images=[(p.name, p.read_bytes()) for p in cd_files]))
     return written
