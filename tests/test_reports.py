@@ -88,6 +88,23 @@ def test_convergence_and_runtime_points_match_a_direct_computation(cells):
     assert "test-raise" not in set(conv["estimator_label"]) | set(rt["estimator_label"])  # only ok cells
 
 
+def test_runtime_shows_the_cold_cost_by_default_and_the_warm_one_on_request(cells, tmp_path):
+    ok = cells[cells["status"] == "ok"].copy()
+    # a cached estimator's rows: cold cost ten times the fit; rows of an older store have no cold cost
+    ok["cold_seconds"] = ok["seconds"].astype(float) * 10
+    ok.loc[ok["estimator_label"] == "gaussian", "cold_seconds"] = None
+    cold, warm = runtime_points(ok), runtime_points(ok, cost="warm")
+    for (_, c), (_, w) in zip(cold.iterrows(), warm.iterrows()):
+        g = ok[(ok["estimator_label"] == c["estimator_label"]) & (ok["n"] == c["n"])]
+        assert w["median"] == pytest.approx(g["seconds"].median(), abs=1e-12)
+        factor = 1 if c["estimator_label"] == "gaussian" else 10  # falls back to the fit seconds
+        assert c["median"] == pytest.approx(factor * g["seconds"].median(), rel=1e-12)
+    for cost in ("cold", "warm"):
+        _png_ok(make_plot("runtime", store=None, out=tmp_path / cost, cells=ok, cost=cost)[0])
+    with pytest.raises(ValueError, match="cost must be one of"):
+        make_plot("runtime", store=None, out=tmp_path, cells=ok, cost="hot")
+
+
 def _png_ok(path: Path) -> None:
     data = path.read_bytes()
     assert data[:8] == PNG and len(data) > 10_000, path
@@ -170,13 +187,17 @@ def test_html_page_is_self_contained_and_complete(store, tmp_path):
     assert {"curves_gaussian.png", "curves_discrete.png", "convergence_gaussian.png", "runtime.png",
             "info-plane_demo.png"} <= set(names)
 
-    # rankings: overall and per family, runtime beside accuracy, failures counted
+    # rankings: overall and per family, runtime beside accuracy; the failing estimator is not ranked
     overall = parser.tables["overall"]
-    assert len(overall) == len(board.overall) == 3
+    assert len(overall) == len(board.overall) == 2
     by_name = {row[1]: row for row in overall}
-    assert by_name["test-raise"][6] == "100%" and by_name["test-raise"][7] == str(2 * 4 * 3)
-    assert by_name["gaussian"][6] == "0%" and re.search(r"(µs|ms| s)$", by_name["ksg"][10])
-    assert re.search(r"\[[-\d.e]+, [-\d.e]+\]", by_name["ksg"][3])  # the CI sits next to the value
+    assert set(by_name) == {"gaussian", "ksg"}
+    assert re.search(r"(µs|ms| s)$", by_name["ksg"][11]) and re.search(r"(µs|ms| s)$", by_name["ksg"][12])
+    assert re.search(r"\[[-\d.e]+, [-\d.e]+\]", by_name["ksg"][4])  # the CI sits next to the value
+    partial = {row[0]: row for row in parser.tables["overall-partial"]}
+    assert partial["test-raise"][1] == "0%" and partial["test-raise"][5] == str(2 * 4)  # 8 configurations failed
+    assert any("cd-overall.png" == name for name in re.findall(r'<img alt="([^"]+)"', page)) or not board.rankings[
+        "overall"].test
     assert {"family-gaussian-table", "family-discrete-table", "failures", "runs"} <= set(parser.tables)
     assert len(parser.tables["failures"]) == 24
     assert all("deliberate failure" in row[-1] for row in parser.tables["failures"])
@@ -217,13 +238,13 @@ def test_page_renders_and_sorts_in_headless_chromium(store, tmp_path):
     page = write_html(build_leaderboard(store, n_boot=100), tmp_path / "leaderboard.html")
     flags = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
              f"--user-data-dir={tmp_path / 'profile'}"]
-    # the URL asks the page to sort the overall table by its 11th column (time), descending
-    url = page.resolve().as_uri() + "#sort=overall:10:desc"
+    # the URL asks the page to sort the overall table by its 12th column (cold time), descending
+    url = page.resolve().as_uri() + "#sort=overall:11:desc"
     dom = subprocess.run(flags + ["--dump-dom", url], capture_output=True, text=True, timeout=120).stdout
-    assert 'data-sorted="10:desc"' in dom, "the page's script did not run"
+    assert 'data-sorted="11:desc"' in dom, "the page's script did not run"
     parser = _Tables()
     parser.feed(dom)
-    times = [row[10] for row in parser.tables["overall"]]
+    times = [row[11] for row in parser.tables["overall"]]
 
     def seconds(text):
         value, unit = text.split()

@@ -85,13 +85,12 @@ def test_raising_nan_and_crashing_estimators_become_error_rows(faulty, tmp_path)
     for name in ("test-raise", "test-nan", "test-crash"):
         assert (by[name]["status"] == "error").all() and by[name]["estimate"].isna().all()
 
-    # the leaderboard counts them in the failure rate (and a failed estimator ranks below a working one)
+    # the leaderboard ranks only the working estimator; the failed ones are listed with zero coverage
     board = build_leaderboard(store, n_boot=50)
-    overall = board.overall.set_index("estimator_label")
-    assert overall.loc["gaussian", "failure_rate"] == 0.0
+    assert board.overall["estimator_label"].tolist() == ["gaussian"]
+    partial = board.partial.set_index("estimator_label")
     for name in ("test-raise", "test-nan", "test-crash"):
-        assert overall.loc[name, "failure_rate"] == 1.0
-        assert overall.loc[name, "rank"] > overall.loc["gaussian", "rank"]
+        assert partial.loc[name, "coverage"] == 0.0 and partial.loc[name, "failed"] == 1
     assert board.status_counts == {"ok": 2, "error": 6}
     files = write_leaderboard(store, tmp_path / "board", formats=["md", "html"])
     page = (tmp_path / "board" / "leaderboard.html").read_text()

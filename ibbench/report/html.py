@@ -3,8 +3,9 @@
 The page needs nothing but itself: styles and a few lines of JavaScript are inline and the PNG
 plots are embedded as base64 ``data:`` URLs, so it can be mailed, committed or opened offline.
 It shows the overall ranking and one ranking per task family (sortable by clicking a header;
-``#sort=<table id>:<column>:<asc|desc>`` in the URL sorts on load), runtime beside accuracy,
-bootstrap CIs, failure counts per estimator, the plots (``curves``, ``convergence``, ``runtime``
+``#sort=<table id>:<column>:<asc|desc>`` in the URL sorts on load) with their critical-difference
+diagrams and partial-coverage tables, reference rows of oracle tasks, cold and warm runtime beside
+accuracy, bootstrap CIs, failure counts per estimator, the plots (``curves``, ``convergence``, ``runtime``
 drawn from the scored cells, plus any PNG already in ``<out>/plots/``, e.g. info planes), per-task
 tables, the failed cells with their messages, and every run's command, config and versions.
 """
@@ -444,12 +445,17 @@ def write_html(board, path: str | Path, title: str | None = None, *, plot_dir: s
     title : page title
     plot_dir : directory whose PNGs are embedded as well (default: ``plots/`` next to ``path``)
     plots : plot kinds drawn from the board's cells and embedded
-    extra_images : ``[(file name, PNG bytes)]`` embedded as well (the critical-difference diagrams
-        ``cd-*.png`` are placed beside their rankings)
+    extra_images : ``[(file name, PNG bytes)]`` embedded as well; the critical-difference diagrams
+        ``cd-*.png`` are placed beside their rankings (None: drawn here)
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    images = list(extra_images or []) + page_plots(board, Path(plot_dir) if plot_dir is not None
-                                                   else path.parent / "plots", plots)
+    if extra_images is None:  # draw the critical-difference diagrams here
+        from ibbench.report.leaderboard import write_cd_diagrams
+
+        with tempfile.TemporaryDirectory(prefix="ibbench-cd-") as tmp:
+            extra_images = [(p.name, p.read_bytes()) for p in write_cd_diagrams(board, Path(tmp))]
+    images = list(extra_images) + page_plots(board, Path(plot_dir) if plot_dir is not None
+                                             else path.parent / "plots", plots)
     path.write_text(render_html(board, title or "ibbench leaderboard", images), encoding="utf-8")
     return path
