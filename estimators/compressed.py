@@ -269,8 +269,9 @@ def _compress_side(method: str, A: np.ndarray, k: int, **config) -> _Codes:
     Each entry also records the wall-clock seconds its computation took, and a hit returns that
     recorded cost with ``hit=True``, so a fit can report what it would have cost with a cold cache.
     An entry written before costs were recorded (it has no ``seconds``) counts as unusable: it is
-    recomputed and rewritten in place. The codes of such an entry are the same, so the cache format
-    (part of the key) stays unchanged and no orphaned entries are left behind.
+    recomputed and rewritten in place. The codes of such an entry are the same, so ``_CACHE_FORMAT``
+    (part of this cache's key and of the benchmark cells' keys, see :meth:`identity_parts`) stays
+    unchanged: no stored cell is invalidated and no orphaned entries are left behind.
     """
     import time
 

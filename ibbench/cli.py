@@ -112,6 +112,10 @@ def run(
     dask_local: Optional[int] = typer.Option(None, "--dask-local", help="Run on a local dask cluster of N workers."),
     config: Optional[Path] = typer.Option(None, "--config", help="TOML run file with the same selections."),
     inline: bool = typer.Option(False, "--inline", help="Run cells in this process (debugging; no timeout)."),
+    no_cache: bool = typer.Option(False, "--no-cache",
+                                  help="Compute every cell's compression codes afresh and cache none (cold-cache "
+                                       "runtimes; results and keys unchanged). The qnn tasks' trained networks "
+                                       "are still cached: a task needs its network."),
 ):
     """Run a benchmark grid; finished cells are stored at once and never recomputed."""
     import ibbench
@@ -156,7 +160,8 @@ def run(
     try:
         summary = ibbench.run(**options, store=store, jobs=jobs, timeout=timeout or None, rerun_failed=rerun_failed,
                               backend=backend, scheduler=scheduler, dask_local=dask_local, progress=on_progress,
-                              on_plan=on_plan, command=shlex.join(["ibbench", *sys.argv[1:]]), config=run_config)
+                              on_plan=on_plan, command=shlex.join(["ibbench", *sys.argv[1:]]), config=run_config,
+                              cache=not no_cache)
     except ValueError as exc:
         if state["bar"] is not None:
             progress.stop()

@@ -3,6 +3,29 @@
 Where cells run is decided elsewhere: :mod:`ibbench.cell_process` (local processes with a
 watchdog), :mod:`ibbench.dask_backend` (a cluster) or :func:`run_inline` (this process).
 Exceptions and non-finite estimates become rows; the run goes on.
+
+Runtime accounting. A row's ``seconds`` times ``fit`` alone. Work that an estimator reuses from a
+cache (e.g. the autoencoder codes of ``compressed-ae``, shared by cells that differ only in the
+inner estimator) is cheap to read but was expensive to compute, so warm-cache seconds understate
+the estimator's cost. Convention: an estimator that reuses cached work sets the fitted attributes
+``cache_hit_`` (True if any cached artefact was reused) and ``cached_seconds_`` (the sum of the
+compute costs recorded with the reused artefacts when they were first computed; 0.0 when
+everything was computed in this fit). The row then holds ``cache_hit`` (1/0) and ``cold_seconds``
+= ``seconds`` + ``cached_seconds_``, the cost of the fit with a cold cache; an estimator without the
+attributes counts as computing everything (``cache_hit`` 0, ``cold_seconds`` = ``seconds``). Rows of
+cells that produced no result (timeout, crash, skipped) hold None in both.
+
+Task-side caches (the trained networks of the ``qnn-*`` tasks) are data generation, shared by all
+estimators of a task, and stay out of the estimator's runtime like all sampling: they never enter
+``seconds`` or ``cold_seconds``. A task that reuses cached work may set the same two attributes
+in ``sample``; the row's ``extra`` then records ``task_cache_hit`` (1/0) and ``task_cold_seconds``
+(``sample_seconds`` + the task's ``cached_seconds_``) beside ``sample_seconds``.
+
+A cell dict may carry ``"use_cache": False`` (``ibbench run --no-cache``): the estimator is then
+built and fitted with ``IBBENCH_CACHE=off`` in ``os.environ`` (restored afterwards), so optional
+caches (the compression codes) are neither read nor written. Sampling runs outside that window:
+task caches cannot be switched off (a qnn task needs its trained network) and must keep their
+directory. The flag is not part of the cell's key (it never changes a result) and is not stored.
 """
 
 from __future__ import annotations
@@ -14,6 +37,7 @@ import resource
 import socket
 import time
 import traceback
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable
 
@@ -72,40 +96,75 @@ def _fitted_extras(est) -> dict[str, Any]:
     """Optional fitted attributes worth keeping (stderr, entropies, saturation, ...)."""
     extras = {}
     for attr in ("stderr_", "entropy_x_", "entropy_y_", "entropy_xy_", "saturated_", "bandwidth_",
-                 "reconstruction_error_x_", "reconstruction_error_y_"):
+                 "reconstruction_error_x_", "reconstruction_error_y_", "compression_seconds_x_",
+                 "compression_seconds_y_"):
         value = getattr(est, attr, None)
         if isinstance(value, (bool, int, float)) and (not isinstance(value, float) or math.isfinite(value)):
             extras[attr] = value
     return extras
 
 
+@contextmanager
+def _optional_caches(enabled: bool):
+    """``IBBENCH_CACHE=off`` in ``os.environ`` inside the block unless ``enabled``; restored afterwards."""
+    if enabled:
+        yield
+        return
+    previous = os.environ.get("IBBENCH_CACHE")
+    os.environ["IBBENCH_CACHE"] = "off"
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop("IBBENCH_CACHE", None)
+        else:
+            os.environ["IBBENCH_CACHE"] = previous
+
+
+def _cache_use(obj) -> tuple[bool, float]:
+    """``(cache_hit_, cached_seconds_)`` of a fitted estimator or sampled task; (False, 0.0) without them."""
+    hit = bool(getattr(obj, "cache_hit_", False))
+    seconds = getattr(obj, "cached_seconds_", 0.0)
+    return hit, float(seconds) if isinstance(seconds, (int, float)) and math.isfinite(seconds) else 0.0
+
+
 def execute_cell(cell: dict[str, Any]) -> dict[str, Any]:
     """Run one cell in the current process and return its result row (never raises).
 
-    ``cell`` holds estimator/estimator_params/task/task_params/n/seed (see ``runner.Cell.as_dict``).
-    The task is sampled with ``random_state=seed``; a stochastic estimator whose ``random_state`` is
-    None gets the seed ``derive_seed(seed, 1)``.
+    ``cell`` holds estimator/estimator_params/task/task_params/n/seed (see ``runner.Cell.as_dict``)
+    and optionally ``use_cache`` (default True; see the module docstring). The task is sampled with
+    ``random_state=seed``; a stochastic estimator whose ``random_state`` is None gets the seed
+    ``derive_seed(seed, 1)``. Besides the estimate, the row records ``seconds`` (``fit`` alone),
+    ``cache_hit`` and ``cold_seconds`` (the module docstring's runtime accounting).
     """
     from ibbench._math.random import derive_seed
     from ibbench.registry import get_estimator, get_task
 
     row = dict(cell)
+    use_cache = bool(row.pop("use_cache", True))
     row["started_at"] = now()
     row["status"], row["message"], row["estimate"], row["seconds"] = "error", None, None, None
+    row["cache_hit"], row["cold_seconds"] = None, None
     extra: dict[str, Any] = {}
     try:
         task = get_task(cell["task"], **cell["task_params"])
         t0 = time.perf_counter()
         X, Y = task.sample(cell["n"], random_state=cell["seed"])
         extra["sample_seconds"] = time.perf_counter() - t0
+        task_hit, task_cached = _cache_use(task)
+        extra["task_cache_hit"] = int(task_hit)
+        extra["task_cold_seconds"] = extra["sample_seconds"] + task_cached
         row["n"] = len(X)
-        est = get_estimator(cell["estimator"], **cell["estimator_params"])
-        params = est.get_params(deep=False)
-        if "random_state" in params and params["random_state"] is None:
-            est.set_params(random_state=derive_seed(cell["seed"], 1))
-        t0 = time.perf_counter()
-        est.fit(X, Y)
-        row["seconds"] = time.perf_counter() - t0
+        with _optional_caches(use_cache):
+            est = get_estimator(cell["estimator"], **cell["estimator_params"])
+            params = est.get_params(deep=False)
+            if "random_state" in params and params["random_state"] is None:
+                est.set_params(random_state=derive_seed(cell["seed"], 1))
+            t0 = time.perf_counter()
+            est.fit(X, Y)
+            row["seconds"] = time.perf_counter() - t0
+        hit, cached = _cache_use(est)
+        row["cache_hit"], row["cold_seconds"] = int(hit), row["seconds"] + cached
         value = float(est.mutual_info_)
         row["estimate"] = value if math.isfinite(value) else None
         extra.update(_fitted_extras(est))
@@ -124,8 +183,9 @@ def execute_cell(cell: dict[str, Any]) -> dict[str, Any]:
 def failure_row(cell: dict[str, Any], status: str, message: str, started_at: str, seconds: float | None = None):
     """A result row for a cell that produced no result of its own (timeout, crashed worker)."""
     row = dict(cell)
-    row.update(status=status, message=message, estimate=None, seconds=seconds, started_at=started_at,
-               finished_at=now(), extra={})
+    row.pop("use_cache", None)
+    row.update(status=status, message=message, estimate=None, seconds=seconds, cache_hit=None, cold_seconds=None,
+               started_at=started_at, finished_at=now(), extra={})
     return row
 
 

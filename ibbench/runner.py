@@ -281,8 +281,8 @@ def run(estimators: str | Sequence[str] | None = None, suite: str | None = None,
     st.start_run({
         "id": run_id, "command": command or " ".join(sys.argv), "suite": suite,
         "suite_version": suite_obj.version if suite_obj else None,
-        "config": {**_segments_config(segments), "jobs": jobs, "timeout": timeout, "backend": backend, "no_cache": not cache,
-                   **(config or {})},
+        "config": {**_segments_config(segments), "jobs": jobs, "timeout": timeout, "backend": backend,
+                   "no_cache": not cache, **(config or {})},
         "versions": env, "started_at": now(), "n_cells": len(grid),
     })
     counts: dict[str, int] = {}

@@ -60,7 +60,10 @@ def test_dask_rows_equal_local_rows_and_stream_into_the_store(faulty, tmp_path):
     hung = b[b["estimator"] == "test-hang"]
     assert (hung["status"] == "timeout").all() and hung["message"].str.contains("timeout").all()
     assert ((hung["seconds"] >= 3) & (hung["seconds"] < 30)).all()
+    assert hung["cache_hit"].isna().all() and hung["cold_seconds"].isna().all()
     b = b.drop(hung.index).sort_index()
+    # the runtime accounting comes back from the worker's cell process (these estimators cache nothing)
+    assert (b["cache_hit"] == 0).all() and (b["cold_seconds"] == b["seconds"]).all()
     # seeded results are identical across backends (same cells, same keys, bit-equal estimates)
     assert list(a.index) == list(b.index)
     assert a[COMPARED].equals(b[COMPARED])
@@ -72,11 +75,12 @@ def test_dask_rows_equal_local_rows_and_stream_into_the_store(faulty, tmp_path):
 def test_cli_dask_local(tmp_path):
     store = tmp_path / "s.sqlite"
     result = CliRunner().invoke(app, ["run", "-e", "gaussian", "-t", TASK, "--n", "200", "--seeds", "2",
-                                      "--dask-local", "1", "--store", str(store)])
+                                      "--dask-local", "1", "--store", str(store), "--no-cache"])
     assert result.exit_code == 0, result.output
     df = ibbench.load_results(store)
-    assert list(df["status"]) == ["ok", "ok"]
-    assert json.loads(Store(store).runs()["config"].iloc[-1])["backend"] == "dask"
+    assert list(df["status"]) == ["ok", "ok"] and list(df["cache_hit"]) == [0, 0]
+    config = json.loads(Store(store).runs()["config"].iloc[-1])
+    assert config["backend"] == "dask" and config["no_cache"] is True
 
 
 def test_bad_dask_arguments_are_clear_errors():

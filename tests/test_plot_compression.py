@@ -77,6 +77,18 @@ def test_plot_writes_one_figure_per_family_and_size_plus_raw_and_tables(cells, t
     text = (tmp_path / "compression-summary.md").read_text()
     assert "## images-bumps, 8x8" in text and "| PCA | kl(k=1) |" in text and "| raw pixels | kl |" in text
     assert "Mean reconstruction error (pixel MAE, pixels in [0, 1]) over all cells: PCA 0." in text
+    assert "`s/cell` = median cold-cache seconds" in text
+    make_plot("compression", store=None, out=tmp_path / "warm", cells=cells, cost="warm")
+    assert "`s/cell` = median `fit` seconds per cell as run" in (tmp_path / "warm" / "compression-summary.md").read_text()
+
+
+def test_s_per_cell_is_the_cold_cost_by_default(cells):
+    cold, warm = compression_points(cells), compression_points(cells, cost="warm")
+    assert (cold["seconds"] >= warm["seconds"]).all()
+    c = classify(cells[cells["status"] == "ok"])
+    g = c[(c["method"] == "PCA") & (c["size"] == 8) & (c["true_mi"] == 2.0)]
+    point = cold[(cold["method"] == "PCA") & (cold["size"] == 8) & (cold["true_mi"] == 2.0)]
+    assert point["seconds"].item() == pytest.approx(g["cold_seconds"].median(), rel=1e-12)
 
 
 def test_no_image_cells_is_a_clear_error(tmp_path):

@@ -217,3 +217,35 @@ def test_unwritable_cache_directory_falls_back_to_computing(tmp_path, monkeypatc
     monkeypatch.setenv("IBBENCH_CACHE", "off")
     ref = CompressedPCA(estimator="kl", n_components_x=2, n_components_y=2, random_state=0).fit(X, Y)
     assert est.mutual_info_ == ref.mutual_info_
+
+
+def test_cache_entries_record_their_cost_and_entries_without_one_are_recomputed(tmp_path, monkeypatch):
+    monkeypatch.setenv("IBBENCH_CACHE", str(tmp_path))
+    X, Y = ibbench.get_task("images-bumps", size=8, mi=1.0).sample(200, random_state=0)
+    params = dict(estimator="kl", n_components_x=2, n_components_y=2, random_state=0)
+    cold = CompressedPCA(**params).fit(X, Y)
+    assert cold.cache_hit_ is False and cold.cached_seconds_ == 0.0
+    assert cold.compression_seconds_x_ > 0 and cold.compression_seconds_y_ > 0
+    warm = CompressedPCA(**params).fit(X, Y)
+    assert warm.cache_hit_ is True
+    # the hit returns the cost measured by the cold fit, for both sides
+    assert (warm.compression_seconds_x_, warm.compression_seconds_y_) == (cold.compression_seconds_x_,
+                                                                          cold.compression_seconds_y_)
+    assert warm.cached_seconds_ == cold.compression_seconds_x_ + cold.compression_seconds_y_
+    # an entry written before costs were recorded counts as unusable: recomputed and rewritten in place
+    entries = sorted((tmp_path / "compression").glob("*.npz"))
+    assert len(entries) == 2
+    for path in entries:
+        with np.load(path) as z:
+            old = {k: z[k] for k in z.files if k != "seconds"}
+        np.savez_compressed(path, **old)
+    again = CompressedPCA(**params).fit(X, Y)
+    assert again.cache_hit_ is False and again.cached_seconds_ == 0.0
+    assert again.mutual_info_ == cold.mutual_info_
+    assert sorted((tmp_path / "compression").glob("*.npz")) == entries
+    for path in entries:
+        with np.load(path) as z:
+            assert float(z["seconds"]) > 0
+    monkeypatch.setenv("IBBENCH_CACHE", "off")
+    off = CompressedPCA(**params).fit(X, Y)
+    assert off.cache_hit_ is False and off.cached_seconds_ == 0.0 and off.mutual_info_ == cold.mutual_info_
