@@ -35,6 +35,7 @@ def catalogue_markdown(suites: tuple[str, ...] = ("quick", "paper", "paper-laten
     Fixed-population tasks are listed without their true MI (computing it trains networks).
     """
     from ibbench.registry import get_task, get_task_class, list_tasks
+    from ibbench.task import rank_scope
     from ibbench.tasks.suites import get_suite
 
     lines = [
@@ -47,18 +48,23 @@ def catalogue_markdown(suites: tuple[str, ...] = ("quick", "paper", "paper-laten
         "",
         "## Registered tasks (default parameters)",
         "",
-        "| task | family | dim X | dim Y | X kind | Y kind | default params | true MI | description |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "Ranked: `overall` = in the overall and family rankings; `family` = within its family only (a",
+        "discretising estimator recovers the truth exactly); `reference` = oracle inputs, never ranked.",
+        "",
+        "| task | family | ranked | dim X | dim Y | X kind | Y kind | default params | true MI | description |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name in list_tasks():
         cls = get_task_class(name)
         fixed = getattr(cls, "fixed_population", False)
         task = cls() if not fixed else None
+        ranked = {"none": "reference"}.get(rank_scope(cls.role, cls.recoverable_by_discretisation),
+                                           rank_scope(cls.role, cls.recoverable_by_discretisation))
         if task is None:
-            lines.append(f"| `{name}` | {cls.family} | | | {cls.x_kind} | {cls.y_kind} | | (trained) | "
+            lines.append(f"| `{name}` | {cls.family} | {ranked} | | | {cls.x_kind} | {cls.y_kind} | | (trained) | "
                          f"{_first_line(cls)} |")
             continue
-        lines.append(f"| `{name}` | {task.family} | {task.dim_x} | {task.dim_y} | {task.x_kind} | "
+        lines.append(f"| `{name}` | {task.family} | {ranked} | {task.dim_x} | {task.dim_y} | {task.x_kind} | "
                      f"{task.y_kind} | {_params(task.params)} | {task.true_mi:.4f} | {_first_line(cls)} |")
     for suite_name in suites:
         suite = get_suite(suite_name)

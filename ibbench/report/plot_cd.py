@@ -15,7 +15,7 @@ def cd_file_name(scope: str) -> str:
 def draw_cd_diagram(ranking, path: str | Path) -> Path | None:
     """Draw the critical-difference diagram of ``ranking`` (:class:`ibbench.scoring.Ranking`) to ``path``.
 
-    Mean ranks on the axis (1 = best, on the right); estimators joined by a bar are not
+    Mean ranks on the axis (lower = better, on the left); estimators joined by a bar are not
     significantly different by the post-hoc test at α = 0.05. Returns None when there is nothing to
     test (fewer than two ranked estimators or configurations).
     """
