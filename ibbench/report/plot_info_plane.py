@@ -2,7 +2,7 @@
 
 One PNG per (data set, activation, bits): the exact plane ``(I(X;T), I(T;Y))`` in bits for every
 layer, points coloured by epoch (log scale), lines through the mean over training repetitions and
-bars of ±1 sd; with ``estimator=NAME`` the plane estimated by that estimator on the dequantized
+bars of ±1 sample sd (``ddof=1``); with ``estimator=NAME`` the plane estimated by that estimator on the dequantized
 activations is drawn beside it (from the results store's ``qnn-*`` cells when it has them, else
 computed on the spot). Options (``--option key=value``): ``dataset`` (szt|digits), ``activation``
 (``tanh+relu``), ``bits`` (``4+8``), ``epochs``, ``n_snapshots``, ``seeds`` (repetitions),
@@ -66,7 +66,7 @@ def _draw(ax, epochs, planes, title):
     bits = planes / LN2
     with np.errstate(invalid="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # snapshots without an estimate stay NaN
-        mean, sd = np.nanmean(bits, axis=0), np.nanstd(bits, axis=0)
+        mean, sd = np.nanmean(bits, axis=0), np.nanstd(bits, axis=0, ddof=1)  # sample sd over repetitions
     norm = LogNorm(vmin=1, vmax=max(int(epochs[-1]), 2))
     colour_epochs = np.maximum(epochs, 1)
     n_layers = bits.shape[2]

@@ -3,7 +3,10 @@
 For a trained quantized network, the *unquantized* activations of every layer (the values just
 before their quantization) are binned with 30 / 100 / 256 uniform bins over the layer's global
 range (the registered ``binning`` estimator, ``per_dimension=False``) and compared with the exact
-MI of the quantized layer. Run ``python -m ibbench.tasks.qnn.binning_vs_exact --help``.
+MI of the quantized layer. The two are different random variables (the quantized layer is a
+deterministic function of the unquantized activations), so their difference is not the estimation
+error of binning on one variable (:data:`DIFFERENT_VARIABLES`). Run
+``python -m ibbench.tasks.qnn.binning_vs_exact --help``.
 """
 
 from __future__ import annotations
@@ -18,6 +21,13 @@ from ibbench.tasks.qnn.data import load_population
 from ibbench.tasks.qnn.exact_mi import LN2, information_plane
 from ibbench.tasks.qnn.planes import trained_seeds, write_markdown
 from ibbench.tasks.qnn.training import TrainConfig, train
+
+#: Printed under the title of every comparison table: what "binned − exact" measures.
+DIFFERENT_VARIABLES = (
+    "*binned* bins the layer's **unquantized** activations (the paper's baseline); *exact* is the MI of the "
+    "**quantized** layer, a deterministic function of those activations. These are different random variables, "
+    "so *binned − exact* is not the estimation error of binning on one variable: fine bins can exceed the exact "
+    "value because they keep distinctions that the quantizer discards.")
 
 
 def binning_vs_exact(config: TrainConfig, seeds: Sequence[int] = (0, 1, 2), n_bins: Sequence[int] = (30, 100, 256),
@@ -35,8 +45,9 @@ def binning_vs_exact(config: TrainConfig, seeds: Sequence[int] = (0, 1, 2), n_bi
     -------
     list of dict
         One row per (layer, n_bins): ``layer``, ``n_bins``, and for ``xt`` / ``ty`` the exact value,
-        the binned value and the error (binned − exact), in bits, averaged over ``seeds`` (with
-        ``*_error_sd`` the sd over seeds).
+        the binned value and the difference ``*_error`` = binned − exact (of two different variables,
+        see :data:`DIFFERENT_VARIABLES`), in bits, averaged over ``seeds`` (with
+        ``*_error_sd`` the sample sd over seeds, ``ddof=1``; NaN for a single seed).
 
     References
     ----------
@@ -60,6 +71,10 @@ def binning_vs_exact(config: TrainConfig, seeds: Sequence[int] = (0, 1, 2), n_bi
                 values[layer, j] = (*exact[layer], est.estimate(x, a), est.estimate(a, y))
         per_seed.append(values / LN2)
     v = np.stack(per_seed)
+
+    def sd(values):  # sample sd: the seeds are a sample of training runs
+        return np.std(values, ddof=1) if len(values) > 1 else np.nan
+
     rows = []
     for layer in range(v.shape[1]):
         for j, k in enumerate(n_bins):
@@ -67,9 +82,9 @@ def binning_vs_exact(config: TrainConfig, seeds: Sequence[int] = (0, 1, 2), n_bi
             rows.append({
                 "layer": layer + 1, "n_bins": int(k),
                 "xt_exact": cell[:, 0].mean(), "xt_binned": cell[:, 2].mean(),
-                "xt_error": (cell[:, 2] - cell[:, 0]).mean(), "xt_error_sd": (cell[:, 2] - cell[:, 0]).std(),
+                "xt_error": (cell[:, 2] - cell[:, 0]).mean(), "xt_error_sd": sd(cell[:, 2] - cell[:, 0]),
                 "ty_exact": cell[:, 1].mean(), "ty_binned": cell[:, 3].mean(),
-                "ty_error": (cell[:, 3] - cell[:, 1]).mean(), "ty_error_sd": (cell[:, 3] - cell[:, 1]).std(),
+                "ty_error": (cell[:, 3] - cell[:, 1]).mean(), "ty_error_sd": sd(cell[:, 3] - cell[:, 1]),
             })
     return rows
 
@@ -77,7 +92,8 @@ def binning_vs_exact(config: TrainConfig, seeds: Sequence[int] = (0, 1, 2), n_bi
 def markdown_table(rows: list[dict], title: str = "") -> str:
     """The rows of :func:`binning_vs_exact` as a markdown table (bits)."""
     lines = [f"**{title}**\n" if title else "",
-             "| layer | bins | I(X;T) exact | I(X;T) binned | error | I(T;Y) exact | I(T;Y) binned | error |",
+             ("| layer | bins | I(X;T) exact | I(X;T) binned | binned − exact | I(T;Y) exact | I(T;Y) binned "
+              "| binned − exact |"),
              "|---|---|---|---|---|---|---|---|"]
     for r in rows:
         lines.append(f"| {r['layer']} | {r['n_bins']} | {r['xt_exact']:.3f} | {r['xt_binned']:.3f} | "
@@ -101,11 +117,13 @@ def main(argv: Sequence[str] | None = None) -> str:
     parser.add_argument("--out", type=Path, default=None, help="markdown file (default: print)")
     args = parser.parse_args(argv)
     parts = [f"# Binning of unquantized activations vs exact MI ({args.dataset}, {args.epochs} epochs, "
-             f"{'last epoch' if args.epoch is None else f'epoch {args.epoch}'}, mean ± sd over {args.seeds} runs, bits)\n",
+             f"{'last epoch' if args.epoch is None else f'epoch {args.epoch}'}, mean ± sample sd over the runs listed "
+             f"per table, of {args.seeds} repetitions, bits)\n",
              f"Regenerate: `python -m ibbench.tasks.qnn.binning_vs_exact --dataset {args.dataset} "
              f"--activation {args.activation} --bits {args.bits} --epochs {args.epochs} --seeds {args.seeds}"
              + (f" --epoch {args.epoch}" if args.epoch is not None else "")
-             + (f" --min-accuracy {args.min_accuracy}" if args.min_accuracy is not None else "") + "`\n"]
+             + (f" --min-accuracy {args.min_accuracy}" if args.min_accuracy is not None else "") + "`\n",
+             DIFFERENT_VARIABLES + "\n"]
     for act in args.activation.split(","):
         for bits in args.bits.split(","):
             config = TrainConfig(dataset=args.dataset, activation=act, bits=int(bits), epochs=args.epochs,

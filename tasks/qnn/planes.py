@@ -84,14 +84,16 @@ def phase_table(epochs: np.ndarray, planes: np.ndarray, *, title: str = "") -> s
 
     Columns: ``I(T;Y)`` at epoch 0 and at the end (fitting = its increase); ``I(X;T)`` at epoch 0,
     its maximum over epochs (with the epoch of the mean curve's maximum) and at the end
-    (compression = maximum − end).
+    (compression = maximum − end). The sd is the sample sd over repetitions (``ddof=1``; NaN for a
+    single repetition).
     """
     bits = planes / LN2
     ixt, ity = bits[..., 0], bits[..., 1]
     rows = []
 
     def fmt(values):
-        return f"{np.mean(values):.3f} ± {np.std(values):.3f}"
+        sd = np.std(values, ddof=1) if len(values) > 1 else np.nan  # sample sd: the runs are a sample
+        return f"{np.mean(values):.3f} ± {sd:.3f}"
 
     for layer in range(bits.shape[2]):
         peak = ixt[:, :, layer].max(axis=1)
@@ -131,8 +133,8 @@ def main(argv: Sequence[str] | None = None) -> str:
     parser.add_argument("--out", type=Path, default=None, help="markdown file (default: print)")
     args = parser.parse_args(argv)
     activations = args.activation or ("relu" if args.dataset == "digits" else "tanh,relu")
-    parts = [f"# Exact information-plane phases ({args.dataset}, {args.epochs} epochs, mean ± sd over "
-             f"{args.seeds} runs, bits)\n",
+    parts = [f"# Exact information-plane phases ({args.dataset}, {args.epochs} epochs, mean ± sample sd over "
+             f"the runs listed per table, of {args.seeds} repetitions, bits)\n",
              f"Regenerate: `python -m ibbench.tasks.qnn.planes --dataset {args.dataset} --activation {activations} "
              f"--bits {args.bits} --epochs {args.epochs} --seeds {args.seeds}"
              + (f" --min-accuracy {args.min_accuracy}" if args.min_accuracy is not None else "") + "`\n"]

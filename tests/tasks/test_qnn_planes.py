@@ -1,11 +1,12 @@
 """Information planes, the phase table, the info-plane plot and the binning-vs-exact comparison."""
 
+import statistics
 from collections import Counter
 
 import numpy as np
 import pytest
 
-from ibbench.tasks.qnn.binning_vs_exact import binning_vs_exact, main, markdown_table
+from ibbench.tasks.qnn.binning_vs_exact import DIFFERENT_VARIABLES, binning_vs_exact, main, markdown_table
 from ibbench.tasks.qnn.data import load_population
 from ibbench.tasks.qnn.exact_mi import LN2, information_plane
 from ibbench.tasks.qnn.planes import estimated_planes, exact_planes, phase_table, trained_seeds
@@ -39,6 +40,57 @@ def test_exact_and_estimated_planes():
     assert table.count("\n| ") == 7 and "compression" in table  # header row + 6 layers
 
 
+def _cell(table, row, column):
+    """The ``(mean, sd)`` in cell ``column`` of the data row ``row`` (0-based) of a markdown table."""
+    line = [ln for ln in table.splitlines() if ln.startswith("| ") and ln[2].isdigit()][row]
+    mean, sd = line.split(" | ")[column].split(" ± ")
+    return float(mean), float(sd.split(" ")[0])
+
+
+def test_phase_table_reports_the_sample_sd_over_repetitions():
+    # 3 repetitions, 2 snapshots, 1 layer; bits chosen so that mean and sd are exact in 3 decimals
+    bits = np.zeros((3, 2, 1, 2))
+    bits[:, -1, 0, 1] = [1.0, 2.0, 3.0]  # I(T;Y) at the end
+    bits[:, 0, 0, 0] = [4.0, 4.0, 10.0]  # I(X;T) at the start
+    table = phase_table(np.array([0, 10]), bits * LN2)
+    # independent reference: statistics.stdev (n − 1 denominator); the population sd would be 0.816 / 2.828
+    assert _cell(table, 0, 3) == (2.0, round(statistics.stdev([1.0, 2.0, 3.0]), 3)) == (2.0, 1.0)
+    assert _cell(table, 0, 5) == (6.0, round(statistics.stdev([4.0, 4.0, 10.0]), 3))
+    assert "± nan" in phase_table(np.array([0, 10]), bits[:1] * LN2)  # one repetition has no spread
+
+
+def test_binning_vs_exact_reports_the_sample_sd_over_seeds():
+    both = binning_vs_exact(CONFIG, seeds=[0, 1], n_bins=(30, 256))
+    single = [binning_vs_exact(CONFIG, seeds=[s], n_bins=(30, 256)) for s in (0, 1)]
+    for i, r in enumerate(both):
+        for side in ("xt", "ty"):
+            errors = [rows[i][f"{side}_error"] for rows in single]
+            # independent reference: statistics.stdev; with 2 seeds it is |e0 − e1| / sqrt(2), the
+            # population sd |e0 − e1| / 2 would be sqrt(2) times smaller
+            assert r[f"{side}_error_sd"] == pytest.approx(statistics.stdev(errors), abs=1e-12)
+            assert np.isnan(single[0][i][f"{side}_error_sd"])
+    assert any(r["xt_error_sd"] > 1e-3 for r in both)  # the check above is not vacuous
+
+
+def test_info_plane_error_bars_are_the_sample_sd():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from ibbench.report.plot_info_plane import _draw
+
+    bits = np.zeros((3, 2, 1, 2))
+    bits[:, :, 0, 0] = [[1.0, 5.0], [2.0, 6.0], [3.0, 10.0]]  # I(X;T) per repetition and snapshot
+    fig, ax = plt.subplots()
+    _draw(ax, np.array([0, 10]), bits * LN2, "t")
+    (bars,) = ax.containers
+    x_segments = bars.lines[2][0].get_segments()  # one [[x − xerr, y], [x + xerr, y]] per snapshot
+    half_widths = [(seg[1][0] - seg[0][0]) / 2 for seg in x_segments]
+    plt.close(fig)
+    assert half_widths == pytest.approx([statistics.stdev([1.0, 2.0, 3.0]), statistics.stdev([5.0, 6.0, 10.0])])
+
+
 def test_binning_vs_exact_against_an_independent_histogram():
     rows = binning_vs_exact(CONFIG, seeds=[0], n_bins=(30, 256))
     assert len(rows) == 12 and {r["n_bins"] for r in rows} == {30, 256}
@@ -67,6 +119,7 @@ def test_binning_vs_exact_command_line(tmp_path):
     text = main(["--activation", "relu", "--bits", "4", "--epochs", "2", "--n-snapshots", "3", "--seeds", "1",
                  "--out", str(out)])
     assert out.read_text() == text and "relu, 4-bit" in text and text.count("\n| 6 |") == 3
+    assert DIFFERENT_VARIABLES in text  # binned unquantized activations vs the exact quantized layer
 
 
 def test_info_plane_plot(tmp_path):
