@@ -7,10 +7,13 @@ MI of the symbols is returned (:func:`ibbench._math.entropy.plugin_mutual_info`)
 
 from __future__ import annotations
 
+from numbers import Integral
+
 import numpy as np
 
 from ibbench._math.entropy import plugin_mutual_info, row_codes
 from ibbench.base import MIEstimator
+from ibbench.params import Interval, StrOptions
 
 
 def uniform_bin_codes(A: np.ndarray, n_bins: int, per_dimension: bool = False) -> np.ndarray:
@@ -51,6 +54,13 @@ class _BinningBase(MIEstimator):
     """Shared fit: discretise each side, then plug-in MI of the row symbols."""
 
     tags = {"accepts_x": "any", "accepts_y": "any"}
+    _parameter_constraints = {
+        "n_bins": [Interval(Integral, 1, None, closed="left")],
+        "per_dimension": ["boolean"],
+        "discrete_x": [StrOptions({"auto"}), "boolean"],
+        "discrete_y": [StrOptions({"auto"}), "boolean"],
+        "miller_madow": ["boolean"],
+    }
 
     @classmethod
     def get_test_params(cls):
@@ -67,6 +77,7 @@ class _BinningBase(MIEstimator):
                 raise ValueError(f"{label} must be 'auto', True or False, got {value!r}")
 
     def fit(self, X, Y):
+        self.validate_params()
         X, Y = self._validate_pair(X, Y)
         self._check_params()
         symbols = []
@@ -126,6 +137,9 @@ class Binning(_BinningBase):
 
     name = "binning"
     version = "1"
+    # the global range of a side moves with one scale and one shift for all its columns; per-column
+    # maps change it (per_dimension=True would be per-column-affine)
+    tags = {"invariance": "per-side-scalar-affine"}
 
     def __init__(self, n_bins=30, per_dimension=False, discrete_x="auto", discrete_y="auto", miller_madow=False):
         self.n_bins = n_bins
@@ -177,6 +191,9 @@ class AdaptiveBinning(_BinningBase):
 
     name = "binning-adaptive"
     version = "1"
+    # per-column increasing maps in exact arithmetic, but quantile edges interpolated between values
+    # far from 0 are rounded onto data points (one point changes bin at offsets ~1e12 × spread)
+    tags = {"invariance": "none"}
 
     def __init__(self, n_bins=30, discrete_x="auto", discrete_y="auto", miller_madow=False):
         self.n_bins = n_bins

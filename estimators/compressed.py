@@ -13,12 +13,14 @@ torch is imported only when the autoencoder is used.
 from __future__ import annotations
 
 import math
+from numbers import Integral, Real
 from typing import Any, NamedTuple
 
 import numpy as np
 
 from ibbench._math.random import as_generator, derive_seed
 from ibbench.base import MIEstimator
+from ibbench.params import Interval, IntSequence, StrOptions
 
 __all__ = ["Compressed", "CompressedPCA", "CompressedAE"]
 
@@ -107,7 +109,26 @@ class Compressed(MIEstimator):
 
     name: str | None = None
     version = "1"
-    tags = {"accepts_x": "continuous", "accepts_y": "continuous", "stochastic": True, "symmetric": False}
+    # PCA on unstandardised data is not per-column invariant, the autoencoder's image scaling is global,
+    # and at offsets ~1e12 × spread the rounded column means move PCA directions by ~1e-6 and the
+    # autoencoder's float32 inputs by ~1e-4 (estimates move by 1e-4…1e-2)
+    tags = {"accepts_x": "continuous", "accepts_y": "continuous", "stochastic": True, "symmetric": False,
+            "invariance": "none"}
+    _parameter_constraints = {
+        "estimator": [str],
+        "estimator_params": [dict, None],
+        "compressor": [StrOptions(set(_COMPRESSORS))],
+        "n_components_x": [Interval(Integral, 1, None, closed="left"), None],
+        "n_components_y": [Interval(Integral, 1, None, closed="left"), None],
+        "image_shape_x": [None, StrOptions({"auto"}), IntSequence(min_len=2, max_len=3)],
+        "image_shape_y": [None, StrOptions({"auto"}), IntSequence(min_len=2, max_len=3)],
+        "hidden": [Interval(Integral, 1, None, closed="left")],
+        "n_epochs": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "n_threads": [Interval(Integral, 1, None, closed="left"), None],
+        "random_state": ["random_state"],
+    }
 
     def __init__(self, estimator="ksg", estimator_params=None, compressor="pca", n_components_x=None,
                  n_components_y=None, image_shape_x=None, image_shape_y=None, hidden=128, n_epochs=60,
@@ -130,6 +151,9 @@ class Compressed(MIEstimator):
     def get_test_params(cls):
         return {"n_components_x": 1, "n_components_y": 1, "estimator_params": {"k": 3}, "random_state": 0}
 
+    #: keyed through :meth:`identity_parts` (the inner estimator's identity), not as raw params
+    identity_nested_params = ("estimator", "estimator_params")
+
     def identity_parts(self) -> dict[str, Any]:
         """Nested parts of the cell key: the inner estimator's identity (name, version, non-default
         params, its own parts) and the compression cache's format."""
@@ -146,6 +170,7 @@ class Compressed(MIEstimator):
         return getattr(self, name, default)
 
     def fit(self, X, Y):
+        self.validate_params()
         X, Y = self._validate_pair(X, Y)
         compressor = self.compressor
         if compressor not in _COMPRESSORS:
@@ -269,7 +294,9 @@ def _compress_side(method: str, A: np.ndarray, k: int, **config) -> _Codes:
     Each entry also records the wall-clock seconds its computation took, and a hit returns that
     recorded cost with ``hit=True``, so a fit can report what it would have cost with a cold cache.
     An entry written before costs were recorded (it has no ``seconds``) counts as unusable: it is
-    recomputed and rewritten in place. The codes of such an entry are the same, so ``_CACHE_FORMAT``
+    recomputed and rewritten in place. An entry that cannot be read (truncated or corrupt file, missing
+    arrays, codes of the wrong shape) is deleted with a ``RuntimeWarning`` naming its file, then
+    recomputed, so a damaged cache never fails a cell twice. The codes of such an entry are the same, so ``_CACHE_FORMAT``
     (part of this cache's key and of the benchmark cells' keys, see :meth:`identity_parts`) stays
     unchanged: no stored cell is invalidated and no orphaned entries are left behind.
     """
@@ -316,10 +343,20 @@ def _compress_side(method: str, A: np.ndarray, k: int, **config) -> _Codes:
     try:
         with file_lock(path.with_suffix(".lock")):
             if path.exists():
-                with np.load(path) as z:
-                    if "seconds" in z.files:  # entries without a recorded cost are recomputed below
-                        return _Codes(z["codes"], float(z["error"]), [float(h) for h in z["history"]],
-                                      float(z["seconds"]), True)
+                try:
+                    with np.load(path) as z:
+                        if "seconds" in z.files:  # entries without a recorded cost are recomputed below
+                            codes, error, history, seconds = z["codes"], z["error"], z["history"], z["seconds"]
+                            width = min(k, len(A)) if method == "pca" else k  # as _pca / fit_autoencoder return
+                            if codes.shape != (len(A), width) or error.shape or seconds.shape or history.ndim != 1:
+                                raise ValueError(f"codes of shape {codes.shape} for {len(A)} rows and k={k}")
+                            return _Codes(codes, float(error), [float(h) for h in history], float(seconds), True)
+                except Exception as exc:  # noqa: BLE001 - truncated / corrupt file, missing arrays, wrong shapes
+                    import warnings
+
+                    warnings.warn(f"compression cache entry {path} is unreadable or corrupt "
+                                  f"({type(exc).__name__}: {exc}); deleted and recomputed", RuntimeWarning)
+                    path.unlink(missing_ok=True)
             result = compute()
             save_npz_atomic(path, codes=result.codes, error=np.float64(result.error),
                             history=np.asarray(result.history, dtype=np.float64), seconds=np.float64(result.seconds))

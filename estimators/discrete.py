@@ -45,12 +45,16 @@ class ExactMI(MIEstimator):
 
     name = "exact"
     version = "1"
-    tags = {"accepts_x": "discrete", "accepts_y": "discrete"}
+    # rows are symbols: only which rows are equal matters
+    tags = {"accepts_x": "discrete", "accepts_y": "discrete", "invariance": "per-side-injective"}
+
+    _parameter_constraints = {"miller_madow": ["boolean"]}
 
     def __init__(self, miller_madow=False):
         self.miller_madow = miller_madow
 
     def fit(self, X, Y):
+        self.validate_params()
         X, Y = self._validate_pair(X, Y)
         self._set_entropies(*plugin_mutual_info(row_codes(X), row_codes(Y), self.miller_madow))
         return self

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from numbers import Real
+
 import numpy as np
 
 from ibbench.base import MIEstimator, drop_constant_columns
+from ibbench.params import Interval
 
 
 class GaussianMI(MIEstimator):
@@ -42,12 +45,16 @@ class GaussianMI(MIEstimator):
 
     name = "gaussian"
     version = "1"
-    tags = {"accepts_x": "continuous", "accepts_y": "continuous"}
+    # canonical correlations are invariant under invertible affine maps of each side
+    tags = {"accepts_x": "continuous", "accepts_y": "continuous", "invariance": "per-side-affine"}
+
+    _parameter_constraints = {"ridge": [Interval(Real, 0, None, closed="left")]}
 
     def __init__(self, ridge=0.0):
         self.ridge = ridge
 
     def fit(self, X, Y):
+        self.validate_params()
         X, Y = self._validate_pair(X, Y)
         if self.ridge < 0:
             raise ValueError(f"ridge must be >= 0, got {self.ridge}")

@@ -12,6 +12,7 @@ requested, so ``import ibbench`` stays torch-free.
 from __future__ import annotations
 
 import math
+from numbers import Integral, Real
 from typing import Any, Callable
 
 import numpy as np
@@ -20,6 +21,7 @@ from torch import nn
 
 from ibbench._math.random import as_generator
 from ibbench.base import MIEstimator
+from ibbench.params import Interval, IntSequence, StrOptions
 from ibbench.estimators._critics import _dv, _infonce, _JointCritic, _logmeanexp, _nwj, _SeparableCritic
 from ibbench.estimators._torch import as_tensor, check_hidden, init_weights_, torch_generator, torch_session
 
@@ -33,7 +35,27 @@ class _NeuralMI(MIEstimator):
 
     bound: str = ""
     version = "1"
-    tags = {"accepts_x": "continuous", "accepts_y": "continuous", "stochastic": True, "symmetric": False}
+    # inputs are standardised per column, but a sign flip changes the critic's input and at offsets
+    # ~1e12 × spread the rounded column mean shifts the float32 inputs by ~1e-4 (estimates move ~1e-3)
+    tags = {"accepts_x": "continuous", "accepts_y": "continuous", "stochastic": True, "symmetric": False,
+            "invariance": "none"}
+    _parameter_constraints = {
+        "hidden": [Interval(Integral, 1, None, closed="left"), IntSequence(min_len=1)],
+        "activation": [StrOptions({"relu", "elu", "tanh", "leaky_relu"})],
+        "critic": [StrOptions({"joint", "separable"})],
+        "embed_dim": [Interval(Integral, 1, None, closed="left")],
+        "n_steps": [Interval(Integral, 1, None, closed="left")],
+        "n_epochs": [Interval(Real, 0, None, closed="neither"), None],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "average_last": [Interval(Real, 0, 1, closed="right")],
+        "eval_every": [Interval(Integral, 1, None, closed="left")],
+        "test_size": [Interval(Real, 0, 1, closed="left")],
+        "n_threads": [Interval(Integral, 1, None, closed="left"), None],
+        "callback": [callable, None],
+        "random_state": ["random_state"],
+    }
 
     # -- parameters shared by all bounds
     def _check_params(self) -> None:
@@ -99,6 +121,7 @@ class _NeuralMI(MIEstimator):
 
     # -- the loop
     def fit(self, X, Y):
+        self.validate_params()
         X, Y = self._validate_pair(X, Y)
         self._check_params()
         rng = as_generator(self.random_state)
@@ -246,6 +269,7 @@ class MINE(_NeuralMI):
     """
 
     name = "mine"
+    _parameter_constraints = {**_NeuralMI._parameter_constraints, "ema_rate": [Interval(Real, 0, 1, closed="right")]}
     bound = "mine"
 
     def __init__(self, hidden=(128, 128), activation="relu", critic="joint", embed_dim=32, n_steps=1000,
@@ -371,6 +395,8 @@ class InfoNCE(_NeuralMI):
     """
 
     name = "infonce"
+    _parameter_constraints = {**_NeuralMI._parameter_constraints,
+                              "saturation_margin": [Interval(Real, 0, None, closed="left")]}
     bound = "infonce"
 
     def __init__(self, hidden=(128, 128), activation="relu", critic="separable", embed_dim=32, n_steps=1000,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 import numpy as np
@@ -17,6 +18,7 @@ DEFAULT_TAGS: dict[str, Any] = {
     "symmetric": True,  # I(X;Y) computed as I(Y;X) up to floating point
     "max_dim": None,  # largest dim_x + dim_y it is meant for; None = unlimited
     "requires": (),  # optional third-party packages (plugins); torch is a core dependency
+    "invariance": "none",  # maps of each side that leave the estimate unchanged (ibbench.testing.INVARIANCES)
 }
 
 
@@ -142,14 +144,48 @@ class MIEstimator(BaseEstimator):
         Bumped whenever the algorithm's output changes; part of every benchmark cell key.
     tags : dict
         Capability tags overriding :data:`DEFAULT_TAGS` (merged along the MRO, see :meth:`get_tags`).
+        ``invariance`` names a group of transformations, applied to X and Y separately,
+        under which the estimate (with default parameters) is unchanged up to rounding, as checked by
+        the conformance suite (offsets up to 1e12 times the spread, tolerance 1e-6 nats):
+        ``"none"`` (default), ``"per-side-scalar-affine"`` (``x → a·x + b``, one scalar ``a ≠ 0`` and
+        ``b`` for all columns of a side), ``"per-column-positive-affine"`` (``x_j → a_j x_j + b_j``,
+        ``a_j > 0``), ``"per-column-affine"`` (``a_j ≠ 0``), ``"per-side-affine"`` (``x → M x + b``,
+        ``M`` invertible) or ``"per-side-injective"`` (any injective map of a side's rows); each of the
+        last three includes the groups before it. Declare a smaller group (or ``"none"``) when the
+        numerics fall short of the mathematics.
     """
 
     name: str | None = None
     version: str = "0"
     tags: dict[str, Any] = {}
+    #: ``{parameter: [constraint, ...]}`` in scikit-learn's spelling (see :mod:`ibbench.params`);
+    #: declared parameters are validated and cast by :meth:`check_params` / :meth:`validate_params`.
+    _parameter_constraints: dict[str, Any] = {}
 
     def fit(self, X, Y):  # pragma: no cover - abstract
         raise NotImplementedError(f"{type(self).__name__} must implement fit(X, Y)")
+
+    @classmethod
+    def check_params(cls, params: dict[str, Any]) -> dict[str, Any]:
+        """``params`` validated against ``_parameter_constraints`` and cast to the declared types.
+
+        ``ValueError`` naming the estimator and the parameter for an unknown name, a value of the
+        wrong type or out of range, or a NaN / infinite float; ``3.0`` becomes ``3`` for an int
+        parameter (see :func:`ibbench.params.check_parameters`). The runner calls it before
+        building an estimator, so labels and cell keys see the cast values.
+        """
+        from ibbench.params import check_parameters, unknown_parameters
+
+        owner = f"estimator {cls.name!r}" if cls.name else f"estimator {cls.__name__}"
+        unknown = unknown_parameters(cls, params)
+        if unknown:
+            known = ", ".join(p for p in inspect.signature(cls.__init__).parameters if p != "self")
+            raise ValueError(f"{owner}: unknown parameter(s) {', '.join(unknown)}; known: {known or 'none'}")
+        return check_parameters(cls._parameter_constraints, params, owner)
+
+    def validate_params(self) -> dict[str, Any]:
+        """Check this instance's parameters (:meth:`check_params`) and return them cast; call it first in ``fit``."""
+        return self.check_params(self.get_params(deep=False))
 
     def estimate(self, X, Y) -> float:
         """Fit on ``(X, Y)`` and return the mutual-information estimate in nats."""

@@ -10,6 +10,7 @@ from typing import Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -17,15 +18,43 @@ from ibbench.store import DEFAULT_STORE
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Benchmark mutual-information estimators on tasks with known MI.")
-console = Console()
-err = Console(stderr=True)
+# user-derived text is printed through rich.markup.escape; emoji codes (":x:") stay literal too
+console = Console(emoji=False)
+err = Console(stderr=True, emoji=False)
 
 STORE_OPTION = typer.Option(DEFAULT_STORE, "--store", help="SQLite results store.")
 
 
 def _fail(message: str) -> None:
-    err.print(f"[bold red]error:[/] {message}", soft_wrap=True)  # one line, however long
+    err.print(f"[bold red]error:[/] {escape(str(message))}", soft_wrap=True)  # one line, however long
     raise typer.Exit(2)
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Warnings (e.g. a plug-in left out of ``all``) as one escaped line on stderr."""
+    err.print(f"[yellow]warning:[/] {escape(str(message))}", soft_wrap=True)
+
+
+#: Largest finite ``--timeout`` (seconds, ~11.6 days): longer waits overflow the OS timers.
+MAX_TIMEOUT = 1e6
+
+
+def _check_timeout(value: float) -> float:
+    """``--timeout``: 0 or inf = no limit, else a finite number of seconds in (0, MAX_TIMEOUT]."""
+    if value == float("inf"):
+        return 0.0
+    if not 0 <= value <= MAX_TIMEOUT:  # also rejects nan
+        _fail(f"--timeout must be a number of seconds in (0, {MAX_TIMEOUT:.0e}], or 0 / inf for no limit; "
+              f"got {value:g}")
+    return value
+
+
+@app.callback()
+def _main() -> None:
+    """Benchmark mutual-information estimators on tasks with known MI."""
+    import warnings
+
+    warnings.showwarning = _show_warning
 
 
 def _parse_sizes(text: str) -> list[int]:
@@ -57,19 +86,23 @@ def list_cmd(what: str = typer.Argument(..., help="estimators | tasks | suites |
             try:
                 cls = registry.get_estimator_class(name)
                 tags = cls.get_tags()
-                table.add_row(name, f"{cls.__module__}.{cls.__name__}", f"{tags['accepts_x']} / {tags['accepts_y']}",
-                              str(tags["stochastic"]))
+                table.add_row(escape(name), escape(f"{cls.__module__}.{cls.__name__}"),
+                              escape(f"{tags['accepts_x']} / {tags['accepts_y']}"), escape(str(tags["stochastic"])))
             except Exception as exc:  # noqa: BLE001 - show broken plug-ins instead of crashing
-                table.add_row(name, f"[red]cannot load: {exc}[/]", "", "")
+                table.add_row(escape(name), f"[red]cannot load: {escape(str(exc))}[/]", "", "")
     elif what == "tasks":
         table.add_column("name")
         table.add_column("family")
         table.add_column("X / Y kinds")
         table.add_column("summary")
         for name in registry.list_tasks():
-            cls = registry.get_task_class(name)
+            try:
+                cls = registry.get_task_class(name)
+            except Exception as exc:  # noqa: BLE001 - show broken plug-ins instead of crashing
+                table.add_row(escape(name), f"[red]cannot load: {escape(str(exc))}[/]", "", "")
+                continue
             doc = (cls.__doc__ or "").strip().splitlines()
-            table.add_row(name, cls.family, f"{cls.x_kind} / {cls.y_kind}", doc[0] if doc else "")
+            table.add_row(*map(escape, (name, str(cls.family), f"{cls.x_kind} / {cls.y_kind}", doc[0] if doc else "")))
     elif what == "suites":
         from ibbench.tasks.suites import get_suite, list_suites
 
@@ -79,17 +112,17 @@ def list_cmd(what: str = typer.Argument(..., help="estimators | tasks | suites |
             s = get_suite(name)
             if s.parts:  # composite: its size is the sum of its parts'
                 parts = [get_suite(p) for p in s.parts]
-                table.add_row(s.name, s.version, str(sum(len(p.tasks) for p in parts)), "(parts)", "(parts)",
-                              "(parts)", s.description)
+                table.add_row(*map(escape, (s.name, s.version, str(sum(len(p.tasks) for p in parts)), "(parts)",
+                                            "(parts)", "(parts)", s.description)))
                 continue
-            table.add_row(s.name, s.version, str(len(s.tasks)), ",".join(map(str, s.n)), str(s.seeds),
-                          str(len(s.estimators)) if s.estimators else "all", s.description)
+            table.add_row(*map(escape, (s.name, s.version, str(len(s.tasks)), ",".join(map(str, s.n)), str(s.seeds),
+                                        str(len(s.estimators)) if s.estimators else "all", s.description)))
     elif what == "plots":
         from ibbench.report.plots import list_plot_kinds
 
         table.add_column("kind")
         for kind in list_plot_kinds():
-            table.add_row(kind)
+            table.add_row(escape(kind))
     else:
         _fail(f"cannot list {what!r}; choose estimators, tasks, suites or plots")
     console.print(table)
@@ -105,7 +138,8 @@ def run(
     n: Optional[str] = typer.Option(None, "--n", help="Sample sizes, comma-separated (default: the suite's)."),
     seeds: Optional[int] = typer.Option(None, "--seeds", help="Number of seeds 0..S-1 (default: the suite's)."),
     jobs: int = typer.Option(1, "--jobs", "-j", help="Cells run concurrently (one process each)."),
-    timeout: float = typer.Option(600.0, "--timeout", help="Seconds before a cell's process is killed (0 = none)."),
+    timeout: float = typer.Option(600.0, "--timeout", callback=_check_timeout,
+                                  help="Seconds before a cell's process is killed: at most 1e6; 0 or inf = no limit."),
     store: Path = STORE_OPTION,
     rerun_failed: bool = typer.Option(False, "--rerun-failed", help="Retry cells stored as error/timeout."),
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="dask.distributed scheduler address tcp://host:8786."),
@@ -143,7 +177,7 @@ def run(
 
     def on_plan(todo: int, existing: int) -> None:
         if existing:
-            err.print(f"{existing} cell(s) already in {store}: skipped (resume)")
+            err.print(f"{existing} cell(s) already in {escape(str(store))}: skipped (resume)")
         state["bar"] = progress.add_task("cells", total=todo)
         progress.start()
 
@@ -151,10 +185,10 @@ def run(
         if row["status"] in ("error", "timeout"):
             state["failed"] += 1
             first = (row.get("message") or "").splitlines()[0] if row.get("message") else ""
-            progress.console.print(f"[yellow]{row['status']}[/]: {row['estimator_label']} on {row['task_label']} "
-                                   f"n={row['n']} seed={row['seed']}: {first[:160]}")
+            progress.console.print(f"[yellow]{row['status']}[/]: " + escape(f"{row['estimator_label']} on "
+                                   f"{row['task_label']} n={row['n']} seed={row['seed']}: {first[:160]}"))
         progress.update(state["bar"], completed=done,
-                        description=f"{row['estimator_label'][:18]:<18} {row['task'][:22]:<22}")
+                        description=escape(f"{row['estimator_label'][:18]:<18} {row['task'][:22]:<22}"))
 
     started = time.monotonic()
     try:
@@ -168,7 +202,7 @@ def run(
         _fail(str(exc))
     progress.stop()
     counts = ", ".join(f"{k}: {v}" for k, v in sorted(summary.statuses.items())) or "nothing to do"
-    err.print(f"run {summary.run_id}: {counts} in {time.monotonic() - started:.1f} s → {store}")
+    err.print(escape(f"run {summary.run_id}: {counts} in {time.monotonic() - started:.1f} s → {store}"))
 
 
 @app.command()
@@ -195,10 +229,10 @@ def leaderboard(
         for header in OVERALL_COLUMNS.values():
             table.add_column(header)
         for _, row in board.overall.iterrows():
-            table.add_row(*[_fmt(row[c]) for c in OVERALL_COLUMNS])
+            table.add_row(*[escape(_fmt(row[c])) for c in OVERALL_COLUMNS])
         console.print(table)
-        console.print(f"cells: {board.status_counts}")
-    err.print("wrote " + ", ".join(str(f) for f in files))
+        console.print(escape(f"cells: {board.status_counts}"))
+    err.print(escape("wrote " + ", ".join(str(f) for f in files)))
 
 
 @app.command()
@@ -218,33 +252,28 @@ def plot(
     except (FileNotFoundError, ValueError) as exc:
         _fail(str(exc))
     for f in files:
-        console.print(f"wrote {f}")
+        console.print(escape(f"wrote {f}"))
 
 
 @app.command()
-def check(target: str = typer.Argument(..., help="module:Class of an estimator (or task) to check.")):
-    """Run the conformance suite on your estimator or task class."""
-    import importlib
+def check(target: str = typer.Argument(..., help="module:Class of an estimator (or task) to check."),
+          timeout: float = typer.Option(300.0, "--timeout", callback=_check_timeout,
+                                        help="Seconds the whole suite may take (it runs in a separate process); "
+                                             "a check still running then fails. At most 1e6; 0 or inf = no limit.")):
+    """Run the conformance suite on your estimator or task class (in a separate process, with a time limit)."""
+    from ibbench.check_process import run_checks
 
-    from ibbench.task import Task
-    from ibbench.testing import check_mi_estimator, check_task
-
-    module, _, attr = target.partition(":")
-    if not attr:
-        _fail("give module:Class, e.g. my_estimators:MyKSG")
     sys.path.insert(0, str(Path.cwd()))
     try:
-        cls = getattr(importlib.import_module(module), attr)
-    except (ImportError, AttributeError) as exc:
-        _fail(f"cannot import {target}: {exc}")
-    is_task = isinstance(cls, type) and issubclass(cls, Task)
-    results = (check_task if is_task else check_mi_estimator)(cls, raise_on_failure=False)
-    table = Table(title=f"conformance of {target}", header_style="bold")
+        results = run_checks(target, timeout=timeout or None)
+    except ValueError as exc:  # cannot import (missing module or class, SyntaxError, error raised on import)
+        _fail(str(exc))
+    table = Table(title=escape(f"conformance of {target}"), header_style="bold")
     table.add_column("check")
     table.add_column("result")
     table.add_column("message")
     for r in results:
-        table.add_row(r.name, "[green]pass[/]" if r.passed else "[red]FAIL[/]", r.message)
+        table.add_row(escape(r.name), "[green]pass[/]" if r.passed else "[red]FAIL[/]", escape(r.message))
     console.print(table)
     if not all(r.passed for r in results):
         raise typer.Exit(1)
@@ -254,16 +283,18 @@ def check(target: str = typer.Argument(..., help="module:Class of an estimator (
 def export(
     store: Path = STORE_OPTION,
     format: str = typer.Option("csv", "--format", "-f", help="csv or parquet (parquet needs pyarrow)."),
-    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output file (default results.<format>)."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output file (default results.<format>); "
+                                                                   "never the store itself."),
+    force: bool = typer.Option(False, "--force", help="Overwrite an existing --out file that is not a previous export."),
 ):
     """Export every stored cell (long format, params expanded)."""
     from ibbench.store import export_results
 
     try:
-        out, df = export_results(store, out, format=format)
+        out, df = export_results(store, out, format=format, force=force)
     except (FileNotFoundError, ImportError, ValueError, OSError) as exc:
         _fail(str(exc))
-    console.print(f"wrote {len(df)} cells to {out}")
+    console.print(escape(f"wrote {len(df)} cells to {out}"))
 
 
 def main() -> None:

@@ -15,8 +15,10 @@ Rules (they decide when a stored result may be reused):
   results, so it requires a version bump of the class.
 * **Nested parts are part of the identity.** An estimator that runs other estimators (the
   compression wrappers) reports them through ``identity_parts()``: each inner estimator's name,
-  version and non-default params, recursively. Bumping ``KSG.version`` therefore changes the key of
-  every ``compressed-*`` cell whose inner estimator is ksg.
+  version and non-default params (cast to their declared types), recursively; the outer
+  parameters that name them (``identity_nested_params``) are keyed only through the parts.
+  Bumping ``KSG.version`` therefore changes the key of every ``compressed-*`` cell whose inner
+  estimator is ksg.
 * **Code a task depends on is part of its identity.** A task reports the versions of code outside
   its class that shape its samples or truth through ``identity_depends()`` (the quantized-network
   tasks: the training code and the exact-MI code).
@@ -68,6 +70,9 @@ def estimator_identity(name: str, estimator) -> dict[str, Any]:
     """Identity of a configured estimator instance registered as ``name`` (see the module docstring)."""
     cls = type(estimator)
     params = estimator.get_params(deep=False)
+    # parameters that only describe nested parts are keyed by those parts' identities instead
+    for nested in getattr(cls, "identity_nested_params", ()):
+        params.pop(nested, None)
     ident = {"name": name, "version": str(getattr(cls, "version", "0")),
              "params": changed_params(params, default_params(cls))}
     parts = estimator.identity_parts() if hasattr(estimator, "identity_parts") else {}
@@ -80,7 +85,11 @@ def registered_estimator_identity(name: str, params: dict[str, Any] | None) -> d
     """Identity of the registered estimator ``name`` built with ``params`` (for nested parts)."""
     from ibbench.registry import get_estimator_class
 
-    return estimator_identity(name, get_estimator_class(name)(**dict(params or {})))
+    cls = get_estimator_class(name)
+    params = dict(params or {})
+    if hasattr(cls, "check_params"):  # cast as the runner casts top-level params (5.0 -> 5 for an int)
+        params = cls.check_params(params)
+    return estimator_identity(name, cls(**params))
 
 
 def task_identity(task) -> dict[str, Any]:

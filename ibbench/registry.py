@@ -71,12 +71,25 @@ def _table(group: str, builtins: dict[str, str]) -> dict[str, Any]:
     return table
 
 
+class PluginWarning(UserWarning):
+    """A registered estimator was left out of a selection because it cannot be loaded."""
+
+
+class LoadError(ValueError):
+    """A registered estimator or task cannot be loaded (its module raises on import, or its entry
+    point names a missing class). The message names it; the original exception is the cause."""
+
+
 def _resolve(kind: str, name: str, group: str, builtins: dict[str, str]):
     table = _table(group, builtins)
     if name not in table:
         raise ValueError(f"unknown {kind} {name!r}; known: {', '.join(sorted(table))}")
     ref = table[name]
-    return _load(ref) if isinstance(ref, str) else ref.load()
+    try:
+        return _load(ref) if isinstance(ref, str) else ref.load()
+    except Exception as exc:  # noqa: BLE001 - any failure of a plug-in's import is reported as one line
+        where = ref if isinstance(ref, str) else ref.value
+        raise LoadError(f"{kind} {name!r} ({where}) cannot be loaded: {type(exc).__name__}: {exc}") from exc
 
 
 def list_estimators() -> list[str]:
@@ -94,16 +107,26 @@ def get_estimator(name: str, **params):
     return get_estimator_class(name)(**params)
 
 
-def available_estimators() -> list[str]:
-    """Registered estimators whose optional dependencies (tag ``requires``) import; ``all`` in the CLI."""
+def available_estimators(broken: dict[str, str] | None = None) -> list[str]:
+    """Registered estimators that load and whose optional dependencies (tag ``requires``) import; ``all`` in the CLI.
+
+    An estimator that cannot be loaded (a plug-in raising on import, an entry point to a missing
+    class) is left out instead of failing the whole selection; pass a dict as ``broken`` to receive
+    ``{name: reason}`` for those (estimators merely lacking an optional package are not broken).
+    """
     names = []
     for name in list_estimators():
         try:
             cls = get_estimator_class(name)
             tags = cls.get_tags() if hasattr(cls, "get_tags") else {}
+        except Exception as exc:  # noqa: BLE001 - a broken plug-in must not break "all"
+            if broken is not None:
+                broken[name] = str(exc)
+            continue
+        try:
             for package in tags.get("requires", ()):
                 importlib.import_module(package)
-        except ImportError:
+        except Exception:  # noqa: BLE001 - optional dependency missing (or broken): not available
             continue
         names.append(name)
     return names
@@ -120,8 +143,14 @@ def get_task_class(name: str) -> type:
 
 
 def get_task(name: str, **params):
-    """Task ``name`` built with ``params`` (e.g. ``get_task("gaussian-dense", dim=5, mi=1.0)``)."""
-    return get_task_class(name)(**params)
+    """Task ``name`` built with ``params`` (e.g. ``get_task("gaussian-dense", dim=5, mi=1.0)``).
+
+    Parameters are validated and cast first (``Task.check_params``): ``ValueError`` naming the task
+    and the parameter for an invalid value.
+    """
+    cls = get_task_class(name)
+    check = getattr(cls, "check_params", None)
+    return cls(**(check(params) if check is not None else params))
 
 
 def parse_value(text: str) -> Any:

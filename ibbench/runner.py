@@ -8,9 +8,12 @@ error/timeout ones.
 
 from __future__ import annotations
 
+import logging
 import numbers
 import sys
+import time
 import uuid
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, NamedTuple, Sequence
@@ -24,9 +27,10 @@ from ibbench.registry import (
     get_estimator_class,
     get_task,
     list_tasks,
+    PluginWarning,
     parse_spec,
 )
-from ibbench.store import DEFAULT_STORE, FAILED, Store
+from ibbench.store import CLAIM_POLL, DEFAULT_STORE, FAILED, Store
 
 Spec = tuple[str, dict[str, Any]]
 
@@ -89,25 +93,51 @@ def _label(name: str, params: dict[str, Any], defaults: dict[str, Any]) -> str:
     return f"{name}(" + ", ".join(f"{k}={v}" for k, v in sorted(changed.items())) + ")"
 
 
+def _checked(cls: type, params: dict[str, Any], owner: str) -> dict[str, Any]:
+    """``cls.check_params(params)`` (validated, cast); classes without one (plain plug-ins) only get
+    the NaN / inf check, since a cell's identity is JSON."""
+    check = getattr(cls, "check_params", None)
+    if check is not None:
+        return check(params)
+    from ibbench.params import check_parameters
+
+    return check_parameters({}, params, owner)
+
+
+def _all_estimators() -> list[str]:
+    """``available_estimators()``; each estimator that cannot be loaded is left out with a :class:`PluginWarning`."""
+    broken: dict[str, str] = {}
+    names = available_estimators(broken)
+    for reason in broken.values():
+        warnings.warn(f"left out of 'all': {reason}", PluginWarning, stacklevel=3)
+    return names
+
+
 def resolve_estimators(estimators: str | Sequence[str] | Sequence[Spec], overrides: dict[str, dict] | None = None) -> list[Spec]:
     """Expand ``"all"`` / spec strings into ``[(name, params)]`` with suite overrides applied."""
     overrides = overrides or {}
     if isinstance(estimators, str) and estimators.strip() == "all":
-        specs: list[Spec] = [(name, {}) for name in available_estimators()]
+        specs: list[Spec] = [(name, {}) for name in _all_estimators()]
     elif isinstance(estimators, (list, tuple)) and estimators and isinstance(estimators[0], tuple):
         specs = [(n, dict(p)) for n, p in estimators]
     else:
         specs = split_specs(estimators)
         if any(name == "all" for name, _ in specs):
-            specs = [(n, {}) for n in available_estimators()] + [(n, p) for n, p in specs if n != "all"]
+            specs = [(n, {}) for n in _all_estimators()] + [(n, p) for n, p in specs if n != "all"]
     return [(name, {**overrides.get(name, {}), **params}) for name, params in specs]
 
 
 def build_grid(estimators: Iterable[Spec], tasks: Iterable[Spec], ns: Sequence[int], seeds: Sequence[int]) -> list[Cell]:
-    """The product of the selections as cells (fixed-population tasks ignore ``ns``)."""
+    """The product of the selections as cells (fixed-population tasks ignore ``ns``).
+
+    Parameters are validated and cast to their declared types (``check_params``, see
+    :mod:`ibbench.params`) before anything is built, so a cell's label, stored params and key all
+    use the cast values (``ksg:k=5.0`` is the cell ``ksg(k=5)``; ``ksg:k=1.9`` is a ``ValueError``).
+    """
     est_info = []
     for name, params in estimators:
         cls = get_estimator_class(name)
+        params = _checked(cls, params, f"estimator {name!r}")
         try:
             est = cls(**params)  # validates parameter names early
         except TypeError as exc:  # unknown parameter name: say which estimator and spec
@@ -120,7 +150,7 @@ def build_grid(estimators: Iterable[Spec], tasks: Iterable[Spec], ns: Sequence[i
     cells: list[Cell] = []
     for tname, tparams in tasks:
         try:
-            task = get_task(tname, **tparams)
+            task = get_task(tname, **tparams)  # get_task validates and casts (Task.check_params)
         except TypeError as exc:  # unknown parameter name or a value of the wrong type
             raise ValueError(f"bad parameters {tparams} for task {tname!r}: {exc}") from exc
         ident = task.identity()
@@ -202,6 +232,7 @@ class RunSummary:
     n_cells: int
     n_skipped_existing: int
     statuses: dict[str, int]
+    n_claimed_elsewhere: int = 0  # cells another live run was computing when this one started (waited for)
 
 
 def run(estimators: str | Sequence[str] | None = None, suite: str | None = None, tasks: str | Sequence[str] | None = None,
@@ -230,7 +261,10 @@ def run(estimators: str | Sequence[str] | None = None, suite: str | None = None,
     scheduler : dask scheduler address (``tcp://host:8786``) for backend "dask"
     dask_local : start a local dask cluster of this many workers for backend "dask"
     progress : callback ``(row, done, total)`` after each cell
-    on_plan : callback ``(to_run, already_done)`` once the grid is known
+    on_plan : callback ``(to_run, already_done)`` once the grid is known. Cells that another live run
+        on the same store is computing are in neither count: they are logged (logger ``ibbench``),
+        counted in ``RunSummary.n_claimed_elsewhere``, and waited for before ``run`` returns (taken
+        over if that run dies), so that every cell of the grid has a row at the end.
     cache : False computes every cell's optional cached work afresh (the compression codes) and writes
         none of it (``ibbench run --no-cache``): only the runtimes change, never a result or a key.
         Task caches (the qnn tasks' trained networks) stay on. Recorded as ``no_cache`` in the run's config.
@@ -270,53 +304,74 @@ def run(estimators: str | Sequence[str] | None = None, suite: str | None = None,
     st = Store(store)
     env = environment()
     migrate_keys(st)  # a store written under key scheme 1 is re-keyed once, so its cells are reused
-    done = st.statuses()
     retry = FAILED if rerun_failed else ()
-    unique = list({c.key: c for c in grid}.values())
-    todo = [c for c in unique if c.key not in done or done[c.key] in retry]
-    n_existing = len(unique) - len(todo)
-    if on_plan:
-        on_plan(len(todo), n_existing)
+    unique = {c.key: c for c in grid}
     run_id = uuid.uuid4().hex[:12]
-    st.start_run({
-        "id": run_id, "command": command or " ".join(sys.argv), "suite": suite,
-        "suite_version": suite_obj.version if suite_obj else None,
-        "config": {**_segments_config(segments), "jobs": jobs, "timeout": timeout, "backend": backend,
-                   "no_cache": not cache, **(config or {})},
-        "versions": env, "started_at": now(), "n_cells": len(grid),
-    })
     counts: dict[str, int] = {}
-    finished = 0
-
-    def record(row: dict[str, Any]) -> None:
-        nonlocal finished
-        for k, v in env.items():  # a dask row already carries its worker's host and versions
-            row.setdefault(k, v)
-        row["run_id"] = run_id
-        st.write_cell(row)
-        finished += 1
-        counts[row["status"]] = counts.get(row["status"], 0) + 1
-        if progress:
-            progress(row, finished, len(todo))
-
-    runnable = []
-    for cell in todo:
-        if cell.skip_reason:
-            record(failure_row(cell.as_dict(), "skipped", cell.skip_reason, now()))
-        else:
-            runnable.append(cell.as_dict() if cache else {**cell.as_dict(), "use_cache": False})
+    finished = total = 0
     try:
-        if backend == "local":
-            run_local(runnable, jobs=jobs, timeout=timeout, on_result=record)
-        elif backend == "inline":
-            run_inline(runnable, on_result=record)
-        elif backend == "dask":
-            from ibbench.dask_backend import run_dask
+        # Claim every cell to compute in one transaction (Store.claim). Cells claimed by another live
+        # run are left to it and waited for below; they are taken over if that run dies.
+        plan = st.claim(unique, run_id, retry=retry)
+        st.keep_claims(run_id)
+        todo = [unique[k] for k in plan.claimed]
+        total, n_existing, waiting = len(todo), len(plan.done), plan.elsewhere
+        n_elsewhere = len(waiting)
+        if waiting:
+            logging.getLogger("ibbench").warning(
+                "%d cell(s) are being computed by another run on %s (run %s): left to it; this run waits for them",
+                len(waiting), store, ", ".join(sorted(set(waiting.values()))))
+        if on_plan:
+            on_plan(len(todo), n_existing)
+        st.start_run({
+            "id": run_id, "command": command or " ".join(sys.argv), "suite": suite,
+            "suite_version": suite_obj.version if suite_obj else None,
+            "config": {**_segments_config(segments), "jobs": jobs, "timeout": timeout, "backend": backend,
+                       "no_cache": not cache, **(config or {})},
+            "versions": env, "started_at": now(), "n_cells": len(grid),
+        })
 
-            run_dask(runnable, scheduler=scheduler, n_workers=dask_local, timeout=timeout, on_result=record)
-        else:
-            raise ValueError(f"unknown backend {backend!r}; use local, inline or dask")
+        def record(row: dict[str, Any]) -> None:
+            nonlocal finished
+            for k, v in env.items():  # a dask row already carries its worker's host and versions
+                row.setdefault(k, v)
+            row["run_id"] = run_id
+            st.write_cell(row)  # also releases the cell's claim
+            finished += 1
+            counts[row["status"]] = counts.get(row["status"], 0) + 1
+            if progress:
+                progress(row, finished, total)
+
+        def execute(cells: list[Cell]) -> None:
+            runnable = []
+            for cell in cells:
+                if cell.skip_reason:
+                    record(failure_row(cell.as_dict(), "skipped", cell.skip_reason, now()))
+                else:
+                    runnable.append(cell.as_dict() if cache else {**cell.as_dict(), "use_cache": False})
+            if backend == "local":
+                run_local(runnable, jobs=jobs, timeout=timeout, on_result=record)
+            elif backend == "inline":
+                run_inline(runnable, on_result=record)
+            elif backend == "dask":
+                from ibbench.dask_backend import run_dask
+
+                run_dask(runnable, scheduler=scheduler, n_workers=dask_local, timeout=timeout, on_result=record)
+            else:
+                raise ValueError(f"unknown backend {backend!r}; use local, inline or dask")
+
+        execute(todo)
+        owners = set(waiting.values())
+        while waiting:  # the other runs' cells: done when their rows appear; taken over when a claim lapses
+            time.sleep(CLAIM_POLL)
+            plan = st.claim(waiting, run_id, retry=retry, final_runs=owners)
+            owners |= set(plan.elsewhere.values())
+            if plan.claimed:
+                total += len(plan.claimed)
+                execute([unique[k] for k in plan.claimed])
+            waiting = plan.elsewhere
     finally:
+        st.release_claims(run_id)
         st.finish_run(run_id, now(), finished)
         st.close()
-    return RunSummary(run_id, str(store), len(grid), n_existing, counts)
+    return RunSummary(run_id, str(store), len(grid), n_existing, counts, n_elsewhere)

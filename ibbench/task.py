@@ -54,6 +54,27 @@ class Task:
     role: str = "benchmark"
     reference_for: str | None = None
     recoverable_by_discretisation: bool = False
+    #: ``{parameter: [constraint, ...]}`` in scikit-learn's spelling (see :mod:`ibbench.params`).
+    _parameter_constraints: dict[str, Any] = {}
+
+    # -- parameters ---------------------------------------------------------------------------
+    @classmethod
+    def check_params(cls, params: dict[str, Any]) -> dict[str, Any]:
+        """``params`` validated against ``_parameter_constraints`` and cast to the declared types.
+
+        ``ValueError`` naming the task and the parameter for an unknown name, a value of the wrong
+        type or out of range, or a NaN / infinite float (see :func:`ibbench.params.check_parameters`).
+        The registry (:func:`ibbench.registry.get_task`) and the runner call it before building a
+        task, so ``mi=1`` and ``mi=1.0`` are one task with one label and one cell key.
+        """
+        from ibbench.params import check_parameters, unknown_parameters
+
+        owner = f"task {cls.name!r}"
+        unknown = unknown_parameters(cls, params)
+        if unknown:
+            known = ", ".join(p for p in inspect.signature(cls.__init__).parameters if p != "self")
+            raise ValueError(f"{owner}: unknown parameter(s) {', '.join(unknown)}; known: {known or 'none'}")
+        return check_parameters(cls._parameter_constraints, params, owner)
 
     # -- identity -----------------------------------------------------------------------------
     @property

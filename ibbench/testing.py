@@ -83,15 +83,131 @@ def _symmetric_channel_mi(k: int, flip: float) -> float:
     return float(np.log(k) + stay * np.log(stay) + (k - 1) * move * np.log(move))
 
 
+#: Values of the ``invariance`` tag: the transformations, applied to each side separately, that
+#: leave an estimator's estimate unchanged up to rounding (checked by :func:`check_mi_estimator`).
+INVARIANCES: dict[str, str] = {
+    "none": "no invariance claimed (the default)",
+    "per-side-scalar-affine": "x -> a*x + b with one scalar a != 0 and one scalar b for all columns of a side",
+    "per-column-positive-affine": "x_j -> a_j*x_j + b_j with a_j > 0, each column separately",
+    "per-column-affine": "x_j -> a_j*x_j + b_j with a_j != 0, each column separately (includes the two above)",
+    "per-side-affine": "x -> M x + b with M invertible, each side separately (includes per-column-affine)",
+    "per-side-injective": "any injective map of the rows of each side (includes per-side-affine)",
+}
+
+#: Grid (2**-13) of the samples of the offset maps: values of magnitude < 64 on it stay exact after
+#: adding an integer offset up to 1e12 (< 2**40) and multiplying by a power of two, so the
+#: transformed sample is exactly the affine image of the original and any change of the estimate
+#: is the estimator's own.
+_INVARIANCE_GRID = 2.0**-13
+#: Largest offset of the invariance check, relative to the spread (~1) of the untransformed sample.
+INVARIANCE_MAX_OFFSET = 1e12
+
+
+def _offset_affine(per_column: bool):
+    """Maker of exact affine maps: power-of-two scales 2**-10…2**10 (~1e-3…1e3), offsets up to 1e12.
+
+    Scales are positive: the grid makes distances tie exactly, and tie-breaking noise (k-NN jitter)
+    is not mirrored with a column, so signs are left to :func:`_decimal_affine` on a tie-free sample.
+    """
+
+    def make(rng: np.random.Generator, d: int):
+        k = d if per_column else 1
+        a = 2.0 ** rng.choice([-10, -3, 0, 4, 10], size=k)
+        c = np.round(rng.choice([-1.0, 1.0], size=k) * 10.0 ** rng.uniform(3, 12, size=k))
+        c[0] = np.sign(c[0]) * INVARIANCE_MAX_OFFSET
+        return lambda A: a * (A + c)  # = a*A + a*c exactly (see _INVARIANCE_GRID)
+
+    return make
+
+
+def _decimal_affine(per_column: bool, positive: bool):
+    """Maker of affine maps with decimal scales ±1e-3, ±0.37, ±1e3 (rounded: ~1e-16 relative) and
+    offsets up to 100 times the scale."""
+
+    def make(rng: np.random.Generator, d: int):
+        k = d if per_column else 1
+        a = rng.choice([1e-3, 0.37, 1e3], size=k)
+        if not positive:
+            a = a * rng.choice([-1.0, 1.0], size=k)
+        b = a * rng.uniform(-100, 100, size=k)
+        return lambda A: a * A + b
+
+    return make
+
+
+def _linear_mix(rng: np.random.Generator, d: int):
+    """An invertible linear map mixing the columns (condition number < 10) plus an offset."""
+    while True:
+        M = np.eye(d) + 0.5 * rng.standard_normal((d, d)) / np.sqrt(d)
+        if np.linalg.cond(M) < 10:
+            break
+    b = rng.uniform(-10, 10, size=d)
+    return lambda A: A @ M.T + b
+
+
+def _nonlinear_injective(rng: np.random.Generator, d: int):
+    """A column-mixing linear map followed by the strictly increasing ``t -> t**3 + t``."""
+    mix = _linear_mix(rng, d)
+
+    def transform(A):
+        B = mix(A)
+        return B**3 + B
+
+    return transform
+
+
+_OFFSETS = ("power-of-two scales, offsets up to 1e12", _offset_affine(True), True)
+_MIXING = ("invertible column-mixing map", _linear_mix, False)
+#: The transformations checked for each value of the ``invariance`` tag: ``(label, maker, on_grid)``;
+#: a maker draws one map of a side with ``d`` columns, ``on_grid`` says whether it is applied to the
+#: sample rounded to :data:`_INVARIANCE_GRID`.
+_INVARIANCE_MAKERS: dict[str, list] = {
+    "none": [],
+    "per-side-scalar-affine": [("power-of-two scale, offset up to 1e12, one per side", _offset_affine(False), True),
+                               ("decimal scale ±1e-3…1e3, one per side", _decimal_affine(False, False), False)],
+    "per-column-positive-affine": [_OFFSETS, ("decimal scales 1e-3…1e3", _decimal_affine(True, True), False)],
+    "per-column-affine": [_OFFSETS, ("decimal scales ±1e-3…1e3", _decimal_affine(True, False), False)],
+    "per-side-affine": [_OFFSETS, _MIXING],
+    "per-side-injective": [_OFFSETS, _MIXING, ("mixing map then t**3 + t", _nonlinear_injective, False)],
+}
+
+
+def _invariance_sample(n: int, continuous: bool, d: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """A dependent pair with ``d`` columns per side: Gaussian (unit scale), or 4 symbols per column."""
+    if continuous:
+        X = rng.standard_normal((n, d))
+        return X, 0.6 * X @ rng.standard_normal((d, d)) / np.sqrt(d) + 0.8 * rng.standard_normal((n, d))
+    X = rng.integers(0, 4, (n, d)).astype(float)
+    return X, np.where(rng.random((n, d)) < 0.3, rng.integers(0, 4, (n, d)), X).astype(float)
+
+
+def _on_grid(A: np.ndarray) -> np.ndarray:
+    """``A`` rounded to :data:`_INVARIANCE_GRID`."""
+    return np.round(A / _INVARIANCE_GRID) * _INVARIANCE_GRID
+
+
 def check_mi_estimator(estimator, *, n: int = 1000, tolerance: float = 0.25, raise_on_failure: bool = True,
-                       random_state: int = 0) -> list[CheckResult]:
+                       random_state: int = 0, invariance_n: int = 300,
+                       invariance_tolerance: float = 1e-6) -> list[CheckResult]:
     """Run the estimator conformance suite on ``estimator`` (an instance or a class).
 
     Checks: scikit-learn API (``get_params``/``clone``, nothing fitted before ``fit``), ``fit``
     returns ``self`` and sets a finite float ``mutual_info_``, ``estimate`` returns a float, bad input
     (NaN, inf, one sample, mismatched rows, 3-D arrays, non-numeric) raises ``ValueError``/``TypeError``,
     same ``random_state`` → identical estimate, symmetry when the ``symmetric`` tag is set, discrete-
-    valued data accepted, independence ≈ 0 and a closed-form case within ``tolerance`` nats.
+    valued data accepted, independence ≈ 0, a closed-form case within ``tolerance`` nats, and the
+    invariance the ``invariance`` tag declares (:data:`INVARIANCES`): on 3 samples of ``invariance_n``
+    rows with 2 columns per side (Gaussian, or 4 symbols for discrete-only estimators) the estimate
+    after transforming each side must equal the original one within ``invariance_tolerance``
+    (absolute, or relative above 1 nat). The affine maps include power-of-two scales 2**±10 with
+    offsets up to ``1e12`` times the spread, applied to samples on a 2**-13 grid so that the
+    transformed sample is exactly representable: offsets should not move the estimate beyond
+    rounding, and the bug they catch (noise or distances computed at the scale of the offset) moves
+    it by 0.3 to 4 nats. The tolerance leaves room for rounding only: measured changes of the
+    built-ins that pass are < 5e-10 nats (k-NN: jitter not mirrored by sign flips), ~1e-8 for the
+    Gaussian (the column means, rounded at offset 1e12, enter its covariances squared) and ~1e-12
+    for KDE under one scale per side; a claim beyond the numerics (KDE under per-column maps:
+    ~5e-3, neural estimators at offset 1e12: ~1e-3) fails.
 
     Parameters
     ----------
@@ -106,6 +222,10 @@ def check_mi_estimator(estimator, *, n: int = 1000, tolerance: float = 0.25, rai
         Raise ``AssertionError`` listing every failed check; otherwise return the results.
     random_state : int, default 0
         Seed of the generated data (and of stochastic estimators).
+    invariance_n : int, default 300
+        Sample size of the invariance check.
+    invariance_tolerance : float, default 1e-6
+        Largest change of the estimate (nats, relative above 1 nat) under a declared invariance.
     """
     from sklearn.base import clone
 
@@ -199,11 +319,35 @@ def check_mi_estimator(estimator, *, n: int = 1000, tolerance: float = 0.25, rai
             what = "4-symbol channel"
         assert abs(v - truth) <= tolerance, f"{what}: estimate {v:.4f} vs true {truth:.4f} nats"
 
+    def invariance():
+        declared = tags.get("invariance", "none")
+        assert declared in INVARIANCES, f"tag invariance={declared!r} is not one of {sorted(INVARIANCES)}"
+        makers = _INVARIANCE_MAKERS[declared]
+        if not makers:
+            return
+        max_dim = tags.get("max_dim")
+        d = 2 if max_dim is None or max_dim >= 4 else 1
+        failures = []
+        for t in range(3):
+            r = np.random.default_rng([random_state, t])
+            raw = _invariance_sample(int(invariance_n), continuous, d, r)
+            samples = {False: raw, True: tuple(_on_grid(A) for A in raw)}
+            base: dict[bool, float] = {}
+            for label, make, on_grid in makers:
+                X, Y = samples[on_grid]
+                if on_grid not in base:
+                    base[on_grid] = fresh().estimate(X, Y)
+                v = fresh().estimate(make(r, d)(X), make(r, d)(Y))
+                if not abs(v - base[on_grid]) <= invariance_tolerance * max(1.0, abs(base[on_grid])):
+                    failures.append(f"{label} (sample {t}): {v!r} vs {base[on_grid]!r}")
+        assert not failures, (f"tag invariance={declared!r} but the estimate changed by more than "
+                              f"{invariance_tolerance:g}: " + "; ".join(failures))
+
     for name, fn in [("api", api), ("fit_returns_self", fit_returns_self),
                      ("one_dimensional_input", one_dimensional_input), ("bad_inputs", bad_inputs),
                      ("deterministic", deterministic), ("symmetric", symmetric),
                      ("discrete_valued", discrete_valued), ("independence", independence),
-                     ("closed_form", closed_form)]:
+                     ("closed_form", closed_form), ("invariance", invariance)]:
         checker.run(name, fn)
     return checker.finish(f"{type(est).__name__}", raise_on_failure)
 

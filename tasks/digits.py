@@ -10,9 +10,11 @@ finite sum over the 10 × 10 table ``p(l) p(y | l)`` (Lee & Rhee 2024).
 from __future__ import annotations
 
 from functools import lru_cache
+from numbers import Real
 
 import numpy as np
 
+from ibbench.params import Interval, StrOptions
 from ibbench.task import Task
 
 
@@ -89,6 +91,11 @@ class DigitsLabelChannel(Task):
     x_kind = "discrete"
     y_kind = "discrete"
     dim_x = 64
+
+    _parameter_constraints = {
+        "flip": [Interval(Real, 0, 1, closed="both")],
+        "encoding": [StrOptions({"label", "onehot"})],
+    }
 
     def __init__(self, flip=0.2, encoding="label"):
         if not (isinstance(flip, (int, float, np.number)) and 0.0 <= flip <= 1.0):

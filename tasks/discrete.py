@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from numbers import Integral, Real
+
 import numpy as np
 
+from ibbench.params import Interval
 from ibbench.task import Task
 
 
@@ -30,6 +33,11 @@ class CategoricalTask(Task):
     y_kind = "discrete"
     dim_x = 1
     dim_y = 1
+
+    _parameter_constraints = {
+        "n_symbols": [Interval(Integral, 2, None, closed="left")],
+        "flip": [Interval(Real, 0, 1, closed="both")],
+    }
 
     def __init__(self, n_symbols=4, flip=0.2):
         if not isinstance(n_symbols, (int, np.integer)) or n_symbols < 2:
@@ -95,6 +103,13 @@ class RandomCategoricalTask(Task):
     y_kind = "discrete"
     dim_x = 1
     dim_y = 1
+
+    _parameter_constraints = {
+        "n_x": [Interval(Integral, 2, None, closed="left")],
+        "n_y": [Interval(Integral, 2, None, closed="left")],
+        "concentration": [Interval(Real, 0, None, closed="neither")],
+        "table_seed": [Interval(Integral, 0, None, closed="left")],
+    }
 
     def __init__(self, n_x=16, n_y=16, concentration=0.1, table_seed=0):
         for label, k in (("n_x", n_x), ("n_y", n_y)):
@@ -202,6 +217,13 @@ class MixedClassGaussian(Task):
     x_kind = "discrete"
     y_kind = "continuous"
     dim_x = 1
+
+    _parameter_constraints = {
+        "n_classes": [Interval(Integral, 2, None, closed="left")],
+        "separation": [Interval(Real, 0, None, closed="left")],
+        "dim_y": [Interval(Integral, 1, None, closed="left")],
+        "mixing_seed": [Interval(Integral, 0, None, closed="left"), None],
+    }
 
     def __init__(self, n_classes=4, separation=1.5, dim_y=1, mixing_seed=None):
         if not isinstance(n_classes, (int, np.integer)) or isinstance(n_classes, bool) or n_classes < 2:

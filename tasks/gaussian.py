@@ -13,9 +13,11 @@ transform, Student-t and image tasks.
 from __future__ import annotations
 
 from functools import lru_cache
+from numbers import Integral, Real
 
 import numpy as np
 
+from ibbench.params import Interval
 from ibbench.task import Task
 
 
@@ -134,6 +136,13 @@ class DenseGaussian(_GaussianTask):
     name = "gaussian-dense"
     version = "2"
 
+    _parameter_constraints = {
+        "dim": [Interval(Integral, 1, None, closed="left")],
+        "mi": [Interval(Real, 0, None, closed="left")],
+        "dim_y": [Interval(Integral, 1, None, closed="left"), None],
+        "mixing_seed": [Interval(Integral, 0, None, closed="left"), None],
+    }
+
     def __init__(self, dim=2, mi=1.0, dim_y=None, mixing_seed=0):
         self.dim = dim
         self.mi = float(mi)  # 4 and 4.0 must give the same task identity
@@ -189,6 +198,12 @@ class SparseGaussian(_GaussianTask):
     name = "gaussian-sparse"
     version = "2"
 
+    _parameter_constraints = {
+        "dim": [Interval(Integral, 1, None, closed="left")],
+        "mi": [Interval(Real, 0, None, closed="left")],
+        "n_interacting": [Interval(Integral, 1, None, closed="left")],
+    }
+
     def __init__(self, dim=5, mi=1.0, n_interacting=1):
         self.dim = dim
         self.mi = float(mi)  # 4 and 4.0 must give the same task identity
@@ -230,6 +245,10 @@ class IndependentGaussian(_GaussianTask):
     """
 
     name = "gaussian-independent"
+
+    _parameter_constraints = {
+        "dim": [Interval(Integral, 1, None, closed="left")],
+    }
 
     def __init__(self, dim=2):
         self.dim = dim

@@ -14,9 +14,12 @@ parameters.
 
 from __future__ import annotations
 
+from numbers import Integral, Real
+
 import numpy as np
 from scipy.special import ndtr
 
+from ibbench.params import Interval
 from ibbench.task import Task
 from ibbench.tasks.gaussian import mixing_matrices, pair_correlation, sample_latent_pairs
 
@@ -110,6 +113,12 @@ class ImageTask(Task):
 
     family = "images"
     latent_dim = 0
+
+    _parameter_constraints = {
+        "size": [Interval(Integral, 4, None, closed="left")],
+        "mi": [Interval(Real, 0, None, closed="left")],
+        "mixing_seed": [Interval(Integral, 0, None, closed="left"), None],
+    }
 
     def __init__(self, size=16, mi=1.0, mixing_seed=None):
         if not isinstance(size, (int, np.integer)) or isinstance(size, bool) or size < 4:
@@ -213,6 +222,11 @@ class ImageLatents(Task):
     @property
     def reference_for(self) -> str:
         return self.image_task.name
+
+    _parameter_constraints = {
+        "mi": [Interval(Real, 0, None, closed="left")],
+        "mixing_seed": [Interval(Integral, 0, None, closed="left"), None],
+    }
 
     def __init__(self, mi=1.0, mixing_seed=None):
         pair_correlation(mi, self.image_task.latent_dim)  # validates mi >= 0

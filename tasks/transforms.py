@@ -12,9 +12,12 @@ The Student-t task has a closed form of its own (:func:`student_t_mi`).
 
 from __future__ import annotations
 
+from numbers import Integral, Real
+
 import numpy as np
 from scipy.special import digamma, gammaln, ndtr, ndtri
 
+from ibbench.params import Interval
 from ibbench.task import Task
 from ibbench.tasks.gaussian import DenseGaussian, _check_dims, gaussian_mi, mixing_matrices, sample_latent_pairs
 
@@ -116,6 +119,12 @@ class _TransformedGaussian(Task):
 
     family = "transforms"
     transform = ""
+    _parameter_constraints = {
+        "dim": [Interval(Integral, 1, None, closed="left")],
+        "mi": [Interval(Real, 0, None, closed="left")],
+        "dim_y": [Interval(Integral, 1, None, closed="left"), None],
+        "mixing_seed": [Interval(Integral, 0, None, closed="left"), None],
+    }
 
     def __init__(self, dim=2, mi=1.0, dim_y=None, mixing_seed=0):
         self.dim = dim
@@ -252,6 +261,14 @@ class StudentT(Task):
 
     name = "student-t"
     family = "transforms"
+
+    _parameter_constraints = {
+        "dim": [Interval(Integral, 1, None, closed="left")],
+        "df": [Interval(Real, 0, None, closed="neither")],
+        "scale_mi": [Interval(Real, 0, None, closed="left")],
+        "dim_y": [Interval(Integral, 1, None, closed="left"), None],
+        "mixing_seed": [Interval(Integral, 0, None, closed="left"), None],
+    }
 
     def __init__(self, dim=2, df=3.0, scale_mi=1.0, dim_y=None, mixing_seed=0):
         if not (isinstance(df, (int, float, np.number)) and not isinstance(df, bool) and df > 0):

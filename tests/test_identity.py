@@ -38,7 +38,8 @@ def test_changing_the_inner_estimators_version_changes_every_wrapper_cell_with_i
 
 def test_inner_defaults_spelled_out_are_the_same_cell_and_other_inner_params_are_not():
     keys = _keys(["compressed-pca", 'compressed-pca:estimator_params={"k": 3}',
-                  'compressed-pca:estimator_params={"k": 7}'])
+                  'compressed-pca:estimator_params={"k": 7}', 'compressed-pca:estimator_params={"k": 7.0}'])
+    assert keys['compressed-pca(estimator_params={\'k\': 7.0})'] == keys['compressed-pca(estimator_params={\'k\': 7})']
     assert keys["compressed-pca"] != keys['compressed-pca(estimator_params={\'k\': 7})']
     ident = estimator_identity("compressed-pca", registry.get_estimator("compressed-pca", estimator_params={"k": 3}))
     assert ident["parts"]["estimator"] == {"name": "ksg", "version": KSG.version, "params": {}}

@@ -96,9 +96,17 @@ def _fmt(value) -> str:
     return str(value)
 
 
+#: Characters of a table cell replaced by HTML entities: GitHub markdown renders inline HTML
+#: (``<script>``, ``<img onerror=...>``), entities and code spans (backticks), so labels and
+#: messages taken from user input must not reach it raw.
+_MD_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", "`": "&#96;"}
+
+
 def _cell_text(value) -> str:
-    """A table cell: formatted, with characters that would break a markdown table escaped."""
-    return _fmt(value).replace("|", "\\|").replace("\n", " ")
+    """A table cell: formatted, with characters that would break a markdown table escaped
+    (``|`` and newlines) and HTML / code-span characters as entities (``&``, ``<``, ``>``, backtick)."""
+    text = "".join(_MD_ENTITIES.get(ch, ch) for ch in _fmt(value))
+    return text.replace("|", "\\|").replace("\r", " ").replace("\n", " ")
 
 
 def markdown_table(df: pd.DataFrame, columns: dict[str, str]) -> str:

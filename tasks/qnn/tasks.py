@@ -10,11 +10,14 @@ seed selects the training repetition. Training happens on first use and is cache
 
 from __future__ import annotations
 
+from numbers import Integral
+
 import numpy as np
 
+from ibbench.params import Interval, StrOptions
 from ibbench.task import Task
 from ibbench.tasks.qnn.data import load_population
-from ibbench.tasks.qnn.training import TrainConfig, snapshot_epochs, train, train_or_reuse
+from ibbench.tasks.qnn.training import ACTIVATIONS, TrainConfig, snapshot_epochs, train, train_or_reuse
 
 
 def repetition_of(random_state) -> int:
@@ -63,6 +66,15 @@ class QNNTask(Task):
     recoverable_by_discretisation = True  # enough bins rebuild the integer codes: binning recomputes the truth
     dataset = "szt"
     side = "xt"  # "xt": (X, T) with I(X;T) = H(T); "ty": (T, Y) with I(T;Y)
+
+    _parameter_constraints = {
+        "activation": [StrOptions(set(ACTIVATIONS))],
+        "bits": [Interval(Integral, 2, 16, closed="both")],
+        "layer": [Interval(Integral, 1, None, closed="left")],
+        "epoch": [Interval(Integral, 0, None, closed="left"), None],
+        "epochs": [Interval(Integral, 0, None, closed="left")],
+        "n_snapshots": [Interval(Integral, 2, None, closed="left")],
+    }
 
     def __init__(self, activation="tanh", bits=8, layer=1, epoch=None, epochs=1000, n_snapshots=40):
         self.activation = activation

@@ -304,3 +304,39 @@ def test_kl_reproduces_butakov_ideal_compressor_curve():
             b = rho * a + np.sqrt(1 - rho**2) * rng.standard_normal((5000, 2))
             vals.append(KL(k=1, standardize=False, random_state=0).estimate(norm.cdf(a), norm.cdf(b)))
         assert np.mean(vals) == pytest.approx(ref, abs=0.1), f"true MI {mi}"
+
+
+@pytest.mark.parametrize("cls", [KSG, KL, WKL])
+def test_a_large_offset_does_not_change_the_estimate(cls):
+    """Issue reproduction: the tie-breaking noise scaled with mean|x| / std, so ksg gave 0.535 at
+    offset 0, 0.267 at 1e10 and -0.013 at 1e11 (kl/wkl alike). Now the offset is removed exactly:
+    the estimate on ``x + off`` equals the one on the same float64 sample shifted back to 0
+    (``(x + off) - off`` is exact). It cannot equal the estimate on ``x`` itself to 1e-6: ``x + off``
+    rounds x to ulp(off) (1.5e-5 at 1e11, 1.2e-4 at 1e12), which moves the estimate by measured
+    2e-6 / 4e-5 (ksg / kl at 1e11) and 1.2e-4 / 2.3e-4 at 1e12; 1e-3 bounds that rounding effect
+    and is far below the bug's 0.27 to 0.55 nats."""
+    rng = np.random.default_rng(12345)
+    x = rng.standard_normal((1000, 1))
+    y = .8 * x + .6 * rng.standard_normal((1000, 1))
+    at_zero = cls(random_state=0).estimate(x, y)
+    assert at_zero == pytest.approx(0.53 if cls is KSG else 0.52, abs=0.01)
+    for off in (1e10, 1e11, 1e12):
+        shifted = cls(random_state=0).estimate(x + off, y)
+        assert shifted == pytest.approx(cls(random_state=0).estimate((x + off) - off, y), abs=1e-9), off
+        assert shifted == pytest.approx(at_zero, abs=1e-3), off
+
+
+def test_prepare_knn_input_ignores_offsets_and_scales_the_noise_by_the_spread():
+    # on a 2**-13 grid, A + 1e12 is exact: the prepared columns may differ only by a constant per
+    # column (the rounded mean), which no distance sees
+    rng = np.random.default_rng(3)
+    A = np.round(rng.standard_normal((200, 2)) * np.array([2**13, 2**3])) / 2**13  # spreads 1 and 1e-3
+    for standardize in (True, False):
+        ref = prepare_knn_input(A, standardize, 1e-10, np.random.default_rng(0))
+        moved = prepare_knn_input(A + np.array([1e12, -1e9]), standardize, 1e-10, np.random.default_rng(0))
+        assert np.ptp(moved - ref, axis=0).max() <= 1e-12 * np.abs(ref).max()
+    # duplicates are separated by ~1e-10 of the column's std, whatever its magnitude
+    B = np.repeat(np.array([[1e11], [1e11 + 1.0]]), 50, axis=0)
+    C = prepare_knn_input(B, standardize=False, jitter=1e-10, rng=np.random.default_rng(0))
+    gaps = np.abs(np.diff(np.sort(C[:50, 0])))
+    assert 0 < gaps.min() and gaps.max() < 1e-9
