@@ -48,6 +48,22 @@ def bootstrap_ci(values: np.ndarray, stat=np.mean, n_boot: int = 1000, level: fl
     return float(np.quantile(stats, alpha)), float(np.quantile(stats, 1.0 - alpha))
 
 
+def drop_superseded(cells: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """The newest cell of each (estimator label, task label, n, seed), and how many older ones were left out.
+
+    A store keeps the cells of every version it has seen: after a version bump (of the estimator,
+    a nested part, or a task) the old cells stay, under the same labels, beside the new ones.
+    Scoring both would mix two versions in one group; the newest (by ``finished_at``) is scored.
+    """
+    if not len(cells):
+        return cells, 0
+    order = cells.sort_values("finished_at", kind="stable", na_position="first")
+    n = order["n"].fillna(-1)
+    newest = order.assign(_n=n).drop_duplicates(["estimator_label", "task_label", "_n", "seed"], keep="last")
+    newest = newest.drop(columns="_n").sort_index()
+    return newest, len(cells) - len(newest)
+
+
 def resolve_roles(df: pd.DataFrame) -> pd.DataFrame:
     """``df`` with a complete ``task_role`` column (rank scope of each cell's task).
 

@@ -145,3 +145,13 @@ def test_reference_tasks_are_never_ranked_and_recoverable_tasks_only_within_thei
     assert board["images"].configs == ["t1 @ n=100", "t2 @ n=100"]
     assert board["qnn"].configs == ["q1 @ n=100", "q2 @ n=100"]
     assert board["qnn"].table["estimator_label"].tolist() == ["b", "a"]
+
+
+def test_superseded_cells_of_an_older_version_are_not_scored():
+    from ibbench.scoring import drop_superseded
+
+    old = _grid({"a": [0.5]}, ["t1"]).assign(finished_at="2026-01-01T00:00:00", estimator_version="2")
+    new = _grid({"a": [0.1]}, ["t1"]).assign(finished_at="2026-02-01T00:00:00", estimator_version="3")
+    cells, dropped = drop_superseded(pd.concat([new, old], ignore_index=True))
+    assert dropped == 2 and set(cells["estimator_version"]) == {"3"}
+    assert score_groups(cells)["mae"].tolist() == pytest.approx([0.1])

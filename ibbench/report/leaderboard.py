@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ibbench.report.plot_cd import cd_file_name
-from ibbench.scoring import Ranking, rank_all, score_groups
+from ibbench.scoring import Ranking, drop_superseded, rank_all, score_groups
 from ibbench.store import Store, load_results
 
 FORMATS = ("md", "csv", "json", "html")
@@ -27,6 +27,7 @@ class Leaderboard:
     groups: pd.DataFrame
     cells: pd.DataFrame
     runs: pd.DataFrame
+    superseded: int = 0  # cells of older versions left out (see ibbench.scoring.drop_superseded)
 
     @property
     def status_counts(self) -> dict[str, int]:
@@ -82,10 +83,11 @@ def build_leaderboard(store: str | Path, n_boot: int = 1000) -> Leaderboard:
     cells = load_results(store, expand_params=False)
     if not len(cells):
         raise ValueError(f"the store {store} holds no results yet")
+    cells, superseded = drop_superseded(cells)
     groups = score_groups(cells, n_boot=n_boot)
     if not len(groups):
         raise ValueError(f"the store {store} holds only skipped cells")
-    return Leaderboard(rank_all(cells, groups), groups, cells, Store(store).runs())
+    return Leaderboard(rank_all(cells, groups), groups, cells, Store(store).runs(), superseded)
 
 
 def _fmt(value) -> str:
@@ -202,7 +204,9 @@ def _oracle_of(task: str) -> str | None:
 def to_markdown(board: Leaderboard, title: str = "ibbench leaderboard", cd_dir: Path | None = None) -> str:
     """The whole leaderboard as one markdown document (``cd_dir``: where the CD diagrams were written)."""
     parts = [f"# {title}", "", INTRO, "",
-             f"Cells: {', '.join(f'{k} {v}' for k, v in sorted(board.status_counts.items()))}.", ""]
+             f"Cells: {', '.join(f'{k} {v}' for k, v in sorted(board.status_counts.items()))}"
+             + (f" ({board.superseded} superseded cells of older versions left out)" if board.superseded else "")
+             + ".", ""]
     if "overall" in board.rankings:
         parts += _ranking_section(board.rankings["overall"], "## Overall", cd_dir)
     else:

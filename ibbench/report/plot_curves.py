@@ -45,9 +45,10 @@ def _cells(store: str | None, cells: pd.DataFrame | None) -> pd.DataFrame:
     if cells is None:
         if store is None:
             raise ValueError("give a results store (--store PATH)")
+        from ibbench.scoring import drop_superseded
         from ibbench.store import load_results
 
-        cells = load_results(store, expand_params=False)
+        cells = drop_superseded(load_results(store, expand_params=False))[0]  # newest version of each cell
     if not len(cells):
         raise ValueError(f"the store {store} holds no results yet")
     return cells
