@@ -23,6 +23,20 @@ def cache_root() -> Path:
     return Path(root) if root and root != "off" else Path.home() / ".cache" / "ibbench"
 
 
+@contextmanager
+def cache_setting(value: str):
+    """``IBBENCH_CACHE=value`` in ``os.environ`` inside the block; the previous setting restored afterwards."""
+    previous = os.environ.get("IBBENCH_CACHE")
+    os.environ["IBBENCH_CACHE"] = value
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop("IBBENCH_CACHE", None)
+        else:
+            os.environ["IBBENCH_CACHE"] = previous
+
+
 def cache_enabled() -> bool:
     """False when ``IBBENCH_CACHE=off``."""
     return os.environ.get("IBBENCH_CACHE", "") != "off"

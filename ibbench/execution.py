@@ -110,15 +110,10 @@ def _optional_caches(enabled: bool):
     if enabled:
         yield
         return
-    previous = os.environ.get("IBBENCH_CACHE")
-    os.environ["IBBENCH_CACHE"] = "off"
-    try:
+    from ibbench._cache import cache_setting
+
+    with cache_setting("off"):
         yield
-    finally:
-        if previous is None:
-            os.environ.pop("IBBENCH_CACHE", None)
-        else:
-            os.environ["IBBENCH_CACHE"] = previous
 
 
 def _cache_use(obj) -> tuple[bool, float]:

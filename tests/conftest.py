@@ -5,6 +5,8 @@ import tempfile
 
 import pytest
 
+from ibbench._cache import cache_setting
+
 
 @pytest.fixture(scope="session", autouse=True)
 def _private_cache_dir():
@@ -13,13 +15,5 @@ def _private_cache_dir():
     if os.environ.get("IBBENCH_CACHE", "off") != "off":
         yield
         return
-    with tempfile.TemporaryDirectory(prefix="ibbench-test-cache-") as path:
-        previous = os.environ.get("IBBENCH_CACHE")
-        os.environ["IBBENCH_CACHE"] = path
-        try:
-            yield
-        finally:
-            if previous is None:
-                os.environ.pop("IBBENCH_CACHE", None)
-            else:
-                os.environ["IBBENCH_CACHE"] = previous
+    with tempfile.TemporaryDirectory(prefix="ibbench-test-cache-") as path, cache_setting(path):
+        yield
