@@ -150,12 +150,34 @@ def run(
                                   help="Compute every cell's compression codes afresh and cache none (cold-cache "
                                        "runtimes; results and keys unchanged). The qnn tasks' trained networks "
                                        "are still cached: a task needs its network."),
+    max_memory: str = typer.Option("auto", "--max-memory", metavar="GIB",
+                                   help="Memory limit per cell process in GiB (address space); a cell over it "
+                                        "fails with 'exceeded memory limit'. auto = 75% of RAM; 0 or inf = none."),
+    strict: bool = typer.Option(False, "--strict", help="Exit 1 if any cell failed (error or timeout)."),
 ):
-    """Run a benchmark grid; finished cells are stored at once and never recomputed."""
+    """Run a benchmark grid; finished cells are stored at once and never recomputed.
+
+    Exit codes:
+
+    0 the run did its job (cells that failed are stored as error/timeout rows).
+
+    1 every cell it ran failed, or cells could not be run (infrastructure failure: nothing stored), or any cell failed with --strict.
+
+    2 invalid options.
+    """
     import ibbench
 
     if timeout < 0:
         _fail(f"--timeout must be >= 0 seconds (0 = no limit), got {timeout:g}")
+    memory: float | str | None = max_memory.strip().lower()
+    if memory != "auto":
+        try:
+            memory = float(memory)
+        except ValueError:
+            _fail(f"--max-memory must be a number of GiB, auto, or 0 / inf for no limit; got {max_memory!r}")
+        if not memory >= 0:  # also rejects nan
+            _fail(f"--max-memory must be a number of GiB >= 0 (0 or inf = no limit); got {max_memory!r}")
+        memory = None if memory in (0, float("inf")) else memory
     options = dict(estimators=estimators, suite=suite, tasks=tasks, n=_parse_sizes(n) if n else None, seeds=seeds)
     run_config = None
     if config is not None:
@@ -195,7 +217,7 @@ def run(
         summary = ibbench.run(**options, store=store, jobs=jobs, timeout=timeout or None, rerun_failed=rerun_failed,
                               backend=backend, scheduler=scheduler, dask_local=dask_local, progress=on_progress,
                               on_plan=on_plan, command=shlex.join(["ibbench", *sys.argv[1:]]), config=run_config,
-                              cache=not no_cache)
+                              cache=not no_cache, max_memory=memory)
     except ValueError as exc:
         if state["bar"] is not None:
             progress.stop()
@@ -203,6 +225,11 @@ def run(
     progress.stop()
     counts = ", ".join(f"{k}: {v}" for k, v in sorted(summary.statuses.items())) or "nothing to do"
     err.print(escape(f"run {summary.run_id}: {counts} in {time.monotonic() - started:.1f} s → {store}"))
+    problems = summary.problems(strict=strict)
+    for problem in problems:
+        err.print(f"[bold red]run failed:[/] {escape(problem)}", soft_wrap=True)
+    if problems:
+        raise typer.Exit(1)
 
 
 @app.command()

@@ -11,6 +11,10 @@ same way the local backend does (DESIGN.md §4): the task hands the cell to a se
 of the worker (:func:`ibbench.cell_process.run_isolated`) and kills that process at the deadline. The
 cell itself runs the very same :func:`ibbench.execution.execute_cell`, so seeded results are
 identical across backends; the row records the *worker's* host, CPU and library versions.
+
+A task that fails without a row (a worker lost repeatedly, a cell process that could not start on
+the worker: :class:`ibbench.cell_process.InfrastructureError`) is an infrastructure failure: it
+goes to ``on_infra`` and is never stored as a result.
 """
 
 from __future__ import annotations
@@ -29,8 +33,8 @@ def _allow_cell_processes() -> None:
     A nanny starts its worker as a *daemonic* multiprocessing child, and multiprocessing refuses
     to start children of a daemonic process, only because they would be orphaned when it is
     terminated. Our cell processes are daemonic themselves (terminated at the worker's exit) and ask
-    the kernel to be killed when their forkserver exits (``PR_SET_PDEATHSIG``), so they cannot
-    outlive the worker; clearing the flag is safe here.
+    the kernel to be killed when their forkserver exits (``PR_SET_PDEATHSIG``), which exits with the
+    worker, so they cannot outlive it; clearing the flag is safe here.
     """
     import multiprocessing
 
@@ -50,7 +54,8 @@ def _worker_environment() -> dict[str, Any]:
 
 def run_cell_task(cell: dict[str, Any], timeout: float | None = None,
                   max_cells_per_process: int | None = None,
-                  registry: dict[str, dict[str, str]] | None = None) -> dict[str, Any]:
+                  registry: dict[str, dict[str, str]] | None = None,
+                  max_memory: float | str | None = "auto") -> dict[str, Any]:
     """The dask task of one cell: run it in a killable cell process of this worker, return its row.
 
     Parameters
@@ -65,6 +70,14 @@ def run_cell_task(cell: dict[str, Any], timeout: float | None = None,
         The client's registry tables (``{"estimators": {name: "module:Class"}, "tasks": {...}}``),
         so names registered in the client at run time resolve on the worker too (their modules must
         be importable there).
+    max_memory : float, "auto" or None
+        Address-space limit of the cell process in GiB; "auto" = a fraction of the *worker's*
+        memory (:func:`ibbench.cell_process.memory_limit`); None = no limit.
+
+    Raises
+    ------
+    ibbench.cell_process.InfrastructureError
+        The cell's process could not be started or died before it started the cell (retried).
     """
     from ibbench.cell_process import MAX_CELLS_PER_PROCESS, _sync_registry, run_isolated
 
@@ -72,7 +85,8 @@ def run_cell_task(cell: dict[str, Any], timeout: float | None = None,
     if registry:
         _sync_registry(registry)
     row = run_isolated(cell, timeout,
-                       MAX_CELLS_PER_PROCESS if max_cells_per_process is None else max_cells_per_process)
+                       MAX_CELLS_PER_PROCESS if max_cells_per_process is None else max_cells_per_process,
+                       max_memory)
     row.update(_worker_environment())
     return row
 
@@ -100,7 +114,9 @@ def _check_versions(client) -> None:
 
 def run_dask(cells: Iterable[dict[str, Any]], *, scheduler: str | None = None, n_workers: int | None = None,
              timeout: float | None = 600.0, on_result: Callable[[dict[str, Any]], None],
-             max_cells_per_process: int | None = None, connect_timeout: float = 30.0) -> None:
+             max_cells_per_process: int | None = None, connect_timeout: float = 30.0,
+             max_memory: float | str | None = "auto",
+             on_infra: Callable[[dict[str, Any], str], None] | None = None) -> None:
     """Run ``cells`` on dask.distributed and call ``on_result(row)`` here as each one finishes.
 
     Parameters
@@ -119,6 +135,12 @@ def run_dask(cells: Iterable[dict[str, Any]], *, scheduler: str | None = None, n
         Cells a worker's cell process runs before it is replaced.
     connect_timeout : float
         Seconds to wait for the scheduler.
+    max_memory : float, "auto" or None
+        Per-cell address-space limit in GiB, resolved on each worker (see :func:`run_cell_task`).
+    on_infra : callable, optional
+        Called as ``on_infra(cell, message)`` for a cell whose task failed without a row (worker
+        lost, cell process could not start); the cell is not stored. Without it such a failure
+        raises :class:`ibbench.cell_process.InfrastructureError`.
 
     Raises
     ------
@@ -136,8 +158,7 @@ def run_dask(cells: Iterable[dict[str, Any]], *, scheduler: str | None = None, n
         return
     from distributed import Client, LocalCluster, as_completed
 
-    from ibbench.cell_process import _registry_tables
-    from ibbench.execution import failure_row, now
+    from ibbench.cell_process import InfrastructureError, _registry_tables
 
     with ExitStack() as stack:
         if scheduler:
@@ -154,21 +175,24 @@ def run_dask(cells: Iterable[dict[str, Any]], *, scheduler: str | None = None, n
         token = uuid.uuid4().hex[:8]
         keys = [f"ibbench-cell-{c['key'][:16]}-{token}" for c in cells]
         futures = client.map(run_cell_task, cells, timeout=timeout, max_cells_per_process=max_cells_per_process,
-                             registry=_registry_tables(), key=keys, pure=False)
+                             registry=_registry_tables(), max_memory=max_memory, key=keys, pure=False)
         by_key = {f.key: cell for f, cell in zip(futures, cells)}
-        started = now()
         try:
             for future in as_completed(futures):
                 cell = by_key.pop(future.key)
                 if future.status == "finished":
                     row = future.result()
-                else:  # the task itself failed: a worker died repeatedly (KilledWorker) or was cancelled
+                else:  # no row: a worker died repeatedly (KilledWorker), a cell process could not start, cancelled
                     try:
                         exc = future.exception()
                         message = f"dask task failed: {type(exc).__name__}: {exc}"
                     except Exception as cancelled:  # noqa: BLE001 - e.g. CancelledError
                         message = f"dask task failed: {type(cancelled).__name__}"
-                    row = failure_row(cell, "error", message, started)
+                    future.release()
+                    if on_infra is None:
+                        raise InfrastructureError(message)
+                    on_infra(cell, message)
+                    continue
                 future.release()
                 on_result(row)
         finally:

@@ -92,6 +92,17 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
+def _memory_limit_gib() -> float | None:
+    """This process's address-space limit (``RLIMIT_AS``, set in cell processes) in GiB; None if unlimited."""
+    soft = resource.getrlimit(resource.RLIMIT_AS)[0]
+    return None if soft == resource.RLIM_INFINITY else soft / 2**30
+
+
+def _out_of_memory(exc: BaseException) -> bool:
+    """True for a failed allocation: ``MemoryError`` (numpy's too) or torch's CPU allocator error."""
+    return isinstance(exc, MemoryError) or (isinstance(exc, RuntimeError) and "can't allocate memory" in str(exc))
+
+
 def _fitted_extras(est) -> dict[str, Any]:
     """Optional fitted attributes worth keeping (stderr, entropies, saturation, ...)."""
     extras = {}
@@ -169,6 +180,9 @@ def execute_cell(cell: dict[str, Any]) -> dict[str, Any]:
             row["message"] = f"estimator returned a non-finite estimate ({value})"
     except Exception as exc:  # noqa: BLE001 - every failure becomes a row
         row["message"] = f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=3)}"[:4000]
+        limit = _memory_limit_gib()
+        if limit is not None and _out_of_memory(exc):
+            row["message"] = f"exceeded memory limit ({limit:.3g} GiB): {row['message']}"[:4000]
     row["finished_at"] = now()
     row["peak_mem_mb"] = _peak_rss_mb()
     row["extra"] = extra

@@ -233,6 +233,25 @@ class RunSummary:
     n_skipped_existing: int
     statuses: dict[str, int]
     n_claimed_elsewhere: int = 0  # cells another live run was computing when this one started (waited for)
+    #: cells that could not be run for reasons outside the estimator (no row stored; retried first), and why
+    infra_failures: list[str] = field(default_factory=list)
+
+    @property
+    def n_failed(self) -> int:
+        """Cells of this run stored as ``error`` or ``timeout``."""
+        return sum(self.statuses.get(status, 0) for status in FAILED)
+
+    def problems(self, strict: bool = False) -> list[str]:
+        """Why the run did not do its job (empty if it did); ``ibbench run`` exits 1 if there are any.
+
+        Infrastructure failures, or every cell it attempted failed (a run whose every cell was
+        skipped or already stored attempted none); with ``strict``, any failed cell.
+        """
+        found = [f"infrastructure failure: {message}" for message in self.infra_failures]
+        attempted = sum(count for status, count in self.statuses.items() if status != "skipped")
+        if self.n_failed and (strict or self.n_failed == attempted):
+            found.append(f"{self.n_failed} of the {attempted} cell(s) run failed (error or timeout)")
+        return found
 
 
 def run(estimators: str | Sequence[str] | None = None, suite: str | None = None, tasks: str | Sequence[str] | None = None,
@@ -240,7 +259,7 @@ def run(estimators: str | Sequence[str] | None = None, suite: str | None = None,
         store: str | Path = DEFAULT_STORE, jobs: int = 1, timeout: float | None = 600.0, rerun_failed: bool = False,
         backend: str = "local", scheduler: str | None = None, dask_local: int | None = None, progress: Callable[[dict[str, Any], int, int], None] | None = None,
         on_plan: Callable[[int, int], None] | None = None, command: str | None = None,
-        config: dict[str, Any] | None = None, cache: bool = True) -> RunSummary:
+        config: dict[str, Any] | None = None, cache: bool = True, max_memory: float | str | None = "auto") -> RunSummary:
     """Run a benchmark grid and store every cell's result (the Python twin of ``ibbench run``).
 
     Parameters
@@ -268,10 +287,24 @@ def run(estimators: str | Sequence[str] | None = None, suite: str | None = None,
     cache : False computes every cell's optional cached work afresh (the compression codes) and writes
         none of it (``ibbench run --no-cache``): only the runtimes change, never a result or a key.
         Task caches (the qnn tasks' trained networks) stay on. Recorded as ``no_cache`` in the run's config.
+    max_memory : address-space limit of each cell process in GiB (``RLIMIT_AS``; local and dask
+        backends): "auto" = 75% of the memory of the machine running the cell (its cgroup limit if
+        lower), None or 0 = no limit. A cell that exceeds it fails with "exceeded memory limit".
+
+    Returns
+    -------
+    RunSummary
+        Its ``infra_failures`` lists cells that could not be run for reasons outside the estimator
+        (a cell process that could not start or died before starting the cell, a lost dask worker;
+        retried first, never stored, logged as errors), e.g. a script that calls ``ibbench.run``
+        without an ``if __name__ == "__main__":`` guard. ``RunSummary.problems()`` says whether the run
+        did its job.
     """
-    from ibbench.cell_process import run_local
+    from ibbench.cell_process import InfrastructureError, exit_if_reimporting_main, memory_limit, run_local
     from ibbench.execution import environment, failure_row, now, run_inline
     from ibbench.tasks.suites import get_suite
+
+    exit_if_reimporting_main()  # a cell process re-importing an unguarded script: leave the store alone
 
     suite_obj = get_suite(suite) if suite else None
     extra_tasks: list[Spec] = []
@@ -288,6 +321,7 @@ def run(estimators: str | Sequence[str] | None = None, suite: str | None = None,
         raise ValueError(f"seeds must be a positive number of seeds (0..seeds-1), got {seeds}")
     if timeout is not None and not timeout > 0:
         raise ValueError(f"timeout must be > 0 seconds or None (no limit), got {timeout}")
+    memory_limit(max_memory)  # validates
 
     # one segment per (part of the) suite: its tasks with its estimators, sample sizes and seeds
     segments = suite_segments(suite_obj, estimators, ns_arg, seeds) if suite_obj else []
@@ -327,7 +361,7 @@ def run(estimators: str | Sequence[str] | None = None, suite: str | None = None,
             "id": run_id, "command": command or " ".join(sys.argv), "suite": suite,
             "suite_version": suite_obj.version if suite_obj else None,
             "config": {**_segments_config(segments), "jobs": jobs, "timeout": timeout, "backend": backend,
-                       "no_cache": not cache, **(config or {})},
+                       "no_cache": not cache, "max_memory": max_memory, **(config or {})},
             "versions": env, "started_at": now(), "n_cells": len(grid),
         })
 
@@ -342,27 +376,44 @@ def run(estimators: str | Sequence[str] | None = None, suite: str | None = None,
             if progress:
                 progress(row, finished, total)
 
+        infra: list[str] = []  # cells not run for reasons outside the estimator (no row), and why
+        aborted = False
+
+        def infra_failed(cell: dict[str, Any] | None, message: str) -> None:
+            if cell is not None:
+                message = f"{cell['estimator_label']} on {cell['task_label']} n={cell['n']} seed={cell['seed']}: {message}"
+            infra.append(message)
+            logging.getLogger("ibbench").error("not run (infrastructure failure): %s", message)
+
         def execute(cells: list[Cell]) -> None:
+            nonlocal aborted
             runnable = []
             for cell in cells:
                 if cell.skip_reason:
                     record(failure_row(cell.as_dict(), "skipped", cell.skip_reason, now()))
                 else:
                     runnable.append(cell.as_dict() if cache else {**cell.as_dict(), "use_cache": False})
-            if backend == "local":
-                run_local(runnable, jobs=jobs, timeout=timeout, on_result=record)
-            elif backend == "inline":
-                run_inline(runnable, on_result=record)
-            elif backend == "dask":
-                from ibbench.dask_backend import run_dask
+            try:
+                if backend == "local":
+                    run_local(runnable, jobs=jobs, timeout=timeout, on_result=record, max_memory=max_memory,
+                              on_infra=infra_failed)
+                elif backend == "inline":
+                    run_inline(runnable, on_result=record)
+                elif backend == "dask":
+                    from ibbench.dask_backend import run_dask
 
-                run_dask(runnable, scheduler=scheduler, n_workers=dask_local, timeout=timeout, on_result=record)
-            else:
-                raise ValueError(f"unknown backend {backend!r}; use local, inline or dask")
+                    run_dask(runnable, scheduler=scheduler, n_workers=dask_local, timeout=timeout, on_result=record,
+                             max_memory=max_memory, on_infra=infra_failed)
+                else:
+                    raise ValueError(f"unknown backend {backend!r}; use local, inline or dask")
+            except InfrastructureError as exc:  # the run cannot go on (e.g. an unguarded main module)
+                aborted = True
+                infra_failed(None, str(exc))
 
         execute(todo)
         owners = set(waiting.values())
-        while waiting:  # the other runs' cells: done when their rows appear; taken over when a claim lapses
+        # the other runs' cells: done when their rows appear; taken over when a claim lapses
+        while waiting and not aborted:
             time.sleep(CLAIM_POLL)
             plan = st.claim(waiting, run_id, retry=retry, final_runs=owners)
             owners |= set(plan.elsewhere.values())
@@ -374,4 +425,4 @@ def run(estimators: str | Sequence[str] | None = None, suite: str | None = None,
         st.release_claims(run_id)
         st.finish_run(run_id, now(), finished)
         st.close()
-    return RunSummary(run_id, str(store), len(grid), n_existing, counts, n_elsewhere)
+    return RunSummary(run_id, str(store), len(grid), n_existing, counts, n_elsewhere, infra)

@@ -1,4 +1,4 @@
-"""Misbehaving estimators for tests/test_timeouts.py.
+"""Misbehaving estimators for tests/test_timeouts.py and tests/test_process_integrity.py.
 
 They live in a plain module (not a test file) so that a cell process can import them by name:
 the tests put this folder on ``sys.path`` (cell processes inherit the parent's path) and register
@@ -99,5 +99,46 @@ class Allocate(MIEstimator):
         return self
 
 
+class Reserve(MIEstimator):
+    """Allocates ``gb`` GiB without touching them, then returns 0 (to test the per-cell memory limit safely)."""
+
+    name = "test-reserve"
+    version = "1"
+
+    def __init__(self, gb=0.0):
+        self.gb = gb
+
+    def fit(self, X, Y):
+        import numpy as np
+
+        self._validate_pair(X, Y)
+        block = np.empty(int(self.gb * 2**30), dtype=np.uint8)
+        self.mutual_info_ = 0.0 if block.size >= 0 else 1.0
+        return self
+
+
+class HoldGIL(MIEstimator):
+    """Holds the GIL in C code for hours (a catastrophic regex backtrack); writes its pid to ``pid_file`` first.
+
+    No Python thread of its process runs meanwhile (to test that cell processes die with a killed run).
+    """
+
+    name = "test-hold-gil"
+    version = "1"
+
+    def __init__(self, pid_file=None):
+        self.pid_file = pid_file
+
+    def fit(self, X, Y):
+        import re
+
+        self._validate_pair(X, Y)
+        if self.pid_file:
+            Path(self.pid_file).write_text(str(os.getpid()))
+        re.match(r"(a+)+$", "a" * 40 + "b")  # ~2**40 steps in the C regex engine, which never releases the GIL
+        self.mutual_info_ = 0.0
+        return self
+
+
 FAULTY = {"test-hang": "Hang", "test-raise": "Raise", "test-nan": "ReturnNaN", "test-crash": "Crash",
-          "test-flaky": "Flaky", "test-allocate": "Allocate"}
+          "test-flaky": "Flaky", "test-allocate": "Allocate", "test-reserve": "Reserve", "test-hold-gil": "HoldGIL"}

@@ -102,7 +102,7 @@ def test_rerun_failed_retries_error_and_timeout_cells(faulty, tmp_path):
     args = ["run", "-e", f"test-flaky:flag={flag}", "-t", TASK, "--n", "60", "--seeds", "2", "--store", str(store),
             "--timeout", "60"]
     runner = CliRunner()
-    assert runner.invoke(app, args).exit_code == 0
+    assert runner.invoke(app, args).exit_code == 1  # every cell failed: the run did not do its job
     first = ibbench.load_results(store)
     assert list(first["status"]) == ["error", "error"]
     assert first["message"].str.contains("not there yet").all()
