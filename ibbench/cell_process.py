@@ -590,7 +590,7 @@ def run_isolated(cell: dict[str, Any], timeout: float | None = None,
 
     The cell's process is killed at ``timeout`` seconds and the row says ``timeout``; its address
     space is capped at ``max_memory`` (:func:`memory_limit`, resolved on this machine). This is
-    what a dask worker runs for each cell (DESIGN.md §4: the worker enforces the timeout by
+    what a dask worker runs for each cell (the worker enforces the timeout by
     killing the cell's process). Never raises for a failing cell.
 
     Raises

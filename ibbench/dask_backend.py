@@ -7,7 +7,7 @@ each row into the SQLite store the moment its task finishes, so a crash of the c
 the cells still running, exactly as with the local backend.
 
 A dask task cannot be interrupted from outside, so the worker enforces the per-cell timeout the
-same way the local backend does (DESIGN.md §4): the task hands the cell to a separate cell process
+same way the local backend does: the task hands the cell to a separate cell process
 of the worker (:func:`ibbench.cell_process.run_isolated`) and kills that process at the deadline. The
 cell itself runs the very same :func:`ibbench.execution.execute_cell`, so seeded results are
 identical across backends; the row records the *worker's* host, CPU and library versions.

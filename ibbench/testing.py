@@ -1,6 +1,6 @@
 """Conformance suites for estimators and tasks (public API).
 
-``check_mi_estimator(est)`` and ``check_task(task)`` run every contract check of DESIGN.md §2/§3 and
+``check_mi_estimator(est)`` and ``check_task(task)`` run every contract check of the estimator and task contracts and
 raise ``AssertionError`` listing all failures (or return the list with ``raise_on_failure=False``).
 The test suite runs them over every registered estimator and task; ``ibbench check module:Class``
 runs them on a user's class.
@@ -353,7 +353,7 @@ def check_mi_estimator(estimator, *, n: int = 1000, tolerance: float = 0.25, rai
 
 
 def check_task(task, *, raise_on_failure: bool = True) -> list[CheckResult]:
-    """Run the task conformance suite (DESIGN.md §3) on a task instance or class.
+    """Run the task conformance suite on a task instance or class.
 
     Checks: required attributes, ``true_mi`` a finite float ≥ 0, JSON params that rebuild an equal
     task, sample shapes and finiteness, same seed → same sample, different seeds → different samples,

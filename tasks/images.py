@@ -1,6 +1,6 @@
 """Synthetic image tasks with known MI: Gaussian bumps and rectangles (Butakov et al., ICLR 2024).
 
-Construction (DESIGN.md §6.2): latents ``ξ, η`` of dimension ``d`` are ``d`` independent Gaussian
+Construction: latents ``ξ, η`` of dimension ``d`` are ``d`` independent Gaussian
 pairs carrying ``mi / d`` nats each (:func:`~ibbench.tasks.gaussian.sample_latent_pairs`),
 optionally mixed by a random orthogonal matrix per side, mapped to (0, 1) with the normal CDF Φ,
 and rendered into ``W × W`` images — X from ξ, Y from η. Every step is injective (the tests decode
@@ -52,7 +52,7 @@ def render_bumps(params: np.ndarray, size: int) -> np.ndarray:
 
 def rectangle_edges(u0: np.ndarray, u1: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
     """Left and right edges on one axis from uniforms ``u0, u1``: minimal width ``m = 2/W``,
-    ``left = (1 − m)(1 − sqrt(1 − u0))``, ``right = u1 (1 − left − m) + left + m`` (DESIGN.md §6.2)."""
+    ``left = (1 − m)(1 − sqrt(1 − u0))``, ``right = u1 (1 − left − m) + left + m``."""
     m = 2.0 / size
     left = (1.0 - m) * (1.0 - np.sqrt(1.0 - u0))
     right = u1 * (1.0 - left - m) + left + m

@@ -121,7 +121,7 @@ def _full_tasks() -> tuple[Spec, ...]:
     return tuple(tasks)
 
 
-#: The estimators of Butakov et al.'s image experiments (DESIGN.md §6.2): KDE with the bandwidth
+#: The estimators of Butakov et al.'s image experiments: KDE with the bandwidth
 #: by leave-one-out maximum likelihood or least-squares CV, Kozachenko–Leonenko with k=1 (the
 #: setting of the paper's reference curve), weighted KL, and MINE (Adam 1e-3, batch 512).
 PAPER_INNER_ESTIMATORS: tuple[Spec, ...] = (("kde-ml", {}), ("kde-lse", {}), ("kl", {"k": 1}), ("wkl", {}),

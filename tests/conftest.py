@@ -1,11 +1,16 @@
 """Session-wide test set-up: caches go to a temporary directory, never the user's ``~/.cache``."""
 
 import os
+import sys
 import tempfile
+from pathlib import Path
 
 import pytest
 
 from ibbench._cache import cache_setting
+
+# the tests' shared helper modules (_procs, _faulty_estimators, ...) import by name under --import-mode=importlib
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -18,6 +18,8 @@ import ibbench
 from ibbench.report.leaderboard import build_leaderboard
 from ibbench.store import Store
 
+from _procs import descendants, running
+
 # The run must still be going when the 6th cell is stored: on a quiet machine ksg at n=3000 took
 # ~0.03 s per cell and a 32-cell run finished before the kill. At n=10000 ksg takes ~0.15 s per
 # cell, so the 64-cell run lasts a few seconds while the kill lands well under one.
@@ -33,31 +35,6 @@ def _command(store: Path) -> list[str]:
     prefix = [str(exe)] if exe.exists() else [sys.executable, "-m", "ibbench.cli"]
     return prefix + ["run", "-e", ESTIMATORS, "-t", TASKS, "--n", str(N), "--seeds", str(SEEDS), "-j", "2",
                      "--timeout", "120", "--store", str(store)]
-
-
-def _descendants(pid: int) -> set[int]:
-    """Process ids below ``pid`` (Linux /proc; empty elsewhere)."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").glob("[0-9]*"):
-        try:
-            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-        except (OSError, ValueError, IndexError):
-            continue
-        children.setdefault(ppid, []).append(int(entry.name))
-    found, todo = set(), [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.add(child)
-            todo.append(child)
-    return found
-
-
-def _running(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return False
-    return state != "Z"
 
 
 def _stored(store: Path):
@@ -92,7 +69,7 @@ def test_sigkill_mid_run_then_resume_equals_uninterrupted_run(tmp_path):
                 assert len(board.overall) >= 1
                 read_board = True
             if done >= 6:
-                helpers = _descendants(proc.pid)  # forkserver, resource tracker, cell processes
+                helpers = descendants(proc.pid)  # forkserver, resource tracker, cell processes
                 os.kill(proc.pid, signal.SIGKILL)
                 break
             time.sleep(0.05)
@@ -104,9 +81,9 @@ def test_sigkill_mid_run_then_resume_equals_uninterrupted_run(tmp_path):
     assert proc.returncode == -signal.SIGKILL
     # no orphan keeps computing: the run's forkserver and cell processes exit with it
     give_up = time.monotonic() + 15
-    while any(_running(p) for p in helpers) and time.monotonic() < give_up:
+    while any(running(p) for p in helpers) and time.monotonic() < give_up:
         time.sleep(0.1)
-    assert not [p for p in helpers if _running(p)], "processes of the killed run are still running"
+    assert not [p for p in helpers if running(p)], "processes of the killed run are still running"
 
     before = ibbench.load_results(store, expand_params=False).set_index("key")
     assert 6 <= len(before) < TOTAL, "the kill should land mid-run"

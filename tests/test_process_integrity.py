@@ -23,6 +23,8 @@ from ibbench import registry
 from ibbench.cli import app
 from ibbench.runner import RunSummary
 
+from _procs import descendants, running
+
 TESTS = Path(__file__).resolve().parent
 TASK = "gaussian-dense:dim=1;mi=0.5"
 
@@ -64,31 +66,6 @@ def _result(proc: subprocess.Popen) -> dict:
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 0, err[-3000:]
     return json.loads(out.strip().splitlines()[-1])
-
-
-def descendants(pid: int) -> set[int]:
-    """Process ids below ``pid`` (Linux /proc)."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").glob("[0-9]*"):
-        try:
-            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-        except (OSError, ValueError, IndexError):
-            continue
-        children.setdefault(ppid, []).append(int(entry.name))
-    found, todo = set(), [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.add(child)
-            todo.append(child)
-    return found
-
-
-def running(pid: int) -> bool:
-    """True if ``pid`` exists and is not a zombie."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return False
 
 
 def command_line(pid: int) -> str:

@@ -10,7 +10,7 @@ from functools import lru_cache
 
 import numpy as np
 
-#: Neighbour lists of the 12 icosahedron vertices that the SZT bits live on (DESIGN.md §6.1).
+#: Neighbour lists of the 12 icosahedron vertices that the SZT bits live on.
 ICOSAHEDRON_NEIGHBOURS = (
     (1, 3, 5, 10, 11), (0, 2, 3, 4, 11), (1, 3, 4, 8, 9), (0, 1, 2, 8, 10), (1, 2, 6, 9, 11),
     (0, 6, 7, 10, 11), (4, 5, 7, 9, 11), (5, 6, 8, 9, 10), (2, 3, 7, 9, 10), (2, 4, 6, 7, 8),
@@ -68,7 +68,7 @@ def szt_labels(patterns: np.ndarray | None = None) -> np.ndarray:
     References
     ----------
     R. Shwartz-Ziv, N. Tishby, "Opening the black box of deep neural networks via information",
-    2017, Sec. 3.1 (the data set); the rule as reconstructed in DESIGN.md §6.1.
+    2017, Sec. 3.1 (the data set); the rule as reconstructed from that description.
     """
     x = szt_patterns() if patterns is None else np.asarray(patterns)
     x = x.astype(np.int64)
