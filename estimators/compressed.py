@@ -165,6 +165,29 @@ class Compressed(MIEstimator):
             inner = {"name": repr(self.estimator), "params": repr(self.estimator_params)}
         return {"estimator": inner, "cache_format": _CACHE_FORMAT}
 
+    @classmethod
+    def check_params(cls, params: dict[str, Any]) -> dict[str, Any]:
+        """Own parameters as in the base, and the inner estimator's: its name must be registered and
+        ``estimator_params`` valid for it (cast to its declared types, so ``{"k": 3.0}`` and
+        ``{"k": 3}`` are one cell); a bad inner value is a ``ValueError`` before any cell runs."""
+        params = super().check_params(params)
+        name = params.get("estimator", "ksg")
+        inner_params = params.get("estimator_params")
+        if not isinstance(name, str):
+            raise ValueError(f"estimator {cls.name!r}: estimator must be a registry name (str), got {name!r}")
+        from ibbench.registry import get_estimator_class
+
+        try:
+            inner_cls = get_estimator_class(name)
+        except ValueError as exc:
+            raise ValueError(f"estimator {cls.name!r}: inner estimator: {exc}") from exc
+        if inner_params is not None and hasattr(inner_cls, "check_params"):
+            try:
+                params["estimator_params"] = inner_cls.check_params(dict(inner_params))
+            except ValueError as exc:
+                raise ValueError(f"estimator {cls.name!r}: estimator_params: {exc}") from exc
+        return params
+
     def _param(self, name: str, default: Any) -> Any:
         """A parameter that subclasses may not expose (they then use the default)."""
         return getattr(self, name, default)

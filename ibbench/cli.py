@@ -35,18 +35,17 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
     err.print(f"[yellow]warning:[/] {escape(str(message))}", soft_wrap=True)
 
 
-#: Largest finite ``--timeout`` (seconds, ~11.6 days): longer waits overflow the OS timers.
-MAX_TIMEOUT = 1e6
-
-
 def _check_timeout(value: float) -> float:
-    """``--timeout``: 0 or inf = no limit, else a finite number of seconds in (0, MAX_TIMEOUT]."""
-    if value == float("inf"):
+    """``--timeout``: 0 or inf = no limit (returned as 0), else seconds in (0, MAX_TIMEOUT]."""
+    from ibbench.runner import MAX_TIMEOUT, check_timeout
+
+    if value == 0:
         return 0.0
-    if not 0 <= value <= MAX_TIMEOUT:  # also rejects nan
+    try:
+        return check_timeout(value) or 0.0
+    except ValueError:
         _fail(f"--timeout must be a number of seconds in (0, {MAX_TIMEOUT:.0e}], or 0 / inf for no limit; "
               f"got {value:g}")
-    return value
 
 
 @app.callback()
@@ -249,7 +248,7 @@ def leaderboard(
             suite = runs["suite"].dropna().iloc[-1] if len(runs) and runs["suite"].notna().any() else "custom"
             out = Path("leaderboards") / suite
         files = write_leaderboard(store, out, formats=[f.strip() for f in format.split(",") if f.strip()], board=board)
-    except (FileNotFoundError, ValueError) as exc:
+    except (OSError, ValueError) as exc:  # a missing store, an --out that is a file or not writable
         _fail(str(exc))
     if show:
         table = Table(title="ibbench leaderboard (overall)", header_style="bold")
@@ -276,7 +275,7 @@ def plot(
     try:
         extra = parse_spec("x:" + ";".join(option))[1] if option else {}
         files = make_plot(kind, store=str(store), out=out, **extra)
-    except (FileNotFoundError, ValueError) as exc:
+    except (OSError, ValueError) as exc:
         _fail(str(exc))
     for f in files:
         console.print(escape(f"wrote {f}"))

@@ -254,6 +254,20 @@ class RunSummary:
         return found
 
 
+#: Largest finite per-cell timeout (seconds, ~11.6 days): longer waits overflow the OS timers.
+MAX_TIMEOUT = 1e6
+
+
+def check_timeout(timeout: float | None) -> float | None:
+    """A per-cell ``timeout`` validated: None or inf = no limit (None), else seconds in (0, MAX_TIMEOUT]."""
+    if timeout is None or (isinstance(timeout, (int, float)) and timeout == float("inf")):
+        return None
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout <= MAX_TIMEOUT:
+        raise ValueError(f"timeout must be a number of seconds in (0, {MAX_TIMEOUT:.0e}], or None / inf for no "
+                         f"limit; got {timeout!r}")
+    return float(timeout)
+
+
 def run(estimators: str | Sequence[str] | None = None, suite: str | None = None, tasks: str | Sequence[str] | None = None,
         n: int | Sequence[int] | None = None, seeds: int | Sequence[int] | None = None,
         store: str | Path = DEFAULT_STORE, jobs: int = 1, timeout: float | None = 600.0, rerun_failed: bool = False,
@@ -274,7 +288,8 @@ def run(estimators: str | Sequence[str] | None = None, suite: str | None = None,
     seeds : number of seeds (0..seeds-1) or an explicit list; defaults to the suite's, else 3
     store : SQLite path
     jobs : concurrent cell processes (local backend)
-    timeout : seconds per cell before its process is killed (None = no limit)
+    timeout : seconds per cell before its process is killed, at most :data:`MAX_TIMEOUT`
+        (None or inf = no limit)
     rerun_failed : retry cells stored as error/timeout
     backend : "local" (separate killable cell processes), "inline" (this process, no timeout) or "dask"
     scheduler : dask scheduler address (``tcp://host:8786``) for backend "dask"
@@ -319,8 +334,7 @@ def run(estimators: str | Sequence[str] | None = None, suite: str | None = None,
         raise ValueError(f"n must be positive integers, got {ns_arg}")
     if isinstance(seeds, int) and seeds < 1:
         raise ValueError(f"seeds must be a positive number of seeds (0..seeds-1), got {seeds}")
-    if timeout is not None and not timeout > 0:
-        raise ValueError(f"timeout must be > 0 seconds or None (no limit), got {timeout}")
+    timeout = check_timeout(timeout)
     memory_limit(max_memory)  # validates
 
     # one segment per (part of the) suite: its tasks with its estimators, sample sizes and seeds

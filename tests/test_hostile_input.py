@@ -305,6 +305,76 @@ def test_markdown_cells_escape_html_code_spans_and_table_syntax():
     assert text.startswith("&lt;script&gt;")
 
 
+def test_markdown_headings_and_sentences_escape_user_text(tmp_path, monkeypatch):
+    """Task and family names, the output title and the run's command reach headings and prose."""
+    from ibbench.report.leaderboard import _inline_text
+
+    text = _inline_text("x <img src=a onerror=b> [link](http://e) **bold** `c` #1 |t|")
+    assert not set("<>`") & set(text)
+    for escaped in ("\\[link\\]", "\\*\\*bold\\*\\*", " \\#1", "\\|t\\|"):
+        assert escaped in text
+    assert _inline_text("line\nbreak") == "line break"
+    store = tmp_path / "s.sqlite"
+    ibbench.run(estimators="exact", tasks="categorical", n=100, seeds=1, store=store, backend="inline",
+                command="ibbench run <script>x</script> `rm -rf` [a](b)")
+    board_dir = tmp_path / "<b>board</b>"
+    from ibbench.report.leaderboard import write_leaderboard
+
+    md = next(p for p in write_leaderboard(store, board_dir, formats=["md"]) if p.suffix == ".md").read_text()
+    assert "<script>" not in md and "<b>" not in md and "`rm" not in md and "[a](b)" not in md
+
+
+def test_leaderboard_and_plot_out_that_is_a_file_or_unwritable_is_one_line(in_tmp):
+    ibbench.run(estimators="exact", tasks="categorical", n=100, seeds=1, store="ibbench-results.sqlite",
+                backend="inline")
+    (in_tmp / "taken").write_text("a file the user keeps")
+    for command in (["leaderboard", "--out", "taken"], ["plot", "--kind", "curves", "--out", "taken"]):
+        result = runner.invoke(app, command)
+        _clean(result)
+        assert result.exit_code == 2 and "is an existing file" in result.output, result.output
+    assert (in_tmp / "taken").read_text() == "a file the user keeps"
+    result = runner.invoke(app, ["leaderboard", "--out", "taken/board"])  # a path through a file: OSError
+    _clean(result)
+    assert result.exit_code == 2 and "error:" in result.output and "taken" in result.output, result.output
+
+
+@pytest.mark.parametrize("timeout", [float("inf"), None])
+def test_api_timeout_inf_or_none_means_no_limit(tmp_path, timeout):
+    summary = ibbench.run(estimators="exact", tasks="categorical", n=100, seeds=1, store=tmp_path / "s.sqlite",
+                          timeout=timeout)
+    assert summary.statuses == {"ok": 1}
+    assert json.loads(Store(tmp_path / "s.sqlite").runs()["config"].iloc[-1])["timeout"] is None
+
+
+@pytest.mark.parametrize("timeout", [3e6, 1e300, float("nan"), 0, -1, True, "10"])
+def test_api_timeout_out_of_range_is_a_value_error(tmp_path, timeout):
+    with pytest.raises(ValueError, match="timeout must be"):
+        ibbench.run(estimators="exact", tasks="categorical", n=100, seeds=1, store=tmp_path / "s.sqlite",
+                    timeout=timeout)
+    assert not (tmp_path / "s.sqlite").exists() or Store(tmp_path / "s.sqlite").results().empty
+
+
+@pytest.mark.parametrize("spec, message", [
+    (("compressed-pca", {"estimator_params": {"k": 1.9}}), "estimator_params: estimator 'ksg': parameter k"),
+    (("compressed-pca", {"estimator": "nope"}), "inner estimator: unknown estimator 'nope'"),
+    (("compressed-ae", {"estimator_params": {"zz": 1}}), "unknown parameter"),
+])
+def test_nested_estimator_params_are_validated_before_any_cell(tmp_path, spec, message):
+    with pytest.raises(ValueError, match=message):
+        ibbench.run(estimators=[spec], tasks="images-bumps:size=8", n=100, seeds=1, store=tmp_path / "s.sqlite")
+    assert not (tmp_path / "s.sqlite").exists() or Store(tmp_path / "s.sqlite").results().empty
+
+
+def test_nested_integral_floats_are_cast_to_one_cell():
+    from ibbench.estimators.compressed import CompressedPCA
+    from ibbench.identity import estimator_identity
+
+    as_float = CompressedPCA.check_params({"estimator_params": {"k": 3.0}})
+    assert as_float == {"estimator_params": {"k": 3}} and type(as_float["estimator_params"]["k"]) is int
+    assert (estimator_identity("compressed-pca", CompressedPCA(**as_float))
+            == estimator_identity("compressed-pca", CompressedPCA(estimator_params={"k": 3})))
+
+
 # ---------------------------------------------------------------------------------------------
 # 7. corrupt compression-cache entries
 

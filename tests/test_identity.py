@@ -37,9 +37,12 @@ def test_changing_the_inner_estimators_version_changes_every_wrapper_cell_with_i
 
 
 def test_inner_defaults_spelled_out_are_the_same_cell_and_other_inner_params_are_not():
-    keys = _keys(["compressed-pca", 'compressed-pca:estimator_params={"k": 3}',
-                  'compressed-pca:estimator_params={"k": 7}', 'compressed-pca:estimator_params={"k": 7.0}'])
-    assert keys['compressed-pca(estimator_params={\'k\': 7.0})'] == keys['compressed-pca(estimator_params={\'k\': 7})']
+    cells = build_grid(resolve_estimators(["compressed-pca", 'compressed-pca:estimator_params={"k": 3}',
+                                           'compressed-pca:estimator_params={"k": 7}',
+                                           'compressed-pca:estimator_params={"k": 7.0}']), TASK, [100], [0])
+    # 7.0 is cast to 7 before keying and labelling: one cell, one label
+    assert cells[3].key == cells[2].key and cells[3].estimator_label == cells[2].estimator_label
+    keys = {c.estimator_label: c.key for c in cells}
     assert keys["compressed-pca"] != keys['compressed-pca(estimator_params={\'k\': 7})']
     ident = estimator_identity("compressed-pca", registry.get_estimator("compressed-pca", estimator_params={"k": 3}))
     assert ident["parts"]["estimator"] == {"name": "ksg", "version": KSG.version, "params": {}}

@@ -111,6 +111,18 @@ def _cell_text(value) -> str:
     return text.replace("|", "\\|").replace("\r", " ").replace("\n", " ")
 
 
+#: ASCII punctuation that can start markup inside a heading or a sentence, backslash-escaped there
+#: (links and images need ``[``; ``(`` ``.`` ``-`` only act at a line start, which a heading is not)
+_MD_PUNCTUATION = set("\\*_[]#|~")
+
+
+def _inline_text(value) -> str:
+    """User-derived text in a heading or a sentence (task and family names, output titles, the run's
+    command): HTML / code-span characters as entities, markdown punctuation backslash-escaped."""
+    text = "".join(_MD_ENTITIES.get(ch, "\\" + ch if ch in _MD_PUNCTUATION else ch) for ch in _fmt(value))
+    return text.replace("\r", " ").replace("\n", " ")
+
+
 def markdown_table(df: pd.DataFrame, columns: dict[str, str]) -> str:
     """A GitHub markdown table of ``df`` with ``columns`` = {column: header}."""
     head = "| " + " | ".join(columns.values()) + " |"
@@ -168,10 +180,10 @@ def _partial_table(partial: pd.DataFrame) -> str:
 
 
 def _ranking_section(ranking: Ranking, heading: str, cd_dir: Path | None) -> list[str]:
-    parts = [heading, "", ranking.describe(), ""]
+    parts = [heading, "", _inline_text(ranking.describe()), ""]
     cd = cd_dir / cd_file_name(ranking.scope) if cd_dir is not None else None
     if cd is not None and cd.exists():
-        parts += [f"![critical-difference diagram: {ranking.scope}]({cd.name})", ""]
+        parts += [f"![critical-difference diagram: {_inline_text(ranking.scope)}]({cd.name})", ""]
     if len(ranking.table):
         parts += [markdown_table(ranking.table, RANK_COLUMNS), ""]
     if len(ranking.partial):
@@ -203,7 +215,7 @@ def _oracle_of(task: str) -> str | None:
 
 def to_markdown(board: Leaderboard, title: str = "ibbench leaderboard", cd_dir: Path | None = None) -> str:
     """The whole leaderboard as one markdown document (``cd_dir``: where the CD diagrams were written)."""
-    parts = [f"# {title}", "", INTRO, "",
+    parts = [f"# {_inline_text(title)}", "", INTRO, "",
              f"Cells: {', '.join(f'{k} {v}' for k, v in sorted(board.status_counts.items()))}"
              + (f" ({board.superseded} superseded cells of older versions left out)" if board.superseded else "")
              + ".", ""]
@@ -213,14 +225,14 @@ def to_markdown(board: Leaderboard, title: str = "ibbench leaderboard", cd_dir: 
         parts += ["## Overall", "", "No benchmark-role task configurations in this store: nothing is ranked overall.", ""]
     reference = board.reference
     for family, ranking in board.families.items():
-        parts += _ranking_section(ranking, f"## Family: {family}", cd_dir)
+        parts += _ranking_section(ranking, f"## Family: {_inline_text(family)}", cd_dir)
         if any(board.groups.loc[board.groups["task_family"] == family, "task_role"] == "family"):
             parts += ["These tasks' truth can be recovered exactly by a discretising estimator (enough bins rebuild "
                       "the integer codes of the quantized layer, i.e. recompute the ground truth), so they are "
                       "ranked within this family only, never overall.", ""]
         ref = reference[reference["task_family"] == family]
         if len(ref):
-            oracles = sorted({f"`{t}` (oracle of `{_oracle_of(t)}`)" for t in ref["task"].unique()})
+            oracles = sorted({f"{_inline_text(t)} (oracle of {_inline_text(_oracle_of(t))})" for t in ref["task"].unique()})
             parts += ["Reference rows (oracle inputs, not ranked): " + ", ".join(oracles)
                       + " hand the estimator the true latents instead of the data.", "", _reference_rows(ref), ""]
     parts += ["## Per task", ""]
@@ -228,11 +240,11 @@ def to_markdown(board: Leaderboard, title: str = "ibbench leaderboard", cd_dir: 
     for task_label, g in groups.groupby("task_label", sort=True):
         role = g["task_role"].iloc[0]
         note = {"none": " (reference: oracle inputs, not ranked)", "family": " (ranked within its family only)"}.get(role, "")
-        parts += [f"### {task_label}{note}", "", markdown_table(g.sort_values(["n", "mae"]), GROUP_COLUMNS), ""]
+        parts += [f"### {_inline_text(task_label)}{note}", "", markdown_table(g.sort_values(["n", "mae"]), GROUP_COLUMNS), ""]
     if len(board.runs):
         last = board.runs.iloc[-1]
-        parts += ["## Runs", "", f"{len(board.runs)} run(s); last: `{last['command']}` (suite {last['suite']}, "
-                  f"started {last['started_at']}); versions: {last['versions']}", ""]
+        parts += ["## Runs", "", f"{len(board.runs)} run(s); last: {_inline_text(last['command'])} (suite {_inline_text(last['suite'])}, "
+                  f"started {last['started_at']}); versions: {_inline_text(last['versions'])}", ""]
     return "\n".join(parts)
 
 
@@ -258,8 +270,10 @@ def write_leaderboard(store: str | Path, out: str | Path, formats=("md", "csv"),
     unknown = set(formats) - set(FORMATS)
     if unknown:
         raise ValueError(f"unknown leaderboard format(s) {sorted(unknown)}; choose from {FORMATS}")
-    board = build_leaderboard(store) if board is None else board
     out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"leaderboard output {out} is an existing file; --out takes a directory")
+    board = build_leaderboard(store) if board is None else board
     out.mkdir(parents=True, exist_ok=True)
     title = title or f"ibbench leaderboard ({out.name})"
     written = []

@@ -31,5 +31,7 @@ def make_plot(kind: str, *, store: str | None, out: Path, **options) -> list[Pat
     module, _, attr = PLOT_KINDS[kind].partition(":")
     fn = getattr(importlib.import_module(module), attr)
     out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"plot output {out} is an existing file; --out takes a directory")
     out.mkdir(parents=True, exist_ok=True)
     return fn(store=store, out=out, **options)
