@@ -1,7 +1,7 @@
 """asv benchmarks of the classical (non-neural) estimators: time, peak memory and accuracy per MI point.
 
 Representative task: ``gaussian-dense`` with X and Y of 2 dimensions each and 1 nat (the 2+2 joint
-space of the Gaussian-bump images), at n = 1000 and 5000. Budgets at n = 5000 (DESIGN/issue 4):
+space of the Gaussian-bump images), at n = 1000 and 5000. Budgets at n = 5000 (issue 4):
 ``kl``/``wkl`` ≤ 0.05 s, ``kde-ml`` ≤ 2 s, ``kde-lse`` ≤ 6 s per MI point. ``KSGScaling`` covers the
 neighbour-search paths: 2+2 dims up to n = 100 000 (k-d tree, ~n log n) and 5+5 dims (brute force).
 Only relies on ``ibbench.get_estimator``/``get_task`` so it imports against older commits (an

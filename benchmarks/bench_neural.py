@@ -95,7 +95,10 @@ class ImageAutoencoder:
         _require("compressed-ae")
         X, _ = ibbench.get_task("images-bumps", size=16, mi=2.0).sample(5000, random_state=0)
         self.X = X
-        from ibbench.estimators._torch import fit_autoencoder
+        try:
+            from ibbench.estimators.torch_utils import fit_autoencoder
+        except ImportError:  # older commits kept it in ibbench.estimators._torch
+            from ibbench.estimators._torch import fit_autoencoder  # type: ignore[no-redef]
 
         self.fit = lambda: fit_autoencoder(self.X, 2, (1, 16, 16), hidden=128, n_epochs=60, batch_size=128,
                                            lr=1e-3, n_threads=1, seed=0)

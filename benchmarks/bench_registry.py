@@ -72,7 +72,10 @@ def _accepts(tag: str, kind: str) -> bool:
 
 def _quick_overrides() -> dict:
     try:
-        from ibbench.tasks.suites import SUITES
+        try:
+            from ibbench.suites import SUITES
+        except ImportError:  # older commits kept the suites in ibbench.tasks.suites
+            from ibbench.tasks.suites import SUITES
 
         return dict(getattr(SUITES.get("quick"), "estimator_overrides", {}) or {})
     except Exception:  # older commits without suites

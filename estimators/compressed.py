@@ -5,7 +5,8 @@ MI is invariant under injective maps applied to each side separately, so a lossl
 pixels lying near a low-dimensional manifold) into a low-dimensional one that k-NN or kernel
 estimators can handle. A lossy compressor can only lose information (data-processing inequality),
 so compression errs towards underestimation. The inner estimator is named by its registry key and a
-params dict, so a benchmark cell stays JSON-serialisable.
+params dict (the CLI's and the benchmark grid's form: a cell stays JSON-serialisable), or given as
+an estimator object, as scikit-learn meta-estimators take one.
 
 torch is imported only when the autoencoder is used.
 """
@@ -14,11 +15,12 @@ from __future__ import annotations
 
 import math
 from numbers import Integral, Real
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Sequence
 
 import numpy as np
+from sklearn.base import clone
 
-from ibbench._math.random import as_generator, derive_seed
+from ibbench._math.random import derive_seed
 from ibbench.base import MIEstimator
 from ibbench.params import Interval, IntSequence, StrOptions
 
@@ -32,7 +34,7 @@ class Compressed(MIEstimator):
 
     Each side is reduced to ``n_components_*`` dimensions by the chosen compressor fitted on that
     side's own samples; the inner estimator (registry key ``estimator`` built with
-    ``estimator_params``) estimates ``I(z_x; z_y)``. By the data-processing inequality the result
+    ``estimator_params``, or an estimator object) estimates ``I(z_x; z_y)``. By the data-processing inequality the result
     targets a value ``≤ I(X; Y)``, with equality when the compressor is injective on the data's
     support (e.g. images rendered from a low-dimensional latent).
 
@@ -48,11 +50,17 @@ class Compressed(MIEstimator):
 
     Parameters
     ----------
-    estimator : str, default "ksg"
-        Registry key of the inner estimator.
+    estimator : str or MIEstimator, default "ksg"
+        Registry key of the inner estimator, or an (unfitted) estimator object. An object is cloned
+        before fitting (it is never modified; the fitted clone is ``estimator_``), and its
+        parameters appear in ``get_params(deep=True)`` as ``estimator__<name>`` (settable with
+        ``set_params``), as for scikit-learn meta-estimators. Either way the inner estimator's
+        identity (name, version, non-default parameters) is part of the cell key.
     estimator_params : dict or None
-        Parameters of the inner estimator. When it is stochastic and no ``random_state`` is given
-        here, one derived from this wrapper's ``random_state`` is passed.
+        Parameters of the inner estimator named by a registry key (must be None for an object).
+        When the inner estimator is stochastic and no ``random_state`` is given here (for an
+        object: its ``random_state`` is None), one derived from this wrapper's ``random_state`` is
+        passed.
     compressor : {"pca", "ae"}, default "pca"
     n_components_x, n_components_y : int or None
         Latent dimension of each side, capped at the side's dimension (so one setting serves tasks of
@@ -115,7 +123,7 @@ class Compressed(MIEstimator):
     tags = {"accepts_x": "continuous", "accepts_y": "continuous", "stochastic": True, "symmetric": False,
             "invariance": "none"}
     _parameter_constraints = {
-        "estimator": [str],
+        "estimator": [str, MIEstimator],
         "estimator_params": [dict, None],
         "compressor": [StrOptions(set(_COMPRESSORS))],
         "n_components_x": [Interval(Integral, 1, None, closed="left"), None],
@@ -130,9 +138,11 @@ class Compressed(MIEstimator):
         "random_state": ["random_state"],
     }
 
-    def __init__(self, estimator="ksg", estimator_params=None, compressor="pca", n_components_x=None,
-                 n_components_y=None, image_shape_x=None, image_shape_y=None, hidden=128, n_epochs=60,
-                 batch_size=128, lr=1e-3, n_threads=1, random_state=None):
+    def __init__(self, estimator: str | MIEstimator = "ksg", estimator_params: dict[str, Any] | None = None,
+                 compressor: str = "pca", n_components_x: int | None = None, n_components_y: int | None = None,
+                 image_shape_x: str | Sequence[int] | None = None, image_shape_y: str | Sequence[int] | None = None,
+                 hidden: int = 128, n_epochs: int = 60, batch_size: int = 128, lr: float = 1e-3,
+                 n_threads: int | None = 1, random_state: Any = None):
         self.estimator = estimator
         self.estimator_params = estimator_params
         self.compressor = compressor
@@ -148,7 +158,7 @@ class Compressed(MIEstimator):
         self.random_state = random_state
 
     @classmethod
-    def get_test_params(cls):
+    def get_test_params(cls) -> dict[str, Any]:
         return {"n_components_x": 1, "n_components_y": 1, "estimator_params": {"k": 3}, "random_state": 0}
 
     #: keyed through :meth:`identity_parts` (the inner estimator's identity), not as raw params
@@ -156,11 +166,20 @@ class Compressed(MIEstimator):
 
     def identity_parts(self) -> dict[str, Any]:
         """Nested parts of the cell key: the inner estimator's identity (name, version, non-default
-        params, its own parts) and the compression cache's format."""
-        from ibbench.identity import registered_estimator_identity
+        params cast to their declared types, its own parts) and the compression cache's format.
 
+        A registry key with ``estimator_params`` and an estimator object with the same parameters
+        have the same identity."""
+        from ibbench.identity import estimator_identity, registered_estimator_identity
+
+        inner: dict[str, Any]
         try:
-            inner = registered_estimator_identity(self.estimator, self.estimator_params)
+            if isinstance(self.estimator, str):
+                inner = registered_estimator_identity(self.estimator, self.estimator_params)
+            else:
+                est = self.estimator
+                cast = type(est).check_params(est.get_params(deep=False))
+                inner = estimator_identity(_object_name(est), clone(est).set_params(**cast))
         except Exception:  # noqa: BLE001 - an invalid inner estimator fails in fit; the key stays computable
             inner = {"name": repr(self.estimator), "params": repr(self.estimator_params)}
         return {"estimator": inner, "cache_format": _CACHE_FORMAT}
@@ -173,8 +192,15 @@ class Compressed(MIEstimator):
         params = super().check_params(params)
         name = params.get("estimator", "ksg")
         inner_params = params.get("estimator_params")
-        if not isinstance(name, str):
-            raise ValueError(f"estimator {cls.name!r}: estimator must be a registry name (str), got {name!r}")
+        if isinstance(name, MIEstimator):  # an object: its own parameters must be valid
+            if inner_params is not None:
+                raise ValueError(f"estimator {cls.name!r}: estimator_params must be None when estimator is an "
+                                 f"object (set the parameters on the object), got {inner_params!r}")
+            try:
+                type(name).check_params(name.get_params(deep=False))
+            except ValueError as exc:
+                raise ValueError(f"estimator {cls.name!r}: inner estimator: {exc}") from exc
+            return params
         from ibbench.registry import get_estimator_class
 
         try:
@@ -192,21 +218,12 @@ class Compressed(MIEstimator):
         """A parameter that subclasses may not expose (they then use the default)."""
         return getattr(self, name, default)
 
-    def fit(self, X, Y):
-        self.validate_params()
-        X, Y = self._validate_pair(X, Y)
-        compressor = self.compressor
-        if compressor not in _COMPRESSORS:
-            raise ValueError(f"compressor must be one of {_COMPRESSORS}, got {compressor!r}")
-        if not isinstance(self.estimator, str):
-            raise ValueError(f"estimator must be a registry name (str), got {self.estimator!r}")
-        if self.estimator_params is not None and not isinstance(self.estimator_params, dict):
-            raise ValueError(f"estimator_params must be a dict or None, got {self.estimator_params!r}")
-        kx = _n_components(self.n_components_x, X, "x")
-        ky = _n_components(self.n_components_y, Y, "y")
-        rng = as_generator(self.random_state)
+    def _fit(self, X: np.ndarray, Y: np.ndarray, rng: np.random.Generator) -> None:
+        # parameters were validated and cast by MIEstimator.fit (check_params, inner estimator included)
+        kx = _n_components(self.n_components_x, X)
+        ky = _n_components(self.n_components_y, Y)
         seeds = rng.integers(0, 2**31 - 1, size=3)
-        if compressor == "pca":
+        if self.compressor == "pca":
             cx, cy = _compress_side("pca", X, kx), _compress_side("pca", Y, ky)
         else:
             shape_x = _image_shape(self._param("image_shape_x", None), X.shape[1], "x")
@@ -214,7 +231,6 @@ class Compressed(MIEstimator):
             cfg = dict(hidden=int(self._param("hidden", 128)), n_epochs=int(self._param("n_epochs", 60)),
                        batch_size=int(self._param("batch_size", 128)), lr=float(self._param("lr", 1e-3)),
                        n_threads=self._param("n_threads", 1))
-            _check_ae_config(cfg)
             cx = _compress_side("ae", X, kx, shape=shape_x, seed=int(seeds[0]), **cfg)
             cy = _compress_side("ae", Y, ky, shape=shape_y, seed=int(seeds[1]), **cfg)
             self.history_ = {"x": cx.history, "y": cy.history}
@@ -227,9 +243,15 @@ class Compressed(MIEstimator):
         self.cache_hit_ = cx.hit or cy.hit
         self.cached_seconds_ = sum((c.seconds for c in (cx, cy) if c.hit), 0.0)
         self.mutual_info_ = float(inner.mutual_info_)
-        return self
 
-    def _inner(self, seed: int):
+    def _inner(self, seed: int) -> MIEstimator:
+        """A fresh, unfitted inner estimator: built from the registry key and ``estimator_params``, or a
+        clone of the estimator object; a stochastic one without a ``random_state`` gets ``derive_seed(seed)``."""
+        if not isinstance(self.estimator, str):
+            inner: MIEstimator = clone(self.estimator)
+            if inner.get_tags().get("stochastic") and inner.get_params(deep=False).get("random_state", 0) is None:
+                inner.set_params(random_state=derive_seed(seed))
+            return inner
         from ibbench.registry import get_estimator_class
 
         cls = get_estimator_class(self.estimator)
@@ -241,16 +263,19 @@ class Compressed(MIEstimator):
         return inner
 
 
-def _n_components(k, A: np.ndarray, side: str) -> int:
+def _object_name(est: MIEstimator) -> str:
+    """The name an estimator object is keyed under: its registry ``name``, else its class's path."""
+    cls = type(est)
+    return cls.name or f"{cls.__module__}.{cls.__qualname__}"
+
+
+def _n_components(k: int | None, A: np.ndarray) -> int:
+    """Latent dimension of a side: ``k`` (a validated positive int) capped at its dimension; None keeps it."""
     d = A.shape[1]
-    if k is None:
-        return d
-    if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or k < 1:
-        raise ValueError(f"n_components_{side} must be None or a positive int, got {k!r}")
-    return min(int(k), d)
+    return d if k is None else min(int(k), d)
 
 
-def _image_shape(shape, d: int, side: str) -> tuple[int, ...] | None:
+def _image_shape(shape: str | Sequence[int] | None, d: int, side: str) -> tuple[int, ...] | None:
     if shape is None:
         return None
     if isinstance(shape, str):
@@ -269,14 +294,6 @@ def _image_shape(shape, d: int, side: str) -> tuple[int, ...] | None:
     if math.prod(shape) != d:
         raise ValueError(f"image_shape_{side}={shape} has {math.prod(shape)} pixels but {side.upper()} has {d} columns")
     return shape
-
-
-def _check_ae_config(cfg: dict) -> None:
-    for key in ("hidden", "n_epochs", "batch_size"):
-        if cfg[key] < 1:
-            raise ValueError(f"{key} must be a positive int, got {cfg[key]!r}")
-    if not cfg["lr"] > 0:
-        raise ValueError(f"lr must be > 0, got {cfg['lr']!r}")
 
 
 def _pca(A: np.ndarray, k: int) -> tuple[np.ndarray, float]:
@@ -301,7 +318,7 @@ class _Codes(NamedTuple):
     hit: bool
 
 
-def _compress_side(method: str, A: np.ndarray, k: int, **config) -> _Codes:
+def _compress_side(method: str, A: np.ndarray, k: int, **config: Any) -> _Codes:
     """Codes, reconstruction MAE, training history and compute cost of one side, through the on-disk cache.
 
     Compression is deterministic given the data and the configuration (PCA by full SVD; the
@@ -329,11 +346,12 @@ def _compress_side(method: str, A: np.ndarray, k: int, **config) -> _Codes:
 
     def compute() -> _Codes:
         t0 = time.perf_counter()
+        history: list[float]
         if method == "pca":
             Z, err = _pca(A, k)
             history = []
         else:
-            from ibbench.estimators._torch import fit_autoencoder
+            from ibbench.estimators.torch_utils import fit_autoencoder
 
             Z, err, history = fit_autoencoder(A, k, **config)
         return _Codes(Z, float(err), [float(h) for h in history], time.perf_counter() - t0, False)
@@ -398,7 +416,7 @@ class CompressedPCA(Compressed):
 
     Parameters
     ----------
-    estimator : str, default "ksg"
+    estimator : str or MIEstimator, default "ksg"
     estimator_params : dict or None
     n_components_x, n_components_y : int or None
     random_state : None, int or numpy Generator
@@ -414,8 +432,8 @@ class CompressedPCA(Compressed):
     name = "compressed-pca"
     compressor = "pca"
 
-    def __init__(self, estimator="ksg", estimator_params=None, n_components_x=None, n_components_y=None,
-                 random_state=None):
+    def __init__(self, estimator: str | MIEstimator = "ksg", estimator_params: dict[str, Any] | None = None,
+                 n_components_x: int | None = None, n_components_y: int | None = None, random_state: Any = None):
         self.estimator = estimator
         self.estimator_params = estimator_params
         self.n_components_x = n_components_x
@@ -429,7 +447,7 @@ class CompressedAE(Compressed):
 
     Parameters
     ----------
-    estimator : str, default "ksg"
+    estimator : str or MIEstimator, default "ksg"
     estimator_params : dict or None
     n_components_x, n_components_y : int or None
     image_shape_x, image_shape_y : sequence of int or None
@@ -452,9 +470,11 @@ class CompressedAE(Compressed):
     name = "compressed-ae"
     compressor = "ae"
 
-    def __init__(self, estimator="ksg", estimator_params=None, n_components_x=None, n_components_y=None,
-                 image_shape_x=None, image_shape_y=None, hidden=128, n_epochs=60, batch_size=128, lr=1e-3,
-                 n_threads=1, random_state=None):
+    def __init__(self, estimator: str | MIEstimator = "ksg", estimator_params: dict[str, Any] | None = None,
+                 n_components_x: int | None = None, n_components_y: int | None = None,
+                 image_shape_x: str | Sequence[int] | None = None, image_shape_y: str | Sequence[int] | None = None,
+                 hidden: int = 128, n_epochs: int = 60, batch_size: int = 128, lr: float = 1e-3,
+                 n_threads: int | None = 1, random_state: Any = None):
         self.estimator = estimator
         self.estimator_params = estimator_params
         self.n_components_x = n_components_x
@@ -469,6 +489,6 @@ class CompressedAE(Compressed):
         self.random_state = random_state
 
     @classmethod
-    def get_test_params(cls):
+    def get_test_params(cls) -> dict[str, Any]:
         return {"n_components_x": 1, "n_components_y": 1, "estimator_params": {"k": 3}, "hidden": 16,
                 "n_epochs": 4, "random_state": 0}

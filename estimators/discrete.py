@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from ibbench._math.entropy import plugin_mutual_info, row_codes
 from ibbench.base import MIEstimator
 
@@ -50,11 +52,8 @@ class ExactMI(MIEstimator):
 
     _parameter_constraints = {"miller_madow": ["boolean"]}
 
-    def __init__(self, miller_madow=False):
+    def __init__(self, miller_madow: bool = False) -> None:
         self.miller_madow = miller_madow
 
-    def fit(self, X, Y):
-        self.validate_params()
-        X, Y = self._validate_pair(X, Y)
+    def _fit(self, X: np.ndarray, Y: np.ndarray, rng: np.random.Generator) -> None:
         self._set_entropies(*plugin_mutual_info(row_codes(X), row_codes(Y), self.miller_madow))
-        return self

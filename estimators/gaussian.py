@@ -6,7 +6,7 @@ from numbers import Real
 
 import numpy as np
 
-from ibbench.base import MIEstimator, drop_constant_columns
+from ibbench.base import MIEstimator
 from ibbench.params import Interval
 
 
@@ -46,23 +46,21 @@ class GaussianMI(MIEstimator):
     name = "gaussian"
     version = "1"
     # canonical correlations are invariant under invertible affine maps of each side
-    tags = {"accepts_x": "continuous", "accepts_y": "continuous", "invariance": "per-side-affine"}
+    # constant columns are dropped by MIEstimator.fit (tag constant_columns="drop"), see the class notes
+    tags = {"accepts_x": "continuous", "accepts_y": "continuous", "invariance": "per-side-affine",
+            "constant_columns": "drop"}
 
     _parameter_constraints = {"ridge": [Interval(Real, 0, None, closed="left")]}
 
-    def __init__(self, ridge=0.0):
+    def __init__(self, ridge: float = 0.0) -> None:
         self.ridge = ridge
 
-    def fit(self, X, Y):
-        self.validate_params()
-        X, Y = self._validate_pair(X, Y)
-        if self.ridge < 0:
-            raise ValueError(f"ridge must be >= 0, got {self.ridge}")
-        X, Y = drop_constant_columns(X), drop_constant_columns(Y)
-        if X.shape[1] == 0 or Y.shape[1] == 0:  # one side constant: independent
-            self.canonical_correlations_ = np.zeros(0)
-            self.mutual_info_ = 0.0
-            return self
+    def _fit_constant_side(self, X: np.ndarray, Y: np.ndarray, rng: np.random.Generator) -> None:
+        # one side constant: independent, no canonical correlations
+        self.canonical_correlations_ = np.zeros(0)
+        self.mutual_info_ = 0.0
+
+    def _fit(self, X: np.ndarray, Y: np.ndarray, rng: np.random.Generator) -> None:
         dx = X.shape[1]
         corr = np.corrcoef(np.column_stack([X, Y]), rowvar=False) + self.ridge * np.eye(dx + Y.shape[1])
         eig = np.linalg.eigvalsh(corr)
@@ -81,5 +79,4 @@ class GaussianMI(MIEstimator):
         rho = np.clip(np.linalg.svd(m, compute_uv=False), 0.0, 1.0 - 1e-15)
         self.canonical_correlations_ = rho
         self.mutual_info_ = float(-0.5 * np.sum(np.log1p(-rho**2)))
-        return self
 

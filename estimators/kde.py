@@ -10,25 +10,29 @@ Butakov et al. (2024). Numerics (chunked float32 kernel sums, bandwidth search) 
 from __future__ import annotations
 
 from numbers import Integral, Real
+from typing import Any
 
 import numpy as np
 
 from ibbench._math.kde import LeaveOneOutKDE, fit_log_bandwidth, silverman_bandwidth, whiten
-from ibbench.base import MIEstimator, drop_constant_columns
+from ibbench.estimators.entropy_base import EntropyMIEstimator
 from ibbench.params import Interval
 
 
-class _KDEBase(MIEstimator):
+class _KDEBase(EntropyMIEstimator):
     """Shared fit of the KDE estimators; subclasses define the bandwidth criterion."""
 
     # whitening makes it per-side affine in exact arithmetic, but a side transformed by a non-scalar
     # map is whitened up to a rotation, and float32 kernel sums and the bandwidth search (Brent to 2 %
-    # in h) then resolve it differently (estimates move by up to ~5e-3 nats); one scale per side is exact
+    # in h) then resolve it differently (estimates move by up to ~5e-3 nats); one scale per side is exact.
+    # Constant columns are dropped (EntropyMIEstimator's tag constant_columns="drop"): no density,
+    # and whitening floors and the bandwidth search would turn them into arbitrary terms.
     tags = {"accepts_x": "continuous", "accepts_y": "continuous", "invariance": "per-side-scalar-affine"}
     #: search range of the bandwidth, relative to Silverman's rule on unit-scale data
     bandwidth_range = (1e-3, 4.0)
     #: log-spaced grid points scanned before the bounded Brent refinement
     n_grid = 8
+    fitted_attribute = "bandwidth_"
 
     _parameter_constraints = {
         "whiten": ["boolean"],
@@ -37,7 +41,8 @@ class _KDEBase(MIEstimator):
         "max_cache_bytes": [Interval(Integral, 0, None, closed="left")],
     }
 
-    def __init__(self, whiten=True, separate_bandwidths=False, bandwidth=None, max_cache_bytes=1 << 28):
+    def __init__(self, whiten: bool = True, separate_bandwidths: bool = False, bandwidth: float | None = None,
+                 max_cache_bytes: int = 1 << 28) -> None:
         self.whiten = whiten
         self.separate_bandwidths = separate_bandwidths
         self.bandwidth = bandwidth
@@ -53,58 +58,32 @@ class _KDEBase(MIEstimator):
         lo, hi = np.log(hs * self.bandwidth_range[0]), np.log(hs * self.bandwidth_range[1])
         return float(np.exp(fit_log_bandwidth(lambda t: self._criterion(kde, t), lo, hi, self.n_grid)))
 
-    def fit(self, X, Y):
-        self.validate_params()
-        X, Y = self._validate_pair(X, Y)
-        if self.bandwidth is not None and not (np.isscalar(self.bandwidth) and self.bandwidth > 0):
-            raise ValueError(f"bandwidth must be None or a positive float, got {self.bandwidth!r}")
-        # constant columns have no density and are independent of everything: drop them (MI is
-        # unchanged), or whitening floors and the bandwidth search turn them into arbitrary terms
-        X, Y = drop_constant_columns(X), drop_constant_columns(Y)
-        sides, offsets = [], []
-        for A in (X, Y):
-            if A.shape[1] == 0:
-                log_det = 0.0
-            elif self.whiten:
-                # separate (block-diagonal) whitening: the MI is invariant, entropies shift by log|det|
-                A, log_det = whiten(A)
-            else:
-                # one bandwidth per space assumes comparable scales: fix the overall scale only
-                s = float(np.sqrt(np.mean(A.var(axis=0)))) or 1.0
-                A, log_det = A / s, A.shape[1] * np.log(s)
-            sides.append(A)
-            offsets.append(log_det)
-        X, Y = sides
-        if X.shape[1] == 0 or Y.shape[1] == 0:
-            # a constant side is independent of the other: I = 0 exactly; a point mass has
-            # differential entropy -inf (so has the joint); a non-constant side is estimated alone
-            h, self.bandwidth_ = [-np.inf, -np.inf], {}
-            for i, (key, A) in enumerate((("x", X), ("y", Y))):
-                if A.shape[1]:
-                    kde = LeaveOneOutKDE(A, self.max_cache_bytes)
-                    self.bandwidth_[key] = self._fit_bandwidth(kde)
-                    h[i] = float(-kde.log_loo_density(self.bandwidth_[key]).mean() + offsets[i])
-            self.entropy_x_, self.entropy_y_, self.entropy_xy_ = h[0], h[1], -np.inf
-            self.mutual_info_, self.stderr_ = 0.0, 0.0
-            return self
-        joint = LeaveOneOutKDE(np.column_stack([X, Y]), self.max_cache_bytes)
-        h_xy = self._fit_bandwidth(joint)
-        log_f_xy = joint.log_loo_density(h_xy)
-        del joint
-        log_f, hs = [], []
-        for A in (X, Y):
-            kde = LeaveOneOutKDE(A, self.max_cache_bytes if self.separate_bandwidths else 0)
-            h = self._fit_bandwidth(kde) if self.separate_bandwidths else h_xy
-            hs.append(h)
-            log_f.append(kde.log_loo_density(h))
-        self.bandwidth_ = {"x": hs[0], "y": hs[1], "xy": h_xy}
-        hx = -log_f[0].mean() + offsets[0]
-        hy = -log_f[1].mean() + offsets[1]
-        hxy = -log_f_xy.mean() + offsets[0] + offsets[1]
-        self._set_entropies(hx, hy, hxy)
-        pointwise = log_f_xy - log_f[0] - log_f[1]
-        self.stderr_ = float(np.std(pointwise, ddof=1) / np.sqrt(len(X)))
-        return self
+    def _prepare(self, A: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, float]:
+        if A.shape[1] == 0:
+            return A, 0.0
+        if self.whiten:
+            # separate (block-diagonal) whitening: the MI is invariant, entropies shift by log|det|
+            return whiten(A)
+        # one bandwidth per space assumes comparable scales: fix the overall scale only
+        s = float(np.sqrt(np.mean(A.var(axis=0)))) or 1.0
+        return A / s, A.shape[1] * np.log(s)
+
+    def _entropy_terms(self, Z: np.ndarray, space: str, fitted: dict[str, Any],
+                       rng: np.random.Generator) -> np.ndarray:
+        # the bandwidth is fitted on the joint and reused for the marginals (Butakov et al.), unless
+        # separate_bandwidths or there is no joint (a constant side): then each space fits its own
+        if space == "xy" or self.separate_bandwidths or "xy" not in fitted:
+            kde = LeaveOneOutKDE(Z, self.max_cache_bytes)
+            fitted[space] = self._fit_bandwidth(kde)
+        else:
+            kde = LeaveOneOutKDE(Z, 0)  # one evaluation at a known bandwidth: nothing to cache
+            fitted[space] = fitted["xy"]
+        return -kde.log_loo_density(fitted[space])
+
+    def _pointwise_mi(self, hx: np.ndarray, hy: np.ndarray, hxy: np.ndarray) -> np.ndarray:
+        # log f(x,y) − log f(x) − log f(y) with log f = −h, evaluated in that order (the same
+        # rounding as the first implementation, so stderr_ is unchanged to the last bit)
+        return -hxy + hx + hy
 
 
 _PARAMS_DOC = """
@@ -184,7 +163,7 @@ class KDEMaxLikelihood(_KDEBase):
     version = "2"  # 2: constant columns dropped, constant side -> 0
     n_grid = 6  # the likelihood criterion is smooth and unimodal in log h
 
-    def _criterion(self, kde, log_h):
+    def _criterion(self, kde: LeaveOneOutKDE, log_h: float) -> float:
         return -float(np.mean(kde.log_loo_density(float(np.exp(log_h)))))
 
 
@@ -214,9 +193,9 @@ class KDELeastSquares(_KDEBase):
     name = "kde-lse"
     version = "2"  # 2: constant columns dropped, constant side -> 0
 
-    def _criterion(self, kde, log_h):
+    def _criterion(self, kde: LeaveOneOutKDE, log_h: float) -> float:
         return kde.lscv(float(np.exp(log_h)))
 
 
-KDEMaxLikelihood.__doc__ = KDEMaxLikelihood.__doc__.replace("{params}", _PARAMS_DOC)
-KDELeastSquares.__doc__ = KDELeastSquares.__doc__.replace("{params}", _PARAMS_DOC)
+KDEMaxLikelihood.__doc__ = (KDEMaxLikelihood.__doc__ or "").replace("{params}", _PARAMS_DOC)
+KDELeastSquares.__doc__ = (KDELeastSquares.__doc__ or "").replace("{params}", _PARAMS_DOC)

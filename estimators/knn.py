@@ -9,7 +9,8 @@ then contribute ``log ρ ≈ log(jitter)`` to each entropy; these terms largely 
 is only guaranteed to be finite.
 
 Degenerate input (policy): every estimator needs ``n > k`` (``ValueError`` "k=3 neighbours need at
-least 4 samples"). KL/WKL drop constant columns before anything else (a constant has no density,
+least 4 samples"). KL/WKL drop constant columns before anything else (tag
+``constant_columns = "drop"``, applied by :meth:`ibbench.base.MIEstimator.fit`; a constant has no density,
 and a jittered one adds ``log(jitter)``-sized terms that do not cancel; MI is unchanged by the
 drop) and return exactly 0 when a whole side is constant (whose entropy, and the joint's, is then
 reported as ``-inf``). KSG drops them too (a jittered constant column is harmless under the
@@ -33,18 +34,40 @@ accepted but lose more.
 from __future__ import annotations
 
 from numbers import Integral, Real
+from typing import Any
 
 import numpy as np
 from scipy.special import digamma
 
-from ibbench._math.knn import (MAX_NORM, build_tree, check_k, column_scale, count_within, kl_entropy_terms,
-                               ksg_counts_brute, prepare_knn_input, wkl_weights)
-from ibbench._math.random import as_generator
-from ibbench.base import MIEstimator, drop_constant_columns
+from ibbench._math.knn import (
+    MAX_NORM,
+    build_tree,
+    column_scale,
+    count_within,
+    kl_entropy_terms,
+    ksg_counts_brute,
+    prepare_knn_input,
+    wkl_weights,
+)
+from ibbench.base import MIEstimator
+from ibbench.estimators.entropy_base import EntropyMIEstimator
 from ibbench.params import Interval, Options, StrOptions
 
 
-class KSG(MIEstimator):
+class _KNeighbours:
+    """Sample-size rule shared by the k-NN estimators: the k-th nearest *other* point must exist."""
+
+    k: Any
+
+    def _min_samples(self) -> int:
+        return int(self.k) + 1
+
+    def _min_samples_message(self, n: int) -> str:
+        k = int(self.k)
+        return f"k={k} neighbours need at least {k + 1} samples, got n={n} (k must be in [1, n-1])"
+
+
+class KSG(_KNeighbours, MIEstimator):
     """Kraskov–Stögbauer–Grassberger k-NN mutual-information estimator (algorithms 1 and 2).
 
     Works in the joint space with the max-norm. Algorithm 1 (eq. 8 of Kraskov et al.):
@@ -95,7 +118,7 @@ class KSG(MIEstimator):
     version = "3"
     # standardising makes the max-norm neighbours independent of each column's scale and sign
     tags = {"accepts_x": "continuous", "accepts_y": "continuous", "stochastic": True,
-            "invariance": "per-column-affine"}
+            "invariance": "per-column-affine", "constant_columns": "drop"}
     _parameter_constraints = {
         "k": [Interval(Integral, 1, None, closed="left")],
         "algorithm": [Options(Integral, {1, 2})],
@@ -105,7 +128,8 @@ class KSG(MIEstimator):
         "random_state": ["random_state"],
     }
 
-    def __init__(self, k=3, algorithm=1, standardize=True, jitter=1e-10, neighbors="auto", random_state=None):
+    def __init__(self, k: int = 3, algorithm: int = 1, standardize: bool = True, jitter: float = 1e-10,
+                 neighbors: str = "auto", random_state: int | np.random.Generator | None = None) -> None:
         self.k = k
         self.algorithm = algorithm
         self.standardize = standardize
@@ -114,30 +138,20 @@ class KSG(MIEstimator):
         self.random_state = random_state
 
     @classmethod
-    def get_test_params(cls):
+    def get_test_params(cls) -> dict[str, Any]:
         return {"k": 3, "random_state": 0}
 
-    def fit(self, X, Y):
-        self.validate_params()
-        X, Y = self._validate_pair(X, Y)
-        n, k = len(X), int(self.k)
-        check_k(k, n)
-        if self.algorithm not in (1, 2):
-            raise ValueError(f"algorithm must be 1 or 2, got {self.algorithm!r}")
-        if self.neighbors not in ("auto", "tree", "brute"):
-            raise ValueError(f"neighbors must be 'auto', 'tree' or 'brute', got {self.neighbors!r}")
-        rng = as_generator(self.random_state)
-        # constant columns carry no information: drop them (see the module notes); a constant side
-        # is independent of the other, so I = 0 exactly
-        X, Y = drop_constant_columns(X), drop_constant_columns(Y)
-        if X.shape[1] == 0 or Y.shape[1] == 0:
-            self.neighbors_, self.mutual_info_ = "none", 0.0
-            return self
+    def _fit(self, X: np.ndarray, Y: np.ndarray, rng: np.random.Generator) -> None:
+        # constant columns were dropped (tag constant_columns="drop", see the module notes)
         X = prepare_knn_input(X, self.standardize, self.jitter, rng)
         Y = prepare_knn_input(Y, self.standardize, self.jitter, rng)
-        self.neighbors_ = choose_ksg_search(n, X.shape[1] + Y.shape[1]) if self.neighbors == "auto" else self.neighbors
-        self.mutual_info_ = float(ksg_mi(X, Y, k, self.algorithm, self.neighbors_))
-        return self
+        self.neighbors_ = (choose_ksg_search(len(X), X.shape[1] + Y.shape[1]) if self.neighbors == "auto"
+                           else self.neighbors)
+        self.mutual_info_ = float(ksg_mi(X, Y, int(self.k), self.algorithm, self.neighbors_))
+
+    def _fit_constant_side(self, X: np.ndarray, Y: np.ndarray, rng: np.random.Generator) -> None:
+        # a constant side is independent of the other: I = 0 exactly, without a neighbour search
+        self.neighbors_, self.mutual_info_ = "none", 0.0
 
 
 def choose_ksg_search(n: int, dim: int) -> str:
@@ -168,11 +182,13 @@ def ksg_mi(X: np.ndarray, Y: np.ndarray, k: int, algorithm: int = 1, neighbors: 
     return digamma(k) - 1.0 / k + digamma(n) - np.mean(digamma(nx) + digamma(ny))
 
 
-class _KLBase(MIEstimator):
-    """Shared fit of the (weighted) Kozachenko–Leonenko MI estimators."""
+class _KLBase(_KNeighbours, EntropyMIEstimator):
+    """Shared fit of the (weighted) Kozachenko–Leonenko MI estimators (see :class:`KL`)."""
 
     # MI only: each entropy shifts by Σ_j log|a_j| of its columns (added back from the standardisation
-    # scales), and these shifts cancel in H(X) + H(Y) − H(X, Y)
+    # scales), and these shifts cancel in H(X) + H(Y) − H(X, Y). Constant columns are dropped
+    # (EntropyMIEstimator's tag constant_columns="drop"): a jittered one would add a log(jitter)-sized
+    # entropy term that does not cancel in the MI.
     tags = {"accepts_x": "continuous", "accepts_y": "continuous", "stochastic": True,
             "invariance": "per-column-affine"}
     _parameter_constraints = {
@@ -181,53 +197,33 @@ class _KLBase(MIEstimator):
         "jitter": [Interval(Real, 0, None, closed="left")],
         "random_state": ["random_state"],
     }
+    fitted_attribute = "weights_"
 
-    def __init__(self, k=5, standardize=True, jitter=1e-10, random_state=None):
+    def __init__(self, k: int = 5, standardize: bool = True, jitter: float = 1e-10,
+                 random_state: int | np.random.Generator | None = None) -> None:
         self.k = k
         self.standardize = standardize
         self.jitter = jitter
         self.random_state = random_state
 
     @classmethod
-    def get_test_params(cls):
+    def get_test_params(cls) -> dict[str, Any]:
         return {"k": 5, "random_state": 0}
 
-    def _weights(self, d: int, k: int) -> np.ndarray | None:  # pragma: no cover - abstract
+    def _weights(self, d: int, k: int) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def fit(self, X, Y):
-        self.validate_params()
-        X, Y = self._validate_pair(X, Y)
-        n, k = len(X), int(self.k)
-        check_k(k, n)
-        rng = as_generator(self.random_state)
-        # constant columns have no density and are independent of everything: drop them, or the
-        # jitter turns them into log(jitter)-sized entropy terms that do not cancel in the MI
-        X, Y = drop_constant_columns(X), drop_constant_columns(Y)
-        # standardising divides each column by its std; add back sum(log std) so the reported
-        # entropies estimate those of the original data (the MI is unaffected)
-        offsets = [np.sum(np.log(column_scale(A))) if self.standardize else 0.0 for A in (X, Y)]
-        X = prepare_knn_input(X, self.standardize, self.jitter, rng)
-        Y = prepare_knn_input(Y, self.standardize, self.jitter, rng)
-        if X.shape[1] == 0 or Y.shape[1] == 0:
-            # a constant side is independent of the other: I = 0 exactly; a point mass has
-            # differential entropy -inf (so has the joint); a non-constant side is estimated alone
-            h = [float(kl_entropy_terms(A, k, self._weights(A.shape[1], k)).mean() + off) if A.shape[1] else -np.inf
-                 for A, off in ((X, offsets[0]), (Y, offsets[1]))]
-            self.weights_ = {key: self._weights(A.shape[1], k) for key, A in (("x", X), ("y", Y)) if A.shape[1]}
-            self.entropy_x_, self.entropy_y_, self.entropy_xy_ = h[0], h[1], -np.inf
-            self.mutual_info_, self.stderr_ = 0.0, 0.0
-            return self
-        spaces = {"x": X, "y": Y, "xy": np.column_stack([X, Y])}
-        self.weights_ = {key: self._weights(Z.shape[1], k) for key, Z in spaces.items()}
-        terms = {key: kl_entropy_terms(Z, k, self.weights_[key]) for key, Z in spaces.items()}
-        hx = terms["x"].mean() + offsets[0]
-        hy = terms["y"].mean() + offsets[1]
-        hxy = terms["xy"].mean() + offsets[0] + offsets[1]
-        self._set_entropies(hx, hy, hxy)
-        pointwise = terms["x"] + terms["y"] - terms["xy"]
-        self.stderr_ = float(np.std(pointwise, ddof=1) / np.sqrt(n))
-        return self
+    def _prepare(self, A: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, float]:
+        # standardising divides each column by its std; Σ log std maps the entropies back to the
+        # original data (the MI is unaffected)
+        offset = np.sum(np.log(column_scale(A))) if self.standardize else 0.0
+        return prepare_knn_input(A, self.standardize, self.jitter, rng), offset
+
+    def _entropy_terms(self, Z: np.ndarray, space: str, fitted: dict[str, Any],
+                       rng: np.random.Generator) -> np.ndarray:
+        k = int(self.k)
+        fitted[space] = self._weights(Z.shape[1], k)
+        return kl_entropy_terms(Z, k, fitted[space])
 
 
 class KL(_KLBase):
@@ -291,7 +287,7 @@ class KL(_KLBase):
     name = "kl"
     version = "3"  # 2: constant columns dropped, constant side -> 0; 3: centred before a std-scaled jitter
 
-    def _weights(self, d, k):
+    def _weights(self, d: int, k: int) -> np.ndarray:
         w = np.zeros(k)
         w[-1] = 1.0
         return w
@@ -355,5 +351,5 @@ class WKL(_KLBase):
     # with k = 5 the weights are only defined up to 19 joint dims and explode beyond ~16
     tags = {"max_dim": 16}
 
-    def _weights(self, d, k):
+    def _weights(self, d: int, k: int) -> np.ndarray:
         return wkl_weights(d, k)

@@ -1,9 +1,26 @@
 """Neural variational lower bounds on mutual information: MINE (Donsker–Varadhan), InfoNCE and NWJ.
 
-One trainer serves every bound: a critic ``T(x, y)`` (an MLP on the concatenated pair, or a
-separable ``f(x)·g(y)``) is trained with Adam to maximise the bound on mini-batches; the estimate is
-the bound of the trained critic evaluated on data, averaged over the last part of training.
-Negative (product-of-marginals) samples are the batch's ``y`` rows shuffled within the batch.
+One trainer serves every bound (:func:`train_critic`): a critic ``T(x, y)`` (an MLP on the
+concatenated pair, or a separable ``f(x)·g(y)``, :mod:`ibbench.estimators.critics`) is trained
+with AdamW to maximise a *training objective* on mini-batches; the estimate is a *readout bound* of
+the trained critic evaluated on held-out data, averaged over the last part of training. Both are
+plain functions ``(scores on joint samples, scores on product-of-marginals samples) -> value``
+(:mod:`ibbench.estimators.bounds`); a :class:`Pairing` says how the product-of-marginals samples
+are formed (:data:`SHUFFLED_PAIRS`: the batch's ``y`` rows shuffled, one negative per row;
+:data:`ALL_PAIRS`: every ``(x_i, y_j)`` of the batch).
+
+An estimator is a thin declaration on :class:`NeuralEstimator`: name, version, tags, parameter
+constraints and a ``_fit`` that hands its bound to :meth:`NeuralEstimator._train`. Adding a bound
+takes a function in :mod:`ibbench.estimators.bounds` and a class such as::
+
+    class DV(NeuralEstimator):  # Donsker–Varadhan trained on its plain mini-batch gradient
+        name = "dv"
+
+        def _fit(self, X, Y, rng):
+            self._train(X, Y, rng, objective=donsker_varadhan, readout=donsker_varadhan)
+
+(an estimator with the shared parameters and defaults inherits ``__init__``; one with extra
+parameters or other defaults declares its own and passes the shared ones to ``super().__init__``).
 
 This module imports torch at import time; the registry loads it only when one of its estimators is
 requested, so ``import ibbench`` stays torch-free.
@@ -13,33 +30,181 @@ from __future__ import annotations
 
 import math
 from numbers import Integral, Real
-from typing import Any, Callable
+from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 import torch
-from torch import nn
 
-from ibbench._math.random import as_generator
+from ibbench._math.torch_determinism import deterministic_torch
 from ibbench.base import MIEstimator
+from ibbench.estimators.bounds import Bound, EMADonskerVaradhan, donsker_varadhan, infonce, nwj
+from ibbench.estimators.critics import Critic, make_critic
+from ibbench.estimators.torch_utils import as_tensor, check_hidden, init_weights_, torch_generator
 from ibbench.params import Interval, IntSequence, StrOptions
-from ibbench.estimators._critics import _dv, _infonce, _JointCritic, _logmeanexp, _nwj, _SeparableCritic
-from ibbench.estimators._torch import as_tensor, check_hidden, init_weights_, torch_generator, torch_session
 
-__all__ = ["MINE", "InfoNCE", "NWJ"]
+__all__ = ["MINE", "InfoNCE", "NWJ", "NeuralEstimator", "train_critic", "Pairing", "SHUFFLED_PAIRS", "ALL_PAIRS"]
+
+#: Called after every training step with ``{step, n_steps, train_bound, eval_bound}``.
+Callback = Callable[[dict[str, Any]], object]
+
+
+# ---------------------------------------------------------------------------------------- pairings
+class Pairing:
+    """How a batch of joint samples ``(x_i, y_i)`` is turned into critic scores for a bound."""
+
+    def scores(self, critic: Critic, x: torch.Tensor, y: torch.Tensor,
+               gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(joint, marginal)`` scores of one batch, as the bounds take them."""
+        raise NotImplementedError
+
+    def evaluate(self, critic: Critic, X: torch.Tensor, Y: torch.Tensor, gen: torch.Generator, bound: Bound,
+                 batch_size: int) -> float:
+        """``bound`` of ``critic`` on the evaluation rows ``(X, Y)`` (fresh negatives each call)."""
+        raise NotImplementedError
+
+
+class ShuffledPairs(Pairing):
+    """One negative per row: the batch's ``y`` rows shuffled (scores are vectors of the batch length).
+
+    Positives and negatives go through the critic in one forward pass. Evaluation scores all
+    evaluation rows at once, with one fresh shuffle.
+    """
+
+    def scores(self, critic: Critic, x: torch.Tensor, y: torch.Tensor,
+               gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        b = len(x)
+        out = critic.pair(torch.cat([x, x]), torch.cat([y, y[torch.randperm(b, generator=gen)]]))
+        return out[:b], out[b:]
+
+    def evaluate(self, critic: Critic, X: torch.Tensor, Y: torch.Tensor, gen: torch.Generator, bound: Bound,
+                 batch_size: int) -> float:
+        return float(bound(*self.scores(critic, X, Y, gen)))
+
+
+class AllPairs(Pairing):
+    """Every ``(x_i, y_j)`` of a batch: ``joint`` is the diagonal of the ``B × B`` score matrix ``marginal``.
+
+    Evaluation shuffles the evaluation rows once and averages the bound over chunks of
+    ``batch_size`` rows (the ragged end dropped), so a bound capped by the batch size (InfoNCE:
+    ``log B``) has the same cap in evaluation as in training.
+    """
+
+    def scores(self, critic: Critic, x: torch.Tensor, y: torch.Tensor,
+               gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        matrix = critic.matrix(x, y)
+        return matrix.diagonal(), matrix
+
+    def evaluate(self, critic: Critic, X: torch.Tensor, Y: torch.Tensor, gen: torch.Generator, bound: Bound,
+                 batch_size: int) -> float:
+        n, b = len(X), batch_size
+        perm = torch.randperm(n, generator=gen)
+        vals = [bound(*self.scores(critic, X[idx], Y[idx], gen)) for idx in perm[: (n // b) * b].view(-1, b)]
+        return float(torch.stack(vals).mean())
+
+
+#: Negatives by shuffling ``y`` within the batch (MINE, NWJ).
+SHUFFLED_PAIRS = ShuffledPairs()
+#: Negatives from all pairs of the batch (InfoNCE).
+ALL_PAIRS = AllPairs()
 
 
 # ----------------------------------------------------------------------------------------- trainer
-class _NeuralMI(MIEstimator):
-    """Common trainer; subclasses set ``bound`` and their own ``__init__`` (scikit-learn needs an
-    explicit signature)."""
+def train_critic(critic: Critic, objective: Bound, readout: Bound, train: tuple[torch.Tensor, torch.Tensor],
+                 evaluation: tuple[torch.Tensor, torch.Tensor], gen: torch.Generator, *,
+                 pairing: Pairing = SHUFFLED_PAIRS, n_steps: int, batch_size: int, eval_batch_size: int,
+                 lr: float, weight_decay: float = 0.0, average_last: float = 0.2, eval_every: int = 10,
+                 callback: Callback | None = None) -> dict[str, list[Any]]:
+    """Maximise ``objective`` over ``critic`` with AdamW; evaluate ``readout`` over the last steps.
 
-    bound: str = ""
+    Parameters
+    ----------
+    critic : Critic
+        The initialised critic; trained in place.
+    objective : Bound
+        Training objective ``(joint, marginal) -> value``, maximised on each mini-batch (a bound, or
+        a surrogate with a better gradient; it may keep state between steps).
+    readout : Bound
+        The bound reported: on each training batch (``history["train"]``) and on the evaluation rows.
+    train, evaluation : (X, Y) pairs of float32 tensors
+        Training rows and evaluation (held-out) rows.
+    gen : torch.Generator
+        Source of every random draw: the batches (a fresh shuffle of the training rows per epoch,
+        incomplete batches dropped) and the negatives.
+    pairing : Pairing, default SHUFFLED_PAIRS
+        How the product-of-marginals scores are formed.
+    n_steps, batch_size, eval_batch_size : int
+        Optimiser steps, training mini-batch size, evaluation chunk size (:class:`AllPairs`).
+    lr, weight_decay : float
+        AdamW learning rate and decoupled weight decay.
+    average_last : float in (0, 1]
+        Fraction of the final steps over which ``readout`` is evaluated: every ``eval_every`` steps
+        from the start of that window, and after the last step.
+    callback : callable or None
+        Called after every step with ``{step, n_steps, train_bound, eval_bound}``.
+
+    Returns
+    -------
+    dict
+        ``train``: readout bound on each training batch; ``eval_step`` (1-based) and ``eval``: the
+        evaluations of the window.
+    """
+    X_train, Y_train = train
+    X_eval, Y_eval = evaluation
+    start_avg = n_steps - max(1, int(round(average_last * n_steps)))
+    opt = torch.optim.AdamW(critic.parameters(), lr=lr, weight_decay=weight_decay, foreach=True)
+    history: dict[str, list[Any]] = {"train": [], "eval_step": [], "eval": []}
+    batches = _batches(len(X_train), batch_size, gen)
+    for step in range(n_steps):
+        idx = next(batches)
+        joint, marginal = pairing.scores(critic, X_train[idx], Y_train[idx], gen)
+        value = objective(joint, marginal)
+        # the readout on this batch; when the objective is the readout itself, its value
+        train_bound = float(value.detach() if objective is readout else readout(joint.detach(), marginal.detach()))
+        opt.zero_grad(set_to_none=True)
+        (-value).backward()
+        opt.step()
+        history["train"].append(train_bound)
+        if step >= start_avg and ((step - start_avg) % eval_every == 0 or step == n_steps - 1):
+            with torch.no_grad():
+                history["eval_step"].append(step + 1)
+                history["eval"].append(pairing.evaluate(critic, X_eval, Y_eval, gen, readout, eval_batch_size))
+        if callback is not None:
+            callback({"step": step + 1, "n_steps": n_steps, "train_bound": train_bound,
+                      "eval_bound": history["eval"][-1] if history["eval"] else None})
+    return history
+
+
+def _standardize(A: np.ndarray) -> np.ndarray:
+    """Columns to zero mean, unit variance (constant columns only centred); MI is unchanged."""
+    std = A.std(axis=0)
+    return (A - A.mean(axis=0)) / np.where(std > 0, std, 1.0)
+
+
+def _batches(n: int, b: int, gen: torch.Generator) -> Iterator[torch.Tensor]:
+    """Endless full mini-batches of ``b`` row indices: shuffle each epoch, drop the ragged end."""
+    while True:
+        perm = torch.randperm(n, generator=gen)
+        for i in range(0, n - b + 1, b):
+            yield perm[i:i + b]
+
+
+# ------------------------------------------------------------------------------------ estimators
+class NeuralEstimator(MIEstimator):
+    """Base of the neural estimators: shared parameters, data preparation and :meth:`_train`.
+
+    Subclasses declare ``name`` (and ``version``, tags, constraints of extra parameters) and a
+    ``_fit`` that calls :meth:`_train` with their training objective and readout bound. The
+    ``__init__`` here takes the shared parameters with the defaults of a joint-critic bound; a
+    subclass with other defaults or extra parameters declares its own ``__init__`` (scikit-learn
+    reads the parameters from its signature) and passes the shared ones on.
+    """
+
     version = "1"
     # inputs are standardised per column, but a sign flip changes the critic's input and at offsets
     # ~1e12 × spread the rounded column mean shifts the float32 inputs by ~1e-4 (estimates move ~1e-3)
     tags = {"accepts_x": "continuous", "accepts_y": "continuous", "stochastic": True, "symmetric": False,
             "invariance": "none"}
-    _parameter_constraints = {
+    _parameter_constraints: dict[str, Any] = {
         "hidden": [Interval(Integral, 1, None, closed="left"), IntSequence(min_len=1)],
         "activation": [StrOptions({"relu", "elu", "tanh", "leaky_relu"})],
         "critic": [StrOptions({"joint", "separable"})],
@@ -57,74 +222,40 @@ class _NeuralMI(MIEstimator):
         "random_state": ["random_state"],
     }
 
-    # -- parameters shared by all bounds
-    def _check_params(self) -> None:
-        self._hidden = check_hidden(self.hidden)
-        if self.critic not in ("joint", "separable"):
-            raise ValueError(f"critic must be 'joint' or 'separable', got {self.critic!r}")
-        for pname in ("n_steps", "batch_size", "eval_every"):
-            value = getattr(self, pname)
-            if not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"{pname} must be a positive int, got {value!r}")
-        if self.n_epochs is not None and not self.n_epochs > 0:
-            raise ValueError(f"n_epochs must be None or > 0, got {self.n_epochs!r}")
-        if not self.lr > 0:
-            raise ValueError(f"lr must be > 0, got {self.lr!r}")
-        if not self.weight_decay >= 0:
-            raise ValueError(f"weight_decay must be >= 0, got {self.weight_decay!r}")
-        if not 0 < self.average_last <= 1:
-            raise ValueError(f"average_last must be in (0, 1], got {self.average_last!r}")
-        if not 0 <= self.test_size < 1:
-            raise ValueError(f"test_size must be in [0, 1), got {self.test_size!r}")
-        if self.callback is not None and not callable(self.callback):
-            raise ValueError(f"callback must be callable or None, got {self.callback!r}")
+    def __init__(self, hidden: int | Sequence[int] = (128, 128), activation: str = "relu", critic: str = "joint",
+                 embed_dim: int = 32, n_steps: int = 1000, n_epochs: float | None = None, batch_size: int = 512,
+                 lr: float = 1e-3, weight_decay: float = 0.0, average_last: float = 0.2, eval_every: int = 10,
+                 test_size: float = 0.2, n_threads: int | None = 1, callback: Callback | None = None,
+                 random_state: Any = None):
+        self.hidden = hidden
+        self.activation = activation
+        self.critic = critic
+        self.embed_dim = embed_dim
+        self.n_steps = n_steps
+        self.n_epochs = n_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.average_last = average_last
+        self.eval_every = eval_every
+        self.test_size = test_size
+        self.n_threads = n_threads
+        self.callback = callback
+        self.random_state = random_state
 
-    def _build_critic(self, dx: int, dy: int) -> nn.Module:
-        if self.critic == "joint":
-            return _JointCritic(dx, dy, self._hidden, self.activation)
-        return _SeparableCritic(dx, dy, self._hidden, self.activation, int(getattr(self, "embed_dim", 32)))
+    @classmethod
+    def get_test_params(cls) -> dict[str, Any]:
+        return {"hidden": (32, 32), "n_steps": 150, "batch_size": 256, "lr": 3e-3, "average_last": 0.3,
+                "random_state": 0}
 
-    # -- per-bound hooks
-    def _train_objective(self, critic, x, y, gen, state: dict) -> tuple[torch.Tensor, float]:
-        """(loss to minimise, value of the bound on this batch)."""
-        if self.bound == "infonce":
-            value = _infonce(critic.matrix(x, y))
-            return -value, float(value.detach())
-        b = len(x)  # positives and shuffled negatives in one forward pass
-        scores = critic.pair(torch.cat([x, x]), torch.cat([y, y[torch.randperm(b, generator=gen)]]))
-        pos, neg = scores[:b], scores[b:]
-        if self.bound == "nwj":
-            value = _nwj(pos, neg)
-            return -value, float(value.detach())
-        # MINE: the gradient of log E_q[e^T] is E_q[∇T e^T] / E_q[e^T]; the biased mini-batch
-        # denominator is replaced by an exponential moving average (Belghazi et al. 2018, §3.2).
-        lme = _logmeanexp(neg)
-        rate = float(self.ema_rate)
-        old = state.get("log_ema")
-        new = lme.detach() if old is None else torch.logaddexp(old + math.log1p(-rate), lme.detach() + math.log(rate))
-        state["log_ema"] = new
-        surrogate = pos.mean() - torch.exp(lme - new)  # gradient: E_p[∇T] − E_q[∇T e^T] / EMA
-        value = pos.mean() - lme
-        return -surrogate, float(value.detach())
+    def _train(self, X: np.ndarray, Y: np.ndarray, rng: np.random.Generator, *, objective: Bound, readout: Bound,
+               pairing: Pairing = SHUFFLED_PAIRS) -> None:
+        """Standardise, split, train a fresh critic (:func:`train_critic`) and set the fitted attributes.
 
-    def _evaluate(self, critic, X: torch.Tensor, Y: torch.Tensor, gen) -> float:
-        """The bound of the current critic on ``(X, Y)`` (fresh negatives each call)."""
-        n = len(X)
-        perm = torch.randperm(n, generator=gen)
-        if self.bound == "infonce":  # in chunks of the batch size: the ceiling stays log(batch)
-            b = self._eval_batch
-            vals = [_infonce(critic.matrix(X[idx], Y[idx])) for idx in perm[: (n // b) * b].view(-1, b)]
-            return float(torch.stack(vals).mean())
-        scores = critic.pair(torch.cat([X, X]), torch.cat([Y, Y[perm]]))
-        pos, neg = scores[:n], scores[n:]
-        return float(_dv(pos, neg) if self.bound == "mine" else _nwj(pos, neg))
-
-    # -- the loop
-    def fit(self, X, Y):
-        self.validate_params()
-        X, Y = self._validate_pair(X, Y)
-        self._check_params()
-        rng = as_generator(self.random_state)
+        Random draws, in order: the train/test split from ``rng``, one draw from ``rng`` seeding the
+        torch generator, then the critic's initial weights, the batches and the negatives from it.
+        """
+        hidden = check_hidden(self.hidden)
         X, Y = _standardize(X), _standardize(Y)
         n = len(X)
         order = rng.permutation(n)
@@ -133,62 +264,29 @@ class _NeuralMI(MIEstimator):
             raise ValueError(f"test_size={self.test_size} leaves {n_test} of {n} rows held out; need 2..n-2")
         train_idx, test_idx = (order[n_test:], order[:n_test]) if n_test else (order, order)
         batch = min(int(self.batch_size), len(train_idx))
-        self._eval_batch = min(int(self.batch_size), len(test_idx))
+        eval_batch = min(int(self.batch_size), len(test_idx))
         n_steps = int(self.n_steps)
         if self.n_epochs is not None:
             n_steps = max(1, math.ceil(float(self.n_epochs) * len(train_idx) / batch))
-        start_avg = n_steps - max(1, int(round(self.average_last * n_steps)))
 
-        with torch_session(self.n_threads):
+        with deterministic_torch(self.n_threads):
             gen = torch_generator(rng)
-            Xt, Yt = as_tensor(X[train_idx]), as_tensor(Y[train_idx])
-            Xe, Ye = as_tensor(X[test_idx]), as_tensor(Y[test_idx])
-            critic = init_weights_(self._build_critic(X.shape[1], Y.shape[1]), gen)
-            opt = torch.optim.AdamW(critic.parameters(), lr=float(self.lr), weight_decay=float(self.weight_decay),
-                                    foreach=True)
-            state: dict[str, Any] = {}
-            history: dict[str, list] = {"train": [], "eval_step": [], "eval": []}
-            batches = _batches(len(train_idx), batch, gen)
-            for step in range(n_steps):
-                idx = next(batches)
-                loss, value = self._train_objective(critic, Xt[idx], Yt[idx], gen, state)
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
-                history["train"].append(value)
-                if step >= start_avg and ((step - start_avg) % int(self.eval_every) == 0 or step == n_steps - 1):
-                    with torch.no_grad():
-                        history["eval_step"].append(step + 1)
-                        history["eval"].append(self._evaluate(critic, Xe, Ye, gen))
-                if self.callback is not None:
-                    self.callback({"step": step + 1, "n_steps": n_steps, "train_bound": value,
-                                   "eval_bound": history["eval"][-1] if history["eval"] else None})
+            train = as_tensor(X[train_idx]), as_tensor(Y[train_idx])
+            evaluation = as_tensor(X[test_idx]), as_tensor(Y[test_idx])
+            critic = make_critic(self.critic, X.shape[1], Y.shape[1], hidden, self.activation, int(self.embed_dim))
+            init_weights_(critic, gen)
+            history = train_critic(critic, objective, readout, train, evaluation, gen, pairing=pairing,
+                                   n_steps=n_steps, batch_size=batch, eval_batch_size=eval_batch, lr=float(self.lr),
+                                   weight_decay=float(self.weight_decay), average_last=self.average_last,
+                                   eval_every=int(self.eval_every), callback=self.callback)
         evals = np.asarray(history["eval"], dtype=float)
         if not np.all(np.isfinite(evals)):
             raise ValueError(f"{self.name}: training diverged (non-finite bound); lower lr or use fewer steps")
         self.history_ = history
         self.n_steps_ = n_steps
         self.batch_size_ = batch
+        self.eval_batch_size_ = eval_batch
         self.mutual_info_ = float(evals.mean())
-        self._after_fit()
-        return self
-
-    def _after_fit(self) -> None:
-        pass
-
-
-def _standardize(A: np.ndarray) -> np.ndarray:
-    """Columns to zero mean, unit variance (constant columns only centred); MI is unchanged."""
-    std = A.std(axis=0)
-    return (A - A.mean(axis=0)) / np.where(std > 0, std, 1.0)
-
-
-def _batches(n: int, b: int, gen: torch.Generator):
-    """Endless full mini-batches of ``b`` row indices: shuffle each epoch, drop the ragged end."""
-    while True:
-        perm = torch.randperm(n, generator=gen)
-        for i in range(0, n - b + 1, b):
-            yield perm[i:i + b]
 
 
 _COMMON_DOC = """
@@ -235,10 +333,13 @@ _ATTR_DOC = """
         were averaged.
     n_steps_, batch_size_ : int
         Steps and batch size actually used.
+    eval_batch_size_ : int
+        Rows per evaluation chunk (the batch size capped at the number of held-out rows).
 """
 
 
-class MINE(_NeuralMI):
+
+class MINE(NeuralEstimator):
     __doc__ = f"""Mutual Information Neural Estimation: the Donsker–Varadhan bound with EMA-corrected gradients.
 
     Maximises ``I_DV(T) = E_p[T(x, y)] − log E_{{p_x p_y}}[e^{{T(x, y)}}]`` over a critic MLP ``T``
@@ -269,41 +370,25 @@ class MINE(_NeuralMI):
     """
 
     name = "mine"
-    _parameter_constraints = {**_NeuralMI._parameter_constraints, "ema_rate": [Interval(Real, 0, 1, closed="right")]}
-    bound = "mine"
+    _parameter_constraints = {**NeuralEstimator._parameter_constraints,
+                              "ema_rate": [Interval(Real, 0, 1, closed="right")]}
 
-    def __init__(self, hidden=(128, 128), activation="relu", critic="joint", embed_dim=32, n_steps=1000,
-                 n_epochs=None, batch_size=512, lr=1e-3, weight_decay=0.0, ema_rate=0.01, average_last=0.2,
-                 eval_every=10, test_size=0.2, n_threads=1, callback: Callable | None = None, random_state=None):
-        self.hidden = hidden
-        self.activation = activation
-        self.critic = critic
-        self.embed_dim = embed_dim
-        self.n_steps = n_steps
-        self.n_epochs = n_epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.weight_decay = weight_decay
+    def __init__(self, hidden: int | Sequence[int] = (128, 128), activation: str = "relu", critic: str = "joint",
+                 embed_dim: int = 32, n_steps: int = 1000, n_epochs: float | None = None, batch_size: int = 512,
+                 lr: float = 1e-3, weight_decay: float = 0.0, ema_rate: float = 0.01, average_last: float = 0.2,
+                 eval_every: int = 10, test_size: float = 0.2, n_threads: int | None = 1,
+                 callback: Callback | None = None, random_state: Any = None):
+        super().__init__(hidden=hidden, activation=activation, critic=critic, embed_dim=embed_dim, n_steps=n_steps,
+                         n_epochs=n_epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay,
+                         average_last=average_last, eval_every=eval_every, test_size=test_size,
+                         n_threads=n_threads, callback=callback, random_state=random_state)
         self.ema_rate = ema_rate
-        self.average_last = average_last
-        self.eval_every = eval_every
-        self.test_size = test_size
-        self.n_threads = n_threads
-        self.callback = callback
-        self.random_state = random_state
 
-    def _check_params(self) -> None:
-        super()._check_params()
-        if not 0 < self.ema_rate <= 1:
-            raise ValueError(f"ema_rate must be in (0, 1], got {self.ema_rate!r}")
-
-    @classmethod
-    def get_test_params(cls):
-        return {"hidden": (32, 32), "n_steps": 150, "batch_size": 256, "lr": 3e-3, "average_last": 0.3,
-                "random_state": 0}
+    def _fit(self, X: np.ndarray, Y: np.ndarray, rng: np.random.Generator) -> None:
+        self._train(X, Y, rng, objective=EMADonskerVaradhan(float(self.ema_rate)), readout=donsker_varadhan)
 
 
-class NWJ(_NeuralMI):
+class NWJ(NeuralEstimator):
     __doc__ = f"""The Nguyen–Wainwright–Jordan bound (f-divergence dual, "MINE-f").
 
     Maximises ``I_NWJ(T) = E_p[T] − e^{{−1}} E_{{p_x p_y}}[e^T]``, a lower bound tight at
@@ -328,34 +413,12 @@ class NWJ(_NeuralMI):
     """
 
     name = "nwj"
-    bound = "nwj"
 
-    def __init__(self, hidden=(128, 128), activation="relu", critic="joint", embed_dim=32, n_steps=1000,
-                 n_epochs=None, batch_size=512, lr=1e-3, weight_decay=0.0, average_last=0.2, eval_every=10,
-                 test_size=0.2, n_threads=1, callback: Callable | None = None, random_state=None):
-        self.hidden = hidden
-        self.activation = activation
-        self.critic = critic
-        self.embed_dim = embed_dim
-        self.n_steps = n_steps
-        self.n_epochs = n_epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.weight_decay = weight_decay
-        self.average_last = average_last
-        self.eval_every = eval_every
-        self.test_size = test_size
-        self.n_threads = n_threads
-        self.callback = callback
-        self.random_state = random_state
-
-    @classmethod
-    def get_test_params(cls):
-        return {"hidden": (32, 32), "n_steps": 150, "batch_size": 256, "lr": 3e-3, "average_last": 0.3,
-                "random_state": 0}
+    def _fit(self, X: np.ndarray, Y: np.ndarray, rng: np.random.Generator) -> None:
+        self._train(X, Y, rng, objective=nwj, readout=nwj)
 
 
-class InfoNCE(_NeuralMI):
+class InfoNCE(NeuralEstimator):
     __doc__ = f"""InfoNCE (contrastive predictive coding) lower bound, capped at ``log(batch)``.
 
     Maximises ``I_NCE(T) = E[ (1/B) Σ_i log( e^{{T(x_i, y_i)}} / ((1/B) Σ_j e^{{T(x_i, y_j)}}) ) ]``
@@ -395,41 +458,21 @@ class InfoNCE(_NeuralMI):
     """
 
     name = "infonce"
-    _parameter_constraints = {**_NeuralMI._parameter_constraints,
+    _parameter_constraints = {**NeuralEstimator._parameter_constraints,
                               "saturation_margin": [Interval(Real, 0, None, closed="left")]}
-    bound = "infonce"
 
-    def __init__(self, hidden=(128, 128), activation="relu", critic="separable", embed_dim=32, n_steps=1000,
-                 n_epochs=None, batch_size=512, lr=1e-3, weight_decay=1.0, average_last=0.2, eval_every=10,
-                 test_size=0.2, saturation_margin=1.0, n_threads=1, callback: Callable | None = None,
-                 random_state=None):
-        self.hidden = hidden
-        self.activation = activation
-        self.critic = critic
-        self.embed_dim = embed_dim
-        self.n_steps = n_steps
-        self.n_epochs = n_epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.weight_decay = weight_decay
-        self.average_last = average_last
-        self.eval_every = eval_every
-        self.test_size = test_size
+    def __init__(self, hidden: int | Sequence[int] = (128, 128), activation: str = "relu",
+                 critic: str = "separable", embed_dim: int = 32, n_steps: int = 1000, n_epochs: float | None = None,
+                 batch_size: int = 512, lr: float = 1e-3, weight_decay: float = 1.0, average_last: float = 0.2,
+                 eval_every: int = 10, test_size: float = 0.2, saturation_margin: float = 1.0,
+                 n_threads: int | None = 1, callback: Callback | None = None, random_state: Any = None):
+        super().__init__(hidden=hidden, activation=activation, critic=critic, embed_dim=embed_dim, n_steps=n_steps,
+                         n_epochs=n_epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay,
+                         average_last=average_last, eval_every=eval_every, test_size=test_size,
+                         n_threads=n_threads, callback=callback, random_state=random_state)
         self.saturation_margin = saturation_margin
-        self.n_threads = n_threads
-        self.callback = callback
-        self.random_state = random_state
 
-    def _check_params(self) -> None:
-        super()._check_params()
-        if not self.saturation_margin >= 0:
-            raise ValueError(f"saturation_margin must be >= 0, got {self.saturation_margin!r}")
-
-    def _after_fit(self) -> None:
-        self.ceiling_ = float(math.log(self._eval_batch))
+    def _fit(self, X: np.ndarray, Y: np.ndarray, rng: np.random.Generator) -> None:
+        self._train(X, Y, rng, objective=infonce, readout=infonce, pairing=ALL_PAIRS)
+        self.ceiling_ = float(math.log(self.eval_batch_size_))
         self.saturated_ = bool(self.mutual_info_ >= self.ceiling_ - float(self.saturation_margin))
-
-    @classmethod
-    def get_test_params(cls):
-        return {"hidden": (32, 32), "n_steps": 150, "batch_size": 256, "lr": 3e-3, "average_last": 0.3,
-                "random_state": 0}

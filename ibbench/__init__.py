@@ -3,6 +3,8 @@
 The top level stays light: heavy parts (runner, store, estimators, torch) load on first use.
 """
 
+from typing import Any
+
 from ibbench.base import MIEstimator, validate_pair
 from ibbench.registry import get_estimator, get_task, list_estimators, list_tasks
 from ibbench.task import Task
@@ -15,7 +17,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name):
+def __getattr__(name: str) -> Any:
     if name == "run":
         from ibbench.runner import run
 

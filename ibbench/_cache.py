@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,7 @@ def cache_root() -> Path:
 
 
 @contextmanager
-def cache_setting(value: str):
+def cache_setting(value: str) -> Iterator[None]:
     """``IBBENCH_CACHE=value`` in ``os.environ`` inside the block; the previous setting restored afterwards."""
     previous = os.environ.get("IBBENCH_CACHE")
     os.environ["IBBENCH_CACHE"] = value
@@ -43,7 +44,7 @@ def cache_enabled() -> bool:
 
 
 @contextmanager
-def file_lock(path: Path):
+def file_lock(path: Path) -> Iterator[None]:
     """An exclusive lock on ``path`` (POSIX ``flock``) so parallel workers compute an entry once."""
     path.parent.mkdir(parents=True, exist_ok=True)
     try:

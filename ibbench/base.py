@@ -8,6 +8,8 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator
 
+from ibbench._math.random import as_generator
+
 #: Values a side-kind tag (``accepts_x`` / ``accepts_y``) may take.
 KINDS = ("continuous", "discrete", "any")
 
@@ -19,7 +21,13 @@ DEFAULT_TAGS: dict[str, Any] = {
     "max_dim": None,  # largest dim_x + dim_y it is meant for; None = unlimited
     "requires": (),  # optional third-party packages (plugins); torch is a core dependency
     "invariance": "none",  # maps of each side that leave the estimate unchanged (ibbench.testing.INVARIANCES)
+    # what MIEstimator.fit does with constant columns before _fit: "keep" them, or "drop" them and
+    # give I = 0 (via _fit_constant_side) when a whole side is constant
+    "constant_columns": "keep",
 }
+
+#: Values of the ``constant_columns`` tag.
+CONSTANT_COLUMN_POLICIES = ("keep", "drop")
 
 
 #: Largest magnitude accepted in the data. Sums of ``n`` squared differences of values up to 1e150
@@ -35,7 +43,7 @@ MIN_SPREAD = 1e-150
 MAX_EXACT_INT = 2**53
 
 
-def validate_pair(X, Y, *, min_samples: int = 2) -> tuple[np.ndarray, np.ndarray]:
+def validate_pair(X: Any, Y: Any, *, min_samples: int = 2) -> tuple[np.ndarray, np.ndarray]:
     """Validate a pair of samples and return them as 2-D float64 arrays ``(n, dx)``, ``(n, dy)``.
 
     Policy for degenerate but valid input (shared by every estimator): bool and integer dtypes are
@@ -132,9 +140,18 @@ def drop_constant_columns(A: np.ndarray) -> np.ndarray:
 class MIEstimator(BaseEstimator):
     """Base class of all mutual-information estimators.
 
-    Subclasses store their parameters in ``__init__`` (scikit-learn rule: no logic there), implement
-    ``fit(X, Y)`` which validates with :meth:`_validate_pair`, sets ``mutual_info_`` (float, nats)
-    and returns ``self``.
+    Subclasses store their parameters in ``__init__`` (scikit-learn rule: no logic there), declare
+    them in ``_parameter_constraints`` and implement ``_fit(X, Y, rng)``, which sets
+    ``mutual_info_`` (float, nats). The public :meth:`fit` is a template (as sktime's ``fit`` →
+    ``_fit``): it checks the parameters, validates the data (:func:`validate_pair`), applies the
+    ``constant_columns`` tag, turns ``random_state`` into a generator once and then calls ``_fit``.
+
+    Optional hooks: :meth:`_min_samples` (and :meth:`_min_samples_message`) when more than two
+    samples are needed, :meth:`_fit_constant_side` for the fitted attributes of a constant side
+    under ``constant_columns="drop"``.
+
+    Estimators written against the first contract, which override ``fit`` itself and call
+    :meth:`_validate_pair`, keep working unchanged.
 
     Class attributes
     ----------------
@@ -162,8 +179,72 @@ class MIEstimator(BaseEstimator):
     #: declared parameters are validated and cast by :meth:`check_params` / :meth:`validate_params`.
     _parameter_constraints: dict[str, Any] = {}
 
-    def fit(self, X, Y):  # pragma: no cover - abstract
-        raise NotImplementedError(f"{type(self).__name__} must implement fit(X, Y)")
+    def _min_samples(self) -> int:
+        """Fewest samples :meth:`fit` accepts (default 2; may depend on the parameters, e.g. ``k + 1``)."""
+        return 2
+
+    def _min_samples_message(self, n: int) -> str:
+        """Message of the ``ValueError`` :meth:`fit` raises for ``n < _min_samples()`` samples;
+        override it to say which parameter asks for them (e.g. ``"k=3 neighbours need ..."``)."""
+        return f"at least {self._min_samples()} samples are needed, got {n}"
+
+    def fit(self, X: Any, Y: Any) -> MIEstimator:
+        """Estimate the mutual information between paired samples ``X`` and ``Y``.
+
+        Parameters
+        ----------
+        X, Y : array-like of shape (n,) or (n, d)
+            Paired samples; see :func:`validate_pair` for what is accepted.
+
+        Returns
+        -------
+        self
+            With ``mutual_info_`` (nats) and the estimator's other fitted attributes set.
+
+        Raises
+        ------
+        ValueError
+            Invalid parameters (named), invalid data (see :func:`validate_pair`), fewer samples
+            than :meth:`_min_samples` or an invalid ``constant_columns`` tag.
+        NotImplementedError
+            The subclass implements neither ``_fit`` nor ``fit``.
+        """
+        if type(self)._fit is MIEstimator._fit:
+            raise NotImplementedError(f"{type(self).__name__} must implement _fit(X, Y, rng) (or override fit)")
+        policy = self.get_tags()["constant_columns"]
+        if policy not in CONSTANT_COLUMN_POLICIES:
+            raise ValueError(f"{type(self).__name__}: tag constant_columns must be one of "
+                             f"{CONSTANT_COLUMN_POLICIES}, got {policy!r}")
+        self.validate_params()
+        min_samples = self._min_samples()
+        # the shape and value checks (and the generic "at least 2 samples") first, then the
+        # estimator's own minimum with its own message
+        X, Y = self._validate_pair(X, Y, min_samples=min(min_samples, 2))
+        if len(X) < min_samples:
+            raise ValueError(self._min_samples_message(len(X)))
+        rng = as_generator(getattr(self, "random_state", None))
+        if policy == "drop":
+            # a constant column is independent of everything: dropping it leaves I(X;Y) unchanged
+            X, Y = drop_constant_columns(X), drop_constant_columns(Y)
+            if X.shape[1] == 0 or Y.shape[1] == 0:
+                self._fit_constant_side(X, Y, rng)
+                return self
+        self._fit(X, Y, rng)
+        return self
+
+    def _fit(self, X: np.ndarray, Y: np.ndarray, rng: np.random.Generator) -> None:
+        """Compute the estimate on validated data and set ``mutual_info_`` (and other fitted attributes).
+
+        ``X`` (n, dx) and ``Y`` (n, dy) are float64 arrays (constant columns dropped under the
+        ``constant_columns="drop"`` tag); ``rng`` is the generator made from ``random_state`` (use
+        it for every random draw).
+        """
+        raise NotImplementedError  # pragma: no cover - see fit
+
+    def _fit_constant_side(self, X: np.ndarray, Y: np.ndarray, rng: np.random.Generator) -> None:
+        """Called instead of :meth:`_fit` when a whole side is constant (``constant_columns="drop"``):
+        the sides are independent, so ``I = 0`` exactly; override to set other fitted attributes."""
+        self.mutual_info_ = 0.0
 
     @classmethod
     def check_params(cls, params: dict[str, Any]) -> dict[str, Any]:
@@ -187,7 +268,7 @@ class MIEstimator(BaseEstimator):
         """Check this instance's parameters (:meth:`check_params`) and return them cast; call it first in ``fit``."""
         return self.check_params(self.get_params(deep=False))
 
-    def estimate(self, X, Y) -> float:
+    def estimate(self, X: Any, Y: Any) -> float:
         """Fit on ``(X, Y)`` and return the mutual-information estimate in nats."""
         return float(self.fit(X, Y).mutual_info_)
 
@@ -204,7 +285,7 @@ class MIEstimator(BaseEstimator):
         """Small, fast parameters for the shared conformance suite (override when defaults are slow)."""
         return {}
 
-    def _validate_pair(self, X, Y, *, min_samples: int = 2) -> tuple[np.ndarray, np.ndarray]:
+    def _validate_pair(self, X: Any, Y: Any, *, min_samples: int = 2) -> tuple[np.ndarray, np.ndarray]:
         """Shared validation (:func:`validate_pair`); also records ``n_samples_``."""
         X, Y = validate_pair(X, Y, min_samples=min_samples)
         self.n_samples_ = len(X)

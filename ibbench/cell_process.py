@@ -29,9 +29,13 @@ import threading
 import time
 from collections import deque
 from multiprocessing.connection import wait
-from typing import Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from ibbench.execution import execute_cell, failure_row, now
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+    from multiprocessing.context import ForkServerContext
 
 _PRELOAD = ["numpy", "scipy.spatial", "scipy.special", "sklearn.base", "ibbench.base", "ibbench.registry",
             "ibbench.execution", "ibbench.cell_process", "ibbench._math.random"]
@@ -51,7 +55,7 @@ class InfrastructureError(RuntimeError):
 class _NotStarted(Exception):
     """The cell process died, or could not be started, before it reported the cell as started."""
 
-    def __init__(self, message: str, exitcode: int | None = None):
+    def __init__(self, message: str, exitcode: int | None = None) -> None:
         super().__init__(message)
         self.exitcode = exitcode
 
@@ -87,7 +91,7 @@ def _forkserver_exit_code(wait: float = 2.0) -> int | None:
     """
     from multiprocessing import forkserver
 
-    pid = forkserver._forkserver._forkserver_pid
+    pid = forkserver._forkserver._forkserver_pid  # type: ignore[attr-defined]  # private, not in typeshed
     if pid is None or not hasattr(os, "waitid"):
         return None
     deadline = time.monotonic() + wait
@@ -171,7 +175,7 @@ def _preload_modules() -> list[str]:
     return modules
 
 
-def _forkserver_context(preload: list[str]):
+def _forkserver_context(preload: list[str]) -> ForkServerContext:
     """The forkserver context, its server started with ``PYTHONSAFEPATH=1``.
 
     The forkserver is launched with ``python -c``, which puts the current directory first on
@@ -231,7 +235,7 @@ def _release_forkserver_keepalive() -> None:
             os.close(fd)
         except OSError:
             pass
-        server._forkserver_alive_fd = None
+        server._forkserver_alive_fd = None  # type: ignore[attr-defined]  # private, not in typeshed
 
 
 def _exit_with_parent() -> None:
@@ -283,7 +287,7 @@ def _sync_registry(tables: dict[str, dict[str, str]]) -> None:
 _STARTED = "started"
 
 
-def _worker_main(conn, forkserver_pid: int | None = None, max_memory: int | None = None) -> None:
+def _worker_main(conn: Connection[Any, Any], forkserver_pid: int | None = None, max_memory: int | None = None) -> None:
     """Body of a cell process: receive cells, send result rows back, until told to stop.
 
     Before a cell, the parent sends its registry tables whenever they changed, so names registered
@@ -340,12 +344,12 @@ class CellProcess:
         Whatever starting the process raised (fork failure, forkserver gone): an infrastructure failure.
     """
 
-    def __init__(self, ctx, max_cells: int | None = None, max_memory: int | None = None):
+    def __init__(self, ctx: ForkServerContext, max_cells: int | None = None, max_memory: int | None = None) -> None:
         from multiprocessing import forkserver
 
         self.conn, child = ctx.Pipe(duplex=True)
         self.proc = ctx.Process(target=_worker_main, daemon=True,
-                                args=(child, forkserver._forkserver._forkserver_pid, max_memory))
+                                args=(child, forkserver._forkserver._forkserver_pid, max_memory))  # type: ignore[attr-defined]
         try:
             self.proc.start()
         except BaseException:
@@ -353,7 +357,7 @@ class CellProcess:
             raise
         finally:
             child.close()
-        self._registry: dict | None = None  # registry tables last sent to the process
+        self._registry: dict[str, dict[str, str]] | None = None  # registry tables last sent to the process
         self.max_cells = max_cells
         self.max_memory = max_memory
         self.n_done = 0
@@ -401,6 +405,7 @@ class CellProcess:
             message = self.conn.recv()
         except (EOFError, OSError):
             cell, self.cell = self.cell, None
+            assert cell is not None  # collect() is only called while a cell runs
             self.dead = True
             self.proc.join(5)
             code = self.proc.exitcode
@@ -424,6 +429,7 @@ class CellProcess:
         Raises :class:`_NotStarted` if the process never reported the cell as started.
         """
         cell, self.cell = self.cell, None
+        assert cell is not None  # only a busy process is overdue
         elapsed = time.monotonic() - self.started
         self.kill()
         if not self.cell_started:
@@ -437,6 +443,7 @@ class CellProcess:
         while True:
             remaining = None if timeout is None else max(0.0, self.started + timeout - time.monotonic())
             if not self.conn.poll(remaining):
+                assert timeout is not None  # poll(None) waits until the process answers
                 return self.kill_overdue(timeout)
             row = self.collect()
             if row is not None:
@@ -460,7 +467,7 @@ class CellProcess:
         self.kill()
 
 
-def cell_context():
+def cell_context() -> ForkServerContext:
     """The multiprocessing context cell processes are started from (forkserver, modules preloaded)."""
     return _forkserver_context(_preload_modules())
 
@@ -551,6 +558,7 @@ def run_local(cells: Iterable[dict[str, Any]], *, jobs: int = 1, timeout: float 
                 wait_for = max(0.0, min(w.started + timeout for w in busy) - time.monotonic())
             ready = set(wait([w.conn for w in busy], timeout=wait_for))
             for worker in list(busy):
+                assert worker.cell is not None  # a busy process runs a cell
                 cell, attempt = worker.cell, worker.attempt
                 try:
                     if worker.conn in ready:
@@ -558,7 +566,7 @@ def run_local(cells: Iterable[dict[str, Any]], *, jobs: int = 1, timeout: float 
                         if row is None:  # "cell started": the process is sound
                             in_a_row = 0
                             continue
-                    elif worker.overdue(timeout):
+                    elif timeout is not None and worker.overdue(timeout):
                         row = worker.kill_overdue(timeout)
                     else:
                         continue

@@ -11,6 +11,9 @@ import importlib
 import multiprocessing
 import sys
 import time
+from collections.abc import Callable
+from multiprocessing.connection import Connection
+from typing import Any
 
 from ibbench.testing import CheckResult
 
@@ -32,7 +35,7 @@ def load_class(target: str) -> type:
         raise ValueError(f"cannot import {target}: {detail}") from exc
 
 
-def _child(target: str, path: list[str], conn) -> None:
+def _child(target: str, path: list[str], conn: Connection[Any, Any]) -> None:
     """Child process: import ``target`` and run its suite, sending ``("start", name)`` and
     ``("done", result)`` for each check, then ``("end", None)``."""
     sys.path[:0] = [p for p in path if p not in sys.path]
@@ -42,8 +45,8 @@ def _child(target: str, path: list[str], conn) -> None:
     cls = load_class(target)
     checker = getattr(testing, "_Checker", None)
     original = getattr(checker, "run", None)
-    if original is not None:  # report each check as it starts and ends
-        def run(self, name, fn):
+    if checker is not None and original is not None:  # report each check as it starts and ends
+        def run(self: Any, name: str, fn: Callable[[], None]) -> None:
             conn.send(("start", name))
             original(self, name, fn)
             conn.send(("done", self.results[-1]))

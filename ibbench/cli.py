@@ -6,7 +6,7 @@ import shlex
 import sys
 import time
 from pathlib import Path
-from typing import Optional
+from typing import Any, NoReturn, Optional, TextIO
 
 import typer
 from rich.console import Console
@@ -25,12 +25,13 @@ err = Console(stderr=True, emoji=False)
 STORE_OPTION = typer.Option(DEFAULT_STORE, "--store", help="SQLite results store.")
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     err.print(f"[bold red]error:[/] {escape(str(message))}", soft_wrap=True)  # one line, however long
     raise typer.Exit(2)
 
 
-def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                  file: TextIO | None = None, line: str | None = None) -> None:
     """Warnings (e.g. a plug-in left out of ``all``) as one escaped line on stderr."""
     err.print(f"[yellow]warning:[/] {escape(str(message))}", soft_wrap=True)
 
@@ -71,7 +72,7 @@ def _parse_sizes(text: str) -> list[int]:
 
 
 @app.command("list")
-def list_cmd(what: str = typer.Argument(..., help="estimators | tasks | suites | plots")):
+def list_cmd(what: str = typer.Argument(..., help="estimators | tasks | suites | plots")) -> None:
     """List registered estimators, tasks, suites or plot kinds."""
     from ibbench import registry
 
@@ -96,14 +97,15 @@ def list_cmd(what: str = typer.Argument(..., help="estimators | tasks | suites |
         table.add_column("summary")
         for name in registry.list_tasks():
             try:
-                cls = registry.get_task_class(name)
+                task_cls = registry.get_task_class(name)
             except Exception as exc:  # noqa: BLE001 - show broken plug-ins instead of crashing
                 table.add_row(escape(name), f"[red]cannot load: {escape(str(exc))}[/]", "", "")
                 continue
-            doc = (cls.__doc__ or "").strip().splitlines()
-            table.add_row(*map(escape, (name, str(cls.family), f"{cls.x_kind} / {cls.y_kind}", doc[0] if doc else "")))
+            doc = (task_cls.__doc__ or "").strip().splitlines()
+            table.add_row(*map(escape, (name, str(task_cls.family), f"{task_cls.x_kind} / {task_cls.y_kind}",
+                                        doc[0] if doc else "")))
     elif what == "suites":
-        from ibbench.tasks.suites import get_suite, list_suites
+        from ibbench.suites import get_suite, list_suites
 
         for col in ("name", "version", "tasks", "n", "seeds", "estimators", "description"):
             table.add_column(col)
@@ -153,7 +155,7 @@ def run(
                                    help="Memory limit per cell process in GiB (address space); a cell over it "
                                         "fails with 'exceeded memory limit'. auto = 75% of RAM; 0 or inf = none."),
     strict: bool = typer.Option(False, "--strict", help="Exit 1 if any cell failed (error or timeout)."),
-):
+) -> None:
     """Run a benchmark grid; finished cells are stored at once and never recomputed.
 
     Exit codes:
@@ -168,15 +170,16 @@ def run(
 
     if timeout < 0:
         _fail(f"--timeout must be >= 0 seconds (0 = no limit), got {timeout:g}")
-    memory: float | str | None = max_memory.strip().lower()
-    if memory != "auto":
+    memory_text = max_memory.strip().lower()
+    memory: float | str | None = memory_text
+    if memory_text != "auto":
         try:
-            memory = float(memory)
+            gib = float(memory_text)
         except ValueError:
             _fail(f"--max-memory must be a number of GiB, auto, or 0 / inf for no limit; got {max_memory!r}")
-        if not memory >= 0:  # also rejects nan
+        if not gib >= 0:  # also rejects nan
             _fail(f"--max-memory must be a number of GiB >= 0 (0 or inf = no limit); got {max_memory!r}")
-        memory = None if memory in (0, float("inf")) else memory
+        memory = None if gib in (0, float("inf")) else gib
     options = dict(estimators=estimators, suite=suite, tasks=tasks, n=_parse_sizes(n) if n else None, seeds=seeds)
     run_config = None
     if config is not None:
@@ -194,7 +197,7 @@ def run(
     backend = "inline" if inline else "dask" if (scheduler or dask_local) else "local"
     progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                         TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), console=err, transient=False)
-    state = {"bar": None, "failed": 0}
+    state: dict[str, Any] = {"bar": None, "failed": 0}  # the progress bar's TaskID once planned
 
     def on_plan(todo: int, existing: int) -> None:
         if existing:
@@ -202,7 +205,7 @@ def run(
         state["bar"] = progress.add_task("cells", total=todo)
         progress.start()
 
-    def on_progress(row, done, total) -> None:
+    def on_progress(row: dict[str, Any], done: int, total: int) -> None:
         if row["status"] in ("error", "timeout"):
             state["failed"] += 1
             first = (row.get("message") or "").splitlines()[0] if row.get("message") else ""
@@ -237,7 +240,7 @@ def leaderboard(
     format: str = typer.Option("md,csv", "--format", "-f", help="Comma-separated: md, csv, json, html."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output directory (default leaderboards/<suite>)."),
     show: bool = typer.Option(True, "--show/--no-show", help="Print the overall ranking."),
-):
+) -> None:
     """Score the store and write leaderboard tables; prints the overall ranking."""
     from ibbench.report.leaderboard import OVERALL_COLUMNS, _fmt, build_leaderboard, write_leaderboard
 
@@ -267,7 +270,7 @@ def plot(
     store: Path = STORE_OPTION,
     out: Path = typer.Option(Path("plots"), "--out", "-o", help="Output directory."),
     option: list[str] = typer.Option([], "--option", help="Extra key=value options for the plot kind."),
-):
+) -> None:
     """Draw PNG plots from the store (or from tasks, for --kind tasks)."""
     from ibbench.registry import parse_spec
     from ibbench.report.plots import make_plot
@@ -285,7 +288,8 @@ def plot(
 def check(target: str = typer.Argument(..., help="module:Class of an estimator (or task) to check."),
           timeout: float = typer.Option(300.0, "--timeout", callback=_check_timeout,
                                         help="Seconds the whole suite may take (it runs in a separate process); "
-                                             "a check still running then fails. At most 1e6; 0 or inf = no limit.")):
+                                             "a check still running then fails. At most 1e6; 0 or inf = no limit."),
+          ) -> None:
     """Run the conformance suite on your estimator or task class (in a separate process, with a time limit)."""
     from ibbench.check_process import run_checks
 
@@ -299,7 +303,8 @@ def check(target: str = typer.Argument(..., help="module:Class of an estimator (
     table.add_column("result")
     table.add_column("message")
     for r in results:
-        table.add_row(escape(r.name), "[green]pass[/]" if r.passed else "[red]FAIL[/]", escape(r.message))
+        status = "[yellow]skip[/]" if r.skipped else "[green]pass[/]" if r.passed else "[red]FAIL[/]"
+        table.add_row(escape(r.name), status, escape(r.message))
     console.print(table)
     if not all(r.passed for r in results):
         raise typer.Exit(1)
@@ -312,7 +317,7 @@ def export(
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output file (default results.<format>); "
                                                                    "never the store itself."),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing --out file that is not a previous export."),
-):
+) -> None:
     """Export every stored cell (long format, params expanded)."""
     from ibbench.store import export_results
 
@@ -321,6 +326,116 @@ def export(
     except (FileNotFoundError, ImportError, ValueError, OSError) as exc:
         _fail(str(exc))
     console.print(escape(f"wrote {len(df)} cells to {out}"))
+
+
+study_app = typer.Typer(no_args_is_help=True, help="Run a study: compute and store analysis results that plots read.")
+app.add_typer(study_app, name="study")
+
+
+class _StudyProgress:
+    """A rich progress display on stderr, called as ``progress(description, done, total)`` by a study."""
+
+    def __init__(self) -> None:
+        from rich.progress import TaskID
+
+        self.display = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), console=err,
+                                transient=False)
+        self.bars: dict[str, TaskID] = {}
+
+    def __call__(self, description: str, done: int, total: int) -> None:
+        if description not in self.bars and total == 0:
+            self.display.console.print(escape(f"{description}: already stored (skipped)"))
+            return
+        if description not in self.bars:
+            self.bars[description] = self.display.add_task(escape(description), total=total)
+        self.display.update(self.bars[description], completed=done, total=total)
+
+
+def _study_lists(activation: str, bits: str) -> tuple[list[str], list[int]]:
+    try:
+        return [a.strip() for a in activation.split(",") if a.strip()], [int(b) for b in bits.split(",") if b.strip()]
+    except ValueError:
+        _fail(f"--bits expects comma-separated integers such as 4,8; got {bits!r}")
+        raise  # unreachable: _fail exits
+
+
+def _study_output(text: str, out: Optional[Path]) -> None:
+    from ibbench.studies.common import write_markdown
+
+    if out is None:
+        console.print(text, markup=False, highlight=False, soft_wrap=True)
+    else:
+        err.print(escape(f"wrote {write_markdown(text, out)}"))
+
+
+@study_app.command("info-planes")
+def study_info_planes(
+    store: Path = STORE_OPTION,
+    dataset: str = typer.Option("szt", "--dataset", help="szt or digits."),
+    activation: Optional[str] = typer.Option(None, "--activation",
+                                             help="Comma list (default tanh,relu; digits: relu)."),
+    bits: str = typer.Option("4,8", "--bits", help="Comma list of quantization bits."),
+    epochs: int = typer.Option(1000, "--epochs"),
+    n_snapshots: int = typer.Option(40, "--n-snapshots"),
+    seeds: int = typer.Option(3, "--seeds", help="Training repetitions 0 .. seeds-1."),
+    min_accuracy: Optional[float] = typer.Option(None, "--min-accuracy",
+                                                 help="Leave out runs whose final training accuracy is lower."),
+    estimator: Optional[str] = typer.Option(None, "--estimator", help="Also estimate the plane with this estimator."),
+    estimator_params: Optional[str] = typer.Option(None, "--estimator-params", help="JSON params of --estimator."),
+    every: int = typer.Option(1, "--every", help="Estimate every k-th snapshot (and always the last)."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Markdown file of the phase tables (default: print)."),
+) -> None:
+    """Train quantized networks and store their exact (and estimated) information planes."""
+    import json
+
+    from ibbench.studies.info_planes import default_activations, run_study
+
+    activations, bit_list = _study_lists(activation or ",".join(default_activations(dataset)), bits)
+    try:
+        params = json.loads(estimator_params) if estimator_params else None
+    except json.JSONDecodeError as exc:
+        _fail(f"--estimator-params must be a JSON object: {exc}")
+    report = _StudyProgress()
+    try:
+        with report.display:
+            text = run_study(str(store), dataset=dataset, activations=activations, bits=bit_list, epochs=epochs,
+                             n_snapshots=n_snapshots, n_seeds=seeds, min_accuracy=min_accuracy, estimator=estimator,
+                             estimator_params=params, every=every, progress=report)
+    except (OSError, ValueError) as exc:
+        _fail(str(exc))
+    _study_output(text, out)
+
+
+@study_app.command("binning-vs-exact")
+def study_binning_vs_exact(
+    store: Path = STORE_OPTION,
+    dataset: str = typer.Option("szt", "--dataset", help="szt or digits."),
+    activation: str = typer.Option("tanh,relu", "--activation", help="Comma list."),
+    bits: str = typer.Option("4,8", "--bits", help="Comma list of quantization bits."),
+    epochs: int = typer.Option(1000, "--epochs"),
+    n_snapshots: int = typer.Option(40, "--n-snapshots"),
+    seeds: int = typer.Option(3, "--seeds", help="Training repetitions 0 .. seeds-1."),
+    n_bins: str = typer.Option("30,100,256", "--n-bins", help="Comma list of bin counts."),
+    epoch: Optional[int] = typer.Option(None, "--epoch", help="Snapshot epoch (default: the last)."),
+    min_accuracy: Optional[float] = typer.Option(None, "--min-accuracy",
+                                                 help="Leave out runs whose final training accuracy is lower."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Markdown file of the tables (default: print)."),
+) -> None:
+    """Store binning of the unquantized activations against the exact MI of the quantized layers."""
+    from ibbench.studies.binning_vs_exact import run_study
+
+    activations, bit_list = _study_lists(activation, bits)
+    _, bin_list = _study_lists("", n_bins)
+    report = _StudyProgress()
+    try:
+        with report.display:
+            text = run_study(str(store), dataset=dataset, activations=activations, bits=bit_list, epochs=epochs,
+                             n_snapshots=n_snapshots, n_seeds=seeds, n_bins=bin_list, epoch=epoch,
+                             min_accuracy=min_accuracy, progress=report)
+    except (OSError, ValueError) as exc:
+        _fail(str(exc))
+    _study_output(text, out)
 
 
 def main() -> None:

@@ -22,7 +22,10 @@ from __future__ import annotations
 import logging
 import uuid
 from contextlib import ExitStack
-from typing import Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
+
+if TYPE_CHECKING:
+    from distributed import Client
 
 _ENV: dict[str, Any] | None = None
 
@@ -97,13 +100,14 @@ def _ibbench_version() -> str:
     return ibbench.__version__
 
 
-def _check_versions(client) -> None:
+def _check_versions(client: Client) -> None:
     """Refuse a cluster whose workers run another ibbench version than this client."""
     import ibbench
 
     versions = client.run(_ibbench_version)
     if not versions:
-        raise ValueError(f"the dask cluster at {client.scheduler.address} has no workers; start some with "
+        address = client.scheduler.address if client.scheduler is not None else "(not connected)"
+        raise ValueError(f"the dask cluster at {address} has no workers; start some with "
                          "`dask worker <scheduler address>`")
     wrong = {w: v for w, v in versions.items() if v != ibbench.__version__}
     if wrong:
@@ -167,6 +171,7 @@ def run_dask(cells: Iterable[dict[str, Any]], *, scheduler: str | None = None, n
             except (OSError, TimeoutError) as exc:
                 raise ValueError(f"cannot reach the dask scheduler at {scheduler}: {exc}") from exc
         else:
+            assert n_workers is not None  # exactly one of scheduler / n_workers, checked above
             cluster = stack.enter_context(LocalCluster(
                 n_workers=int(n_workers), threads_per_worker=1, processes=True, dashboard_address=None,
                 silence_logs=logging.ERROR))
@@ -184,8 +189,8 @@ def run_dask(cells: Iterable[dict[str, Any]], *, scheduler: str | None = None, n
                     row = future.result()
                 else:  # no row: a worker died repeatedly (KilledWorker), a cell process could not start, cancelled
                     try:
-                        exc = future.exception()
-                        message = f"dask task failed: {type(exc).__name__}: {exc}"
+                        error = future.exception()
+                        message = f"dask task failed: {type(error).__name__}: {error}"
                     except Exception as cancelled:  # noqa: BLE001 - e.g. CancelledError
                         message = f"dask task failed: {type(cancelled).__name__}"
                     future.release()

@@ -39,7 +39,7 @@ import time
 import traceback
 from contextlib import contextmanager
 from datetime import datetime, timezone
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 def now() -> str:
     """UTC timestamp (ISO 8601, seconds)."""
@@ -103,7 +103,7 @@ def _out_of_memory(exc: BaseException) -> bool:
     return isinstance(exc, MemoryError) or (isinstance(exc, RuntimeError) and "can't allocate memory" in str(exc))
 
 
-def _fitted_extras(est) -> dict[str, Any]:
+def _fitted_extras(est: object) -> dict[str, Any]:
     """Optional fitted attributes worth keeping (stderr, entropies, saturation, ...)."""
     extras = {}
     for attr in ("stderr_", "entropy_x_", "entropy_y_", "entropy_xy_", "saturated_", "bandwidth_",
@@ -116,7 +116,7 @@ def _fitted_extras(est) -> dict[str, Any]:
 
 
 @contextmanager
-def _optional_caches(enabled: bool):
+def _optional_caches(enabled: bool) -> Iterator[None]:
     """``IBBENCH_CACHE=off`` in ``os.environ`` inside the block unless ``enabled``; restored afterwards."""
     if enabled:
         yield
@@ -127,7 +127,7 @@ def _optional_caches(enabled: bool):
         yield
 
 
-def _cache_use(obj) -> tuple[bool, float]:
+def _cache_use(obj: object) -> tuple[bool, float]:
     """``(cache_hit_, cached_seconds_)`` of a fitted estimator or sampled task; (False, 0.0) without them."""
     hit = bool(getattr(obj, "cache_hit_", False))
     seconds = getattr(obj, "cached_seconds_", 0.0)
@@ -189,7 +189,8 @@ def execute_cell(cell: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-def failure_row(cell: dict[str, Any], status: str, message: str, started_at: str, seconds: float | None = None):
+def failure_row(cell: dict[str, Any], status: str, message: str, started_at: str,
+                seconds: float | None = None) -> dict[str, Any]:
     """A result row for a cell that produced no result of its own (timeout, crashed worker)."""
     row = dict(cell)
     row.pop("use_cache", None)
@@ -199,7 +200,7 @@ def failure_row(cell: dict[str, Any], status: str, message: str, started_at: str
 
 
 def run_inline(cells: Iterable[dict[str, Any]], *, on_result: Callable[[dict[str, Any]], None],
-               on_start: Callable[[dict[str, Any]], None] | None = None, **_ignored) -> None:
+               on_start: Callable[[dict[str, Any]], None] | None = None, **_ignored: Any) -> None:
     """Run cells one after another in this process (no isolation, no timeout; for debugging)."""
     for cell in cells:
         if on_start:

@@ -32,9 +32,13 @@ from __future__ import annotations
 
 import hashlib
 import inspect
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ibbench._serial import canonical_json, jsonable
+
+if TYPE_CHECKING:
+    from ibbench.base import MIEstimator
+    from ibbench.task import Task
 
 #: Version of the key scheme described above (1 = full params without nested parts).
 KEY_SCHEME = 2
@@ -42,7 +46,7 @@ KEY_SCHEME = 2
 _NO_DEFAULT = object()
 
 
-def default_params(cls: type) -> dict[str, Any]:
+def default_params(cls: type[Any]) -> dict[str, Any]:
     """``{name: default}`` of the keyword parameters of ``cls.__init__`` that have a default."""
     sig = inspect.signature(cls.__init__)
     out = {}
@@ -66,7 +70,7 @@ def _same(a: Any, b: Any) -> bool:
     return a == b
 
 
-def estimator_identity(name: str, estimator) -> dict[str, Any]:
+def estimator_identity(name: str, estimator: MIEstimator) -> dict[str, Any]:
     """Identity of a configured estimator instance registered as ``name`` (see the module docstring)."""
     cls = type(estimator)
     params = estimator.get_params(deep=False)
@@ -92,7 +96,7 @@ def registered_estimator_identity(name: str, params: dict[str, Any] | None) -> d
     return estimator_identity(name, cls(**params))
 
 
-def task_identity(task) -> dict[str, Any]:
+def task_identity(task: Task) -> dict[str, Any]:
     """Identity of a task instance (see the module docstring)."""
     ident = {"name": task.name, "version": str(task.version),
              "params": changed_params(task.params, default_params(type(task)))}

@@ -18,19 +18,23 @@ over ``skipped`` over ``timeout``/``error``, then the newer).
 from __future__ import annotations
 
 import json
-from typing import Any
+import sqlite3
+from typing import TYPE_CHECKING, Any
 
 from ibbench.identity import KEY_SCHEME, cell_identity, estimator_identity, identity_key, task_identity
+
+if TYPE_CHECKING:
+    from ibbench.store import Store
 
 _STATUS_RANK = {"ok": 3, "skipped": 2, "timeout": 1, "error": 0}
 
 
-def _scheme(conn) -> int:
+def _scheme(conn: sqlite3.Connection) -> int:
     row = conn.execute("SELECT value FROM meta WHERE name = 'key_scheme'").fetchone()
     return int(row[0]) if row else 1
 
 
-def migrate_keys(store) -> dict[str, int]:
+def migrate_keys(store: Store) -> dict[str, int]:
     """Re-key the scheme-1 rows of ``store`` (an :class:`ibbench.store.Store`) in one transaction.
 
     Returns counts ``{"migrated", "unchanged", "merged", "left"}`` (left = could not be rebuilt).

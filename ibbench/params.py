@@ -55,11 +55,11 @@ class IntSequence:
     Integral floats are cast to int; the sequence keeps its type (list or tuple).
     """
 
-    def __init__(self, min_len: int = 1, max_len: int | None = None, min_value: int = 1):
+    def __init__(self, min_len: int = 1, max_len: int | None = None, min_value: int = 1) -> None:
         self.min_len, self.max_len, self.min_value = min_len, max_len, min_value
         self.hidden = False
 
-    def cast(self, value):
+    def cast(self, value: Any) -> list[int] | tuple[int, ...]:
         if not isinstance(value, (list, tuple)):
             raise _Reject
         if len(value) < self.min_len or (self.max_len is not None and len(value) > self.max_len):
@@ -69,7 +69,7 @@ class IntSequence:
             raise _Reject
         return type(value)(items)
 
-    def is_satisfied_by(self, value) -> bool:
+    def is_satisfied_by(self, value: Any) -> bool:
         try:
             self.cast(value)
         except _Reject:
@@ -82,18 +82,18 @@ class IntSequence:
         return f"a list of {length} ints >= {self.min_value}"
 
 
-def _as_int(value) -> int:
+def _as_int(value: Any) -> int:
     """``value`` as an int if it is a (non-boolean) integer or an integral finite float."""
     if isinstance(value, (bool, np.bool_)):
         raise _Reject
     if isinstance(value, Integral):
         return int(value)
     if isinstance(value, Real) and math.isfinite(value) and float(value).is_integer():
-        return int(value)
+        return int(math.trunc(value))  # == int(value); numbers.Real only promises __trunc__
     raise _Reject
 
 
-def _as_float(value) -> float:
+def _as_float(value: Any) -> float:
     """``value`` as a finite float if it is a (non-boolean) real number."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, Real):
         raise _Reject
@@ -103,7 +103,7 @@ def _as_float(value) -> float:
     return value
 
 
-def _cast(value, constraint):
+def _cast(value: Any, constraint: Any) -> Any:
     """``value`` cast to what ``constraint`` declares; ``_Reject`` when it does not accept it."""
     if isinstance(constraint, str) and constraint == "random_state":
         if value is None or isinstance(value, (np.random.Generator, np.random.RandomState)):
@@ -138,7 +138,7 @@ def _cast(value, constraint):
     return value
 
 
-def _describe(constraints: list) -> str:
+def _describe(constraints: list[Any]) -> str:
     shown = []
     for c in constraints:
         if isinstance(c, str) and c == "random_state":
@@ -156,7 +156,7 @@ def _describe(constraints: list) -> str:
     return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " or " + shown[-1]
 
 
-def _first_non_finite(value, path: str) -> str | None:
+def _first_non_finite(value: Any, path: str) -> str | None:
     """The path of the first NaN or infinite float in ``value`` (nested lists, tuples, dicts), else None."""
     if isinstance(value, (float, np.floating)) and not math.isfinite(value):
         return path
@@ -215,7 +215,7 @@ def check_parameters(constraints: dict[str, Any], params: dict[str, Any], owner:
     return out
 
 
-def unknown_parameters(cls: type, params: dict[str, Any]) -> list[str]:
+def unknown_parameters(cls: type[Any], params: dict[str, Any]) -> list[str]:
     """The names in ``params`` that ``cls.__init__`` does not take (none if it takes ``**kwargs``)."""
     sig = inspect.signature(cls.__init__)
     if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in sig.parameters.values()):

@@ -10,7 +10,11 @@ from __future__ import annotations
 import importlib
 from functools import lru_cache
 from importlib.metadata import entry_points
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ibbench.base import MIEstimator
+    from ibbench.task import Task
 
 # name -> "module:Class". Add one line per new built-in (keep sorted within each family).
 BUILTIN_ESTIMATORS: dict[str, str] = {
@@ -55,7 +59,7 @@ BUILTIN_TASKS: dict[str, str] = {
 }
 
 
-def _load(path: str):
+def _load(path: str) -> Any:
     module, _, attr = path.partition(":")
     return getattr(importlib.import_module(module), attr)
 
@@ -80,7 +84,7 @@ class LoadError(ValueError):
     point names a missing class). The message names it; the original exception is the cause."""
 
 
-def _resolve(kind: str, name: str, group: str, builtins: dict[str, str]):
+def _resolve(kind: str, name: str, group: str, builtins: dict[str, str]) -> Any:
     table = _table(group, builtins)
     if name not in table:
         raise ValueError(f"unknown {kind} {name!r}; known: {', '.join(sorted(table))}")
@@ -97,12 +101,12 @@ def list_estimators() -> list[str]:
     return sorted(_table("ibbench.estimators", BUILTIN_ESTIMATORS))
 
 
-def get_estimator_class(name: str) -> type:
+def get_estimator_class(name: str) -> type[MIEstimator]:
     """The class registered under ``name`` (``ValueError`` if unknown)."""
     return _resolve("estimator", name, "ibbench.estimators", BUILTIN_ESTIMATORS)
 
 
-def get_estimator(name: str, **params):
+def get_estimator(name: str, **params: Any) -> MIEstimator:
     """A fresh, unfitted estimator ``name`` built with ``params``."""
     return get_estimator_class(name)(**params)
 
@@ -137,12 +141,12 @@ def list_tasks() -> list[str]:
     return sorted(_table("ibbench.tasks", BUILTIN_TASKS))
 
 
-def get_task_class(name: str) -> type:
+def get_task_class(name: str) -> type[Task]:
     """The task class registered under ``name``."""
     return _resolve("task", name, "ibbench.tasks", BUILTIN_TASKS)
 
 
-def get_task(name: str, **params):
+def get_task(name: str, **params: Any) -> Task:
     """Task ``name`` built with ``params`` (e.g. ``get_task("gaussian-dense", dim=5, mi=1.0)``).
 
     Parameters are validated and cast first (``Task.check_params``): ``ValueError`` naming the task

@@ -16,7 +16,7 @@ import uuid
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, NamedTuple, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, NamedTuple, Sequence, cast
 
 from ibbench._serial import jsonable
 from ibbench.base import accepts
@@ -31,6 +31,9 @@ from ibbench.registry import (
     parse_spec,
 )
 from ibbench.store import CLAIM_POLL, DEFAULT_STORE, FAILED, Store
+
+if TYPE_CHECKING:
+    from ibbench.suites import Suite
 
 Spec = tuple[str, dict[str, Any]]
 
@@ -121,7 +124,7 @@ def resolve_estimators(estimators: str | Sequence[str] | Sequence[Spec], overrid
     elif isinstance(estimators, (list, tuple)) and estimators and isinstance(estimators[0], tuple):
         specs = [(n, dict(p)) for n, p in estimators]
     else:
-        specs = split_specs(estimators)
+        specs = split_specs(cast("str | Sequence[str]", estimators))  # lists of (name, params) were handled above
         if any(name == "all" for name, _ in specs):
             specs = [(n, {}) for n in _all_estimators()] + [(n, p) for n, p in specs if n != "all"]
     return [(name, {**overrides.get(name, {}), **params}) for name, params in specs]
@@ -192,15 +195,15 @@ def _seed_list(seeds: int | Sequence[int]) -> list[int]:
     return list(range(seeds)) if isinstance(seeds, int) else [int(s) for s in seeds]
 
 
-def suite_segments(suite, estimators: str | Sequence[str] | None = None, n: Sequence[int] | None = None,
-                   seeds: int | Sequence[int] | None = None) -> list[Segment]:
+def suite_segments(suite: Suite, estimators: str | Sequence[str] | Sequence[Spec] | None = None,
+                   n: Sequence[int] | None = None, seeds: int | Sequence[int] | None = None) -> list[Segment]:
     """The grid blocks of a suite: one for a plain suite, one per part for a composite suite.
 
     Each block takes its suite's (or part's) tasks, estimator overrides, sample sizes and seeds;
     ``estimators`` / ``n`` / ``seeds``, when given, replace the suite's own choices in every block
     (``estimators=None`` = the suite's own selection, else all).
     """
-    from ibbench.tasks.suites import get_suite
+    from ibbench.suites import get_suite
 
     parts = [get_suite(p) for p in suite.parts] if suite.parts else [suite]
     return [Segment(list(part.tasks), resolve_estimators(_chosen_estimators(estimators, part), part.estimator_overrides),
@@ -209,7 +212,8 @@ def suite_segments(suite, estimators: str | Sequence[str] | None = None, n: Sequ
             for part in parts]
 
 
-def _chosen_estimators(estimators, suite) -> str | Sequence[str]:
+def _chosen_estimators(estimators: str | Sequence[str] | Sequence[Spec] | None,
+                       suite: Suite | None) -> str | Sequence[str] | Sequence[Spec]:
     """The caller's selection, else the suite's own estimators, else all."""
     if estimators is not None:
         return estimators
@@ -280,7 +284,7 @@ def run(estimators: str | Sequence[str] | None = None, suite: str | None = None,
     ----------
     estimators : "all", a spec string like ``"ksg:k=3,kl"`` or a list of specs; None = the suite's own
         selection (``Suite.estimators``, e.g. a paper's configurations), else all
-    suite : name of a suite in ``ibbench.tasks.suites`` (tasks, default n, seeds, overrides); a
+    suite : name of a suite in ``ibbench.suites`` (tasks, default n, seeds, overrides); a
         composite suite (``Suite.parts``) runs the union of its parts, each with its own settings
     tasks : task specs (``"gaussian-dense:dim=3;mi=1.0"``, or ``[(name, params)]``) instead of / in addition
         to a suite
@@ -317,7 +321,7 @@ def run(estimators: str | Sequence[str] | None = None, suite: str | None = None,
     """
     from ibbench.cell_process import InfrastructureError, exit_if_reimporting_main, memory_limit, run_local
     from ibbench.execution import environment, failure_row, now, run_inline
-    from ibbench.tasks.suites import get_suite
+    from ibbench.suites import get_suite
 
     exit_if_reimporting_main()  # a cell process re-importing an unguarded script: leave the store alone
 
@@ -340,11 +344,12 @@ def run(estimators: str | Sequence[str] | None = None, suite: str | None = None,
     # one segment per (part of the) suite: its tasks with its estimators, sample sizes and seeds
     segments = suite_segments(suite_obj, estimators, ns_arg, seeds) if suite_obj else []
     if extra_tasks:
-        plain = suite_obj is not None and not suite_obj.parts  # extra tasks take a plain suite's settings
+        plain = suite_obj if suite_obj is not None and not suite_obj.parts else None  # extra tasks take its settings
         segments.append(Segment(extra_tasks, resolve_estimators(_chosen_estimators(estimators, suite_obj),
                                                                 suite_obj.estimator_overrides if suite_obj else None),
-                                ns_arg or list(suite_obj.n if plain else (1000,)),
-                                _seed_list(seeds if seeds is not None else suite_obj.seeds if plain else 3), None))
+                                ns_arg or list(plain.n if plain is not None else (1000,)),
+                                _seed_list(seeds if seeds is not None else plain.seeds if plain is not None else 3),
+                                None))
     if not any(seg.tasks for seg in segments):
         raise ValueError("nothing to run: give a suite or tasks")
     grid = [cell for seg in segments if seg.tasks for cell in build_grid(seg.estimators, seg.tasks, seg.n, seg.seeds)]

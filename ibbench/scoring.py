@@ -19,7 +19,9 @@ latents of an image task) are never ranked: they are reported as reference rows.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -35,7 +37,7 @@ ABS_TOL, REL_TOL = 0.1, 0.1
 ALPHA = 0.05
 
 
-def bootstrap_ci(values: np.ndarray, stat=np.mean, n_boot: int = 1000, level: float = 0.95,
+def bootstrap_ci(values: np.ndarray, stat: Callable[..., Any] = np.mean, n_boot: int = 1000, level: float = 0.95,
                  random_state: int = 0) -> tuple[float, float]:
     """Percentile bootstrap confidence interval of ``stat`` over ``values`` (NaN for < 2 values)."""
     values = np.asarray(values, dtype=float)
@@ -154,7 +156,7 @@ def score_groups(df: pd.DataFrame, n_boot: int = 1000) -> pd.DataFrame:
     return out
 
 
-def config_label(task_label: str, n) -> str:
+def config_label(task_label: str, n: Any) -> str:
     """Name of a task configuration: the task label plus its sample size (none for fixed populations)."""
     return task_label if n is None or pd.isna(n) or int(n) < 0 else f"{task_label} @ n={int(n)}"
 

@@ -21,9 +21,12 @@ import threading
 import time
 from contextlib import closing, contextmanager, suppress
 from pathlib import Path
-from typing import Any, Iterable, NamedTuple
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, NamedTuple
 
 from ibbench.identity import KEY_SCHEME
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 DEFAULT_STORE = "ibbench-results.sqlite"
 
@@ -86,6 +89,16 @@ CLAIM_COLUMNS: list[tuple[str, str]] = [
     ("claimed_at", "TEXT"),
 ]
 
+#: Columns of the ``study_rows`` table: one finished unit of work of a study (:mod:`ibbench.studies`),
+#: keyed by the sha256 of its identity (every version that can change the result); ``value`` is JSON.
+STUDY_ROW_COLUMNS: list[tuple[str, str]] = [
+    ("key", "TEXT PRIMARY KEY"),
+    ("study", "TEXT"),
+    ("identity", "TEXT"),
+    ("value", "TEXT"),
+    ("written_at", "TEXT"),
+]
+
 #: seconds a claim stays valid without a heartbeat; then its owner is presumed dead and it is taken over
 CLAIM_LEASE = 60.0
 #: seconds between two heartbeats of a run's claims
@@ -102,6 +115,7 @@ REQUIRED_COLUMNS: dict[str, list[str]] = {
     "runs": [n for n, _ in RUN_COLUMNS],
     "meta": ["name", "value"],
     "claims": [n for n, _ in CLAIM_COLUMNS],
+    "study_rows": [n for n, _ in STUDY_ROW_COLUMNS],
 }
 
 
@@ -129,7 +143,7 @@ class Store:
     path : str or Path, default ``./ibbench-results.sqlite``
     """
 
-    def __init__(self, path: str | Path = DEFAULT_STORE):
+    def __init__(self, path: str | Path = DEFAULT_STORE) -> None:
         self.path = Path(path)
         self._conn: sqlite3.Connection | None = None
         self._heartbeat: tuple[threading.Thread, threading.Event] | None = None
@@ -168,7 +182,7 @@ class Store:
         return self._conn
 
     @contextmanager
-    def _writing(self, verb: str = "write to"):
+    def _writing(self, verb: str = "write to") -> Iterator[None]:
         """Turn an SQLite error (read-only, locked, disk full) into a :class:`StoreError`."""
         try:
             yield
@@ -187,7 +201,7 @@ class Store:
         self.connect()
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     # -- cells --------------------------------------------------------------------------------
@@ -249,7 +263,7 @@ class Store:
                     owner = claims.get(key)
                     if key in rows and (status not in retry or row_run in final_runs):
                         plan.done.append(key)
-                    elif owner is not None and owner[0] != run_id and _claim_alive(*owner[1:], now):
+                    elif owner is not None and owner[0] != run_id and _claim_alive(owner[1], owner[2], owner[3], now):
                         plan.elsewhere[key] = owner[0]
                     else:
                         plan.claimed.append(key)
@@ -307,7 +321,7 @@ class Store:
             conn.execute("UPDATE runs SET finished_at = ?, n_run = ? WHERE id = ?", (finished_at, n_run, run_id))
             conn.commit()
 
-    def runs(self):
+    def runs(self) -> pd.DataFrame:
         """The ``runs`` table as a DataFrame (oldest first)."""
         import pandas as pd
 
@@ -344,9 +358,9 @@ def _hint(exc: Exception) -> str:
     return ""
 
 
-def _select_keys(conn: sqlite3.Connection, query: str, keys: list[str]) -> list[tuple]:
+def _select_keys(conn: sqlite3.Connection, query: str, keys: list[str]) -> list[tuple[Any, ...]]:
     """Rows of ``query WHERE key IN keys``, in chunks (SQLite limits the number of parameters)."""
-    rows: list[tuple] = []
+    rows: list[tuple[Any, ...]] = []
     for i in range(0, len(keys), 500):
         chunk = keys[i:i + 500]
         rows += conn.execute(f"{query} WHERE key IN ({', '.join('?' * len(chunk))})", chunk).fetchall()
@@ -399,7 +413,7 @@ def _reader(path: Path) -> sqlite3.Connection:
         raise StoreError(f"cannot read the results store {path}: {exc}") from exc
 
 
-def _read_sql(path: Path, query: str):
+def _read_sql(path: Path, query: str) -> pd.DataFrame:
     """``pandas.read_sql_query`` on a read-only connection; unreadable stores raise :class:`StoreError`."""
     import pandas as pd
 
@@ -413,7 +427,7 @@ def _read_sql(path: Path, query: str):
                              "(is it a store written by `ibbench run`?)") from exc
 
 
-def load_results(store: str | Path = DEFAULT_STORE, *, expand_params: bool = True):
+def load_results(store: str | Path = DEFAULT_STORE, *, expand_params: bool = True) -> pd.DataFrame:
     """All stored cells as a long-format DataFrame, one row per cell.
 
     Parameters
@@ -435,11 +449,48 @@ def load_results(store: str | Path = DEFAULT_STORE, *, expand_params: bool = Tru
     return df
 
 
+def write_study_row(store: str | Path, key: str, study: str, identity: dict[str, Any], value: Any) -> None:
+    """Store one finished unit of a study in the ``study_rows`` table of ``store`` (committed at once).
+
+    ``key`` is the unit's identity key (:func:`ibbench.identity.identity_key` of ``identity``);
+    ``value`` is stored as JSON. A row with the same key is replaced (a unit is deterministic, so a
+    concurrent study that computed it too wrote the same value).
+    """
+    with Store(store) as s:
+        conn = s.connect()
+        with s._writing():
+            cols = ", ".join(f"{n} {t}" for n, t in STUDY_ROW_COLUMNS)
+            conn.execute(f"CREATE TABLE IF NOT EXISTS study_rows ({cols})")
+            conn.execute("INSERT OR REPLACE INTO study_rows (key, study, identity, value, written_at) "
+                         "VALUES (?, ?, ?, ?, ?)",
+                         (key, study, json.dumps(identity, sort_keys=True), json.dumps(value),
+                          time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())))
+            conn.commit()
+
+
+def read_study_rows(store: str | Path, keys: Iterable[str]) -> dict[str, Any]:
+    """``{key: value}`` of the stored study units among ``keys`` (read-only; a missing store or a
+    store without study results gives ``{}``)."""
+    keys = list(dict.fromkeys(keys))
+    if not Path(store).exists() or not keys:
+        return {}
+    with closing(_reader(Path(store))) as conn:
+        try:
+            check_tables(conn, store)
+            if conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'study_rows'").fetchone() \
+                    is None:
+                return {}
+            rows = _select_keys(conn, "SELECT key, value FROM study_rows", keys)
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"cannot read the results store {store}: {exc}") from exc
+    return {key: json.loads(value) for key, value in rows}
+
+
 #: formats of :func:`export_results`
 EXPORT_FORMATS = ("csv", "parquet")
 
 
-def exportable(df):
+def exportable(df: pd.DataFrame) -> pd.DataFrame:
     """``df`` with every mixed-type column turned into text, so that it can be written to Parquet.
 
     Parquet columns hold one type. An expanded parameter column can mix types across estimators or
@@ -496,7 +547,7 @@ def _check_export_target(store: Path, path: Path, force: bool) -> None:
 
 
 def export_results(store: str | Path = DEFAULT_STORE, out: str | Path | None = None, *, format: str = "csv",
-                   force: bool = False):
+                   force: bool = False) -> tuple[Path, pd.DataFrame]:
     """Write every stored cell (long format, parameters expanded: :func:`load_results`) to a file.
 
     The file is written next to its destination and then moved into place, so a failed export

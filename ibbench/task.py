@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from ibbench._math.random import as_generator
+from ibbench._math.random import SeedLike, as_generator
 from ibbench._serial import canonical_json, jsonable
 
 
@@ -54,6 +54,9 @@ class Task:
     role: str = "benchmark"
     reference_for: str | None = None
     recoverable_by_discretisation: bool = False
+    #: set by every subclass (plain attributes or properties); declared here for type checkers only
+    dim_x: int
+    dim_y: int
     #: ``{parameter: [constraint, ...]}`` in scikit-learn's spelling (see :mod:`ibbench.params`).
     _parameter_constraints: dict[str, Any] = {}
 
@@ -106,7 +109,7 @@ class Task:
         args = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
         return f"{type(self).__name__}({args})"
 
-    def __eq__(self, other) -> bool:
+    def __eq__(self, other: object) -> bool:
         return isinstance(other, Task) and self.identity() == other.identity()
 
     def __hash__(self) -> int:
@@ -136,7 +139,7 @@ class Task:
     def _sample(self, n: int | None, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         raise NotImplementedError  # pragma: no cover - abstract
 
-    def sample(self, n: int | None, random_state=None) -> tuple[np.ndarray, np.ndarray]:
+    def sample(self, n: int | None, random_state: SeedLike = None) -> tuple[np.ndarray, np.ndarray]:
         """Draw ``n`` i.i.d. pairs; returns ``(X, Y)`` of shapes ``(n, dim_x)`` and ``(n, dim_y)``.
 
         Parameters

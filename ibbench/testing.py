@@ -1,38 +1,85 @@
 """Conformance suites for estimators and tasks (public API).
 
-``check_mi_estimator(est)`` and ``check_task(task)`` run every contract check of the estimator and task contracts and
-raise ``AssertionError`` listing all failures (or return the list with ``raise_on_failure=False``).
-The test suite runs them over every registered estimator and task; ``ibbench check module:Class``
-runs them on a user's class.
+Every check is a named, separate unit: it passes (returns), fails (``AssertionError`` with a
+message; any other exception is a crash, also a failure) or does not apply to the object checked
+and raises :class:`SkipCheck` with the reason (e.g. ``symmetric`` on an estimator whose tag
+``symmetric`` is False). Three ways to run them:
+
+* ``check_mi_estimator(est)`` / ``check_task(task)`` run the whole suite and raise
+  ``AssertionError`` listing all failures (or return one :class:`CheckResult` per check, status
+  ``pass``/``fail``/``skip``, with ``raise_on_failure=False``);
+* :func:`parametrize_with_checks` makes one pytest case per (estimator, check) and per
+  (task, check), skipped cases shown as skipped with their reason (the test suite runs it over
+  every registered estimator and task, ``tests/test_conformance.py``);
+* ``ibbench check module:Class`` runs the suite on a user's class in a separate process and
+  prints a pass/FAIL/skip table.
 """
 
 from __future__ import annotations
 
-import json
+import unittest
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence, Union
 
 import numpy as np
 
+from ibbench._serial import canonical_json
 from ibbench.base import MIEstimator
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    import pytest
+
+    from ibbench.task import Task
+
+#: A map of one side of a sample (rows of ``A`` -> rows of the transformed side).
+Transform = Callable[[np.ndarray], np.ndarray]
+#: Draws one :data:`Transform` of a side with ``d`` columns.
+TransformMaker = Callable[[np.random.Generator, int], Transform]
+#: What the estimator checks accept: an instance, or a class built with its ``get_test_params()``.
+EstimatorLike = Union[MIEstimator, "type[MIEstimator]"]
+#: What the task checks accept: an instance, or a class built with its ``get_test_params()``.
+TaskLike = Union["Task", "type[Task]"]
+
+
+class SkipCheck(unittest.SkipTest):
+    """Raised by a check that does not apply to the estimator or task it was given; the message is
+    the reason. :func:`check_mi_estimator` / :func:`check_task` record it as a ``skip`` result; it
+    subclasses :class:`unittest.SkipTest`, so pytest reports a test that lets it escape as skipped."""
 
 
 @dataclass
 class CheckResult:
-    """Outcome of one conformance check."""
+    """Outcome of one conformance check.
+
+    ``passed`` is False only for a failed check: a skipped check (``skipped=True``, the reason in
+    ``message``) did not fail. :attr:`status` is ``"pass"``, ``"fail"`` or ``"skip"``.
+    """
 
     name: str
     passed: bool
     message: str = ""
+    skipped: bool = False
+
+    @property
+    def status(self) -> str:
+        """``"skip"``, ``"pass"`` or ``"fail"``."""
+        if self.skipped:
+            return "skip"
+        return "pass" if self.passed else "fail"
 
 
 class _Checker:
-    def __init__(self):
+    """Runs named checks and collects their results (``ibbench check`` wraps :meth:`run` to report
+    each check as it starts and ends: keep its signature)."""
+
+    def __init__(self) -> None:
         self.results: list[CheckResult] = []
 
     def run(self, name: str, fn: Callable[[], None]) -> None:
         try:
             fn()
+        except SkipCheck as exc:
+            self.results.append(CheckResult(name, True, str(exc), skipped=True))
         except AssertionError as exc:
             self.results.append(CheckResult(name, False, str(exc)))
         except Exception as exc:  # noqa: BLE001 - any crash is a failed check, reported by name
@@ -43,12 +90,14 @@ class _Checker:
     def finish(self, what: str, raise_on_failure: bool) -> list[CheckResult]:
         failed = [r for r in self.results if not r.passed]
         if failed and raise_on_failure:
+            skipped = sum(r.skipped for r in self.results)
             lines = "\n".join(f"- {r.name}: {r.message}" for r in failed)
-            raise AssertionError(f"{what} fails {len(failed)} of {len(self.results)} checks:\n{lines}")
+            raise AssertionError(f"{what} fails {len(failed)} of {len(self.results)} checks "
+                                 f"({skipped} skipped):\n{lines}")
         return self.results
 
 
-def _tags(est) -> dict[str, Any]:
+def _tags(est: Any) -> dict[str, Any]:
     getter = getattr(type(est), "get_tags", None)
     base = MIEstimator.get_tags()
     if callable(getter):
@@ -56,7 +105,7 @@ def _tags(est) -> dict[str, Any]:
     return base
 
 
-def _test_params(cls) -> dict[str, Any]:
+def _test_params(cls: type) -> dict[str, Any]:
     getter = getattr(cls, "get_test_params", None)
     params = getter() if callable(getter) else {}
     if isinstance(params, list):
@@ -103,14 +152,14 @@ _INVARIANCE_GRID = 2.0**-13
 INVARIANCE_MAX_OFFSET = 1e12
 
 
-def _offset_affine(per_column: bool):
+def _offset_affine(per_column: bool) -> TransformMaker:
     """Maker of exact affine maps: power-of-two scales 2**-10…2**10 (~1e-3…1e3), offsets up to 1e12.
 
     Scales are positive: the grid makes distances tie exactly, and tie-breaking noise (k-NN jitter)
     is not mirrored with a column, so signs are left to :func:`_decimal_affine` on a tie-free sample.
     """
 
-    def make(rng: np.random.Generator, d: int):
+    def make(rng: np.random.Generator, d: int) -> Transform:
         k = d if per_column else 1
         a = 2.0 ** rng.choice([-10, -3, 0, 4, 10], size=k)
         c = np.round(rng.choice([-1.0, 1.0], size=k) * 10.0 ** rng.uniform(3, 12, size=k))
@@ -120,11 +169,11 @@ def _offset_affine(per_column: bool):
     return make
 
 
-def _decimal_affine(per_column: bool, positive: bool):
+def _decimal_affine(per_column: bool, positive: bool) -> TransformMaker:
     """Maker of affine maps with decimal scales ±1e-3, ±0.37, ±1e3 (rounded: ~1e-16 relative) and
     offsets up to 100 times the scale."""
 
-    def make(rng: np.random.Generator, d: int):
+    def make(rng: np.random.Generator, d: int) -> Transform:
         k = d if per_column else 1
         a = rng.choice([1e-3, 0.37, 1e3], size=k)
         if not positive:
@@ -135,7 +184,7 @@ def _decimal_affine(per_column: bool, positive: bool):
     return make
 
 
-def _linear_mix(rng: np.random.Generator, d: int):
+def _linear_mix(rng: np.random.Generator, d: int) -> Transform:
     """An invertible linear map mixing the columns (condition number < 10) plus an offset."""
     while True:
         M = np.eye(d) + 0.5 * rng.standard_normal((d, d)) / np.sqrt(d)
@@ -145,23 +194,23 @@ def _linear_mix(rng: np.random.Generator, d: int):
     return lambda A: A @ M.T + b
 
 
-def _nonlinear_injective(rng: np.random.Generator, d: int):
+def _nonlinear_injective(rng: np.random.Generator, d: int) -> Transform:
     """A column-mixing linear map followed by the strictly increasing ``t -> t**3 + t``."""
     mix = _linear_mix(rng, d)
 
-    def transform(A):
+    def transform(A: np.ndarray) -> np.ndarray:
         B = mix(A)
         return B**3 + B
 
     return transform
 
 
-_OFFSETS = ("power-of-two scales, offsets up to 1e12", _offset_affine(True), True)
-_MIXING = ("invertible column-mixing map", _linear_mix, False)
+_OFFSETS: tuple[str, TransformMaker, bool] = ("power-of-two scales, offsets up to 1e12", _offset_affine(True), True)
+_MIXING: tuple[str, TransformMaker, bool] = ("invertible column-mixing map", _linear_mix, False)
 #: The transformations checked for each value of the ``invariance`` tag: ``(label, maker, on_grid)``;
 #: a maker draws one map of a side with ``d`` columns, ``on_grid`` says whether it is applied to the
 #: sample rounded to :data:`_INVARIANCE_GRID`.
-_INVARIANCE_MAKERS: dict[str, list] = {
+_INVARIANCE_MAKERS: dict[str, list[tuple[str, TransformMaker, bool]]] = {
     "none": [],
     "per-side-scalar-affine": [("power-of-two scale, offset up to 1e12, one per side", _offset_affine(False), True),
                                ("decimal scale ±1e-3…1e3, one per side", _decimal_affine(False, False), False)],
@@ -186,28 +235,229 @@ def _on_grid(A: np.ndarray) -> np.ndarray:
     return np.round(A / _INVARIANCE_GRID) * _INVARIANCE_GRID
 
 
-def check_mi_estimator(estimator, *, n: int = 1000, tolerance: float = 0.25, raise_on_failure: bool = True,
-                       random_state: int = 0, invariance_n: int = 300,
+
+
+# --------------------------------------------------------------------------------------------------
+# estimator checks
+
+
+#: Correlation of the Gaussian pair: I = -0.5 log(1 - 0.8**2) = 0.51 nats (and the 4-symbol
+#: channel's 0.61 nats) exceed twice the default tolerance 0.25, so a constant estimate cannot pass
+#: both ``independence`` and ``closed_form`` (at rho = 0.6, 0.22 nats, an estimator always giving 0
+#: passed both).
+_RHO = 0.8
+
+
+class _EstimatorCase:
+    """An estimator under test, its tags and the data of the checks (drawn in a fixed order from
+    ``random_state``, so a check sees the same data alone or within the whole suite)."""
+
+    def __init__(self, estimator: EstimatorLike, *, n: int = 1000, tolerance: float = 0.25,
+                 random_state: int = 0, invariance_n: int = 300, invariance_tolerance: float = 1e-6) -> None:
+        if isinstance(estimator, type):
+            estimator = estimator(**_test_params(estimator))
+        self.est: Any = estimator
+        self.n, self.tolerance, self.random_state = int(n), tolerance, random_state
+        self.invariance_n, self.invariance_tolerance = int(invariance_n), invariance_tolerance
+        self.tags = _tags(estimator)
+        self.continuous = (self.tags["accepts_x"] in ("continuous", "any")
+                           and self.tags["accepts_y"] in ("continuous", "any"))
+        rng = np.random.default_rng(random_state)
+        self.xg, self.yg = _gaussian_pair(self.n, _RHO, rng)
+        self.xd, self.yd = _symbols(self.n, 0.3, rng)
+        self.xa, self.ya = (self.xg, self.yg) if self.continuous else (self.xd, self.yd)
+        if self.continuous:
+            self.x0, self.y0 = rng.standard_normal((self.n, 1)), rng.standard_normal((self.n, 1))
+        else:
+            self.x0, self.y0 = _symbols(self.n, 1.0, rng)[0], _symbols(self.n, 1.0, rng)[0]
+
+    @property
+    def label(self) -> str:
+        return type(self.est).__name__
+
+    def fresh(self) -> Any:
+        """An unfitted clone (stochastic estimators seeded with ``random_state``)."""
+        from sklearn.base import clone
+
+        e = clone(self.est)
+        if self.tags.get("stochastic") and "random_state" in e.get_params():
+            e.set_params(random_state=self.random_state)
+        return e
+
+
+def _check_api(c: _EstimatorCase) -> None:
+    """scikit-learn API: ``get_params`` a dict, ``clone`` keeps the names, nothing fitted, ``version``."""
+    from sklearn.base import clone
+
+    params = c.est.get_params()
+    assert isinstance(params, dict), "get_params() must return a dict"
+    assert clone(c.est).get_params().keys() == params.keys(), "clone changed the parameter names"
+    assert not hasattr(c.est, "mutual_info_"), "mutual_info_ exists before fit"
+    assert isinstance(getattr(type(c.est), "version", None), str), "class attribute `version` (str) missing"
+
+
+def _check_params_json(c: _EstimatorCase) -> None:
+    """``get_params(deep=False)`` in ibbench's canonical JSON (what the runner stores and keys):
+    numbers, strings, booleans, None, lists/tuples and dicts of them; no objects, no NaN/inf."""
+    from ibbench.identity import estimator_identity
+
+    params = c.est.get_params(deep=False)
+    bad = []
+    for key, value in params.items():
+        try:
+            canonical_json(value)
+        except (TypeError, ValueError) as exc:
+            bad.append(f"{key}={value!r} ({exc})")
+    assert not bad, "params are not JSON-serialisable (canonical JSON, ibbench._serial): " + "; ".join(bad)
+    name = getattr(type(c.est), "name", None) or type(c.est).__name__
+    try:
+        canonical_json(estimator_identity(str(name), c.est))
+    except (TypeError, ValueError) as exc:
+        raise AssertionError(f"the cell identity (params + identity_parts()) is not JSON-serialisable: {exc}") from exc
+
+
+def _check_fit_returns_self(c: _EstimatorCase) -> None:
+    e = c.fresh()
+    assert e.fit(c.xa, c.ya) is e, "fit must return self"
+    v = e.mutual_info_
+    assert isinstance(v, float), f"mutual_info_ must be a Python float, got {type(v).__name__}"
+    assert np.isfinite(v), f"mutual_info_ is not finite: {v}"
+    assert isinstance(c.fresh().estimate(c.xa, c.ya), float), "estimate() must return a float"
+
+
+def _check_one_dimensional_input(c: _EstimatorCase) -> None:
+    v = c.fresh().estimate(c.xa[:, 0], c.ya[:, 0])
+    assert np.isfinite(v), "1-D input arrays (n,) must be accepted"
+
+
+def _check_bad_inputs(c: _EstimatorCase) -> None:
+    n, xa, ya = c.n, c.xa, c.ya
+    cases = {
+        "NaN in X": (np.where(np.arange(n)[:, None] == 3, np.nan, xa), ya),
+        "inf in Y": (xa, np.where(np.arange(n)[:, None] == 5, np.inf, ya)),
+        "a single sample": (xa[:1], ya[:1]),
+        "mismatched rows": (xa, ya[:-3]),
+        "3-D X": (xa[:, :, None], ya),
+        "non-numeric X": (np.array([["a"]] * n), ya),
+    }
+    accepted = []
+    for label, (a, b) in cases.items():
+        try:
+            c.fresh().fit(a, b)
+        except (ValueError, TypeError):
+            continue
+        accepted.append(label)
+    assert not accepted, f"accepted bad input: {', '.join(accepted)}"
+
+
+def _check_deterministic(c: _EstimatorCase) -> None:
+    a, b = c.fresh().estimate(c.xa, c.ya), c.fresh().estimate(c.xa, c.ya)
+    assert a == b, f"same random_state gave {a} and {b}"
+
+
+def _check_symmetric(c: _EstimatorCase) -> None:
+    if not c.tags.get("symmetric"):
+        raise SkipCheck("tag symmetric=False: I(X;Y) and I(Y;X) may differ")
+    a, b = c.fresh().estimate(c.xa, c.ya), c.fresh().estimate(c.ya, c.xa)
+    assert abs(a - b) <= 1e-3 * max(1.0, abs(a)), f"I(X;Y)={a} but I(Y;X)={b} (tag symmetric=True)"
+
+
+def _check_discrete_valued(c: _EstimatorCase) -> None:
+    v = c.fresh().estimate(c.xd, c.yd)
+    assert np.isfinite(v), f"discrete-valued numeric data gave {v}"
+
+
+def _check_independence(c: _EstimatorCase) -> None:
+    v = c.fresh().estimate(c.x0, c.y0)
+    assert abs(v) <= c.tolerance, f"independent data gave {v:.4f} nats (|.| > {c.tolerance})"
+
+
+def _check_closed_form(c: _EstimatorCase) -> None:
+    if c.continuous:
+        truth = -0.5 * np.log(1 - _RHO**2)
+        v = c.fresh().estimate(c.xg, c.yg)
+        what = f"Gaussian rho={_RHO}"
+    else:
+        truth = _symmetric_channel_mi(4, 0.3)
+        v = c.fresh().estimate(c.xd, c.yd)
+        what = "4-symbol channel"
+    assert abs(v - truth) <= c.tolerance, f"{what}: estimate {v:.4f} vs true {truth:.4f} nats"
+
+
+def _check_invariance(c: _EstimatorCase) -> None:
+    declared = c.tags.get("invariance", "none")
+    assert declared in INVARIANCES, f"tag invariance={declared!r} is not one of {sorted(INVARIANCES)}"
+    makers = _INVARIANCE_MAKERS[declared]
+    if not makers:
+        raise SkipCheck(f"tag invariance={declared!r}: no invariance claimed")
+    max_dim = c.tags.get("max_dim")
+    d = 2 if max_dim is None or max_dim >= 4 else 1
+    failures = []
+    for t in range(3):
+        r = np.random.default_rng([c.random_state, t])
+        raw = _invariance_sample(c.invariance_n, c.continuous, d, r)
+        samples = {False: raw, True: (_on_grid(raw[0]), _on_grid(raw[1]))}
+        base: dict[bool, float] = {}
+        for label, make, on_grid in makers:
+            X, Y = samples[on_grid]
+            if on_grid not in base:
+                base[on_grid] = c.fresh().estimate(X, Y)
+            v = c.fresh().estimate(make(r, d)(X), make(r, d)(Y))
+            if not abs(v - base[on_grid]) <= c.invariance_tolerance * max(1.0, abs(base[on_grid])):
+                failures.append(f"{label} (sample {t}): {v!r} vs {base[on_grid]!r}")
+    assert not failures, (f"tag invariance={declared!r} but the estimate changed by more than "
+                          f"{c.invariance_tolerance:g}: " + "; ".join(failures))
+
+
+_ESTIMATOR_CHECKS: dict[str, Callable[[_EstimatorCase], None]] = {
+    "api": _check_api,
+    "params_json": _check_params_json,
+    "fit_returns_self": _check_fit_returns_self,
+    "one_dimensional_input": _check_one_dimensional_input,
+    "bad_inputs": _check_bad_inputs,
+    "deterministic": _check_deterministic,
+    "symmetric": _check_symmetric,
+    "discrete_valued": _check_discrete_valued,
+    "independence": _check_independence,
+    "closed_form": _check_closed_form,
+    "invariance": _check_invariance,
+}
+#: Names of the estimator checks, in the order they run.
+ESTIMATOR_CHECKS: tuple[str, ...] = tuple(_ESTIMATOR_CHECKS)
+#: Keyword options of the estimator checks (see :func:`check_mi_estimator`).
+ESTIMATOR_CHECK_OPTIONS: tuple[str, ...] = ("n", "tolerance", "random_state", "invariance_n", "invariance_tolerance")
+
+
+def check_mi_estimator(estimator: EstimatorLike, *, n: int = 1000, tolerance: float = 0.25,
+                       raise_on_failure: bool = True, random_state: int = 0, invariance_n: int = 300,
                        invariance_tolerance: float = 1e-6) -> list[CheckResult]:
     """Run the estimator conformance suite on ``estimator`` (an instance or a class).
 
-    Checks: scikit-learn API (``get_params``/``clone``, nothing fitted before ``fit``), ``fit``
-    returns ``self`` and sets a finite float ``mutual_info_``, ``estimate`` returns a float, bad input
-    (NaN, inf, one sample, mismatched rows, 3-D arrays, non-numeric) raises ``ValueError``/``TypeError``,
-    same ``random_state`` → identical estimate, symmetry when the ``symmetric`` tag is set, discrete-
-    valued data accepted, independence ≈ 0, a closed-form case within ``tolerance`` nats, and the
-    invariance the ``invariance`` tag declares (:data:`INVARIANCES`): on 3 samples of ``invariance_n``
-    rows with 2 columns per side (Gaussian, or 4 symbols for discrete-only estimators) the estimate
-    after transforming each side must equal the original one within ``invariance_tolerance``
-    (absolute, or relative above 1 nat). The affine maps include power-of-two scales 2**±10 with
-    offsets up to ``1e12`` times the spread, applied to samples on a 2**-13 grid so that the
-    transformed sample is exactly representable: offsets should not move the estimate beyond
-    rounding, and the bug they catch (noise or distances computed at the scale of the offset) moves
-    it by 0.3 to 4 nats. The tolerance leaves room for rounding only: measured changes of the
-    built-ins that pass are < 5e-10 nats (k-NN: jitter not mirrored by sign flips), ~1e-8 for the
-    Gaussian (the column means, rounded at offset 1e12, enter its covariances squared) and ~1e-12
-    for KDE under one scale per side; a claim beyond the numerics (KDE under per-column maps:
+    Checks (names in :data:`ESTIMATOR_CHECKS`): ``api`` scikit-learn API (``get_params``/``clone``,
+    nothing fitted before ``fit``, class attribute ``version``); ``params_json`` the parameters in
+    ibbench's canonical JSON (:func:`ibbench._serial.canonical_json`, what the runner stores and
+    keys: an object, a function or NaN in a parameter fails); ``fit_returns_self`` (and a finite
+    float ``mutual_info_``, ``estimate`` returns a float); ``one_dimensional_input``; ``bad_inputs``
+    (NaN, inf, one sample, mismatched rows, 3-D arrays, non-numeric) raise ``ValueError``/
+    ``TypeError``; ``deterministic`` same ``random_state`` → identical estimate; ``symmetric``
+    (skipped unless the ``symmetric`` tag is set); ``discrete_valued`` data accepted;
+    ``independence`` ≈ 0 and ``closed_form`` within ``tolerance`` nats; ``invariance``: the
+    invariance the ``invariance`` tag declares (:data:`INVARIANCES`; skipped for ``"none"``): on 3
+    samples of ``invariance_n`` rows with 2 columns per side (Gaussian, or 4 symbols for
+    discrete-only estimators) the estimate after transforming each side must equal the original one
+    within ``invariance_tolerance`` (absolute, or relative above 1 nat). The affine maps include
+    power-of-two scales 2**±10 with offsets up to ``1e12`` times the spread, applied to samples on a
+    2**-13 grid so that the transformed sample is exactly representable: offsets should not move the
+    estimate beyond rounding, and the bug they catch (noise or distances computed at the scale of the
+    offset) moves it by 0.3 to 4 nats. The tolerance leaves room for rounding only: measured changes
+    of the built-ins that pass are < 5e-10 nats (k-NN: jitter not mirrored by sign flips), ~1e-8 for
+    the Gaussian (the column means, rounded at offset 1e12, enter its covariances squared) and
+    ~1e-12 for KDE under one scale per side; a claim beyond the numerics (KDE under per-column maps:
     ~5e-3, neural estimators at offset 1e12: ~1e-3) fails.
+
+    A check that does not apply raises :class:`SkipCheck` and is returned with status ``skip``
+    (``passed`` stays True: it did not fail). For one pytest case per check use
+    :func:`parametrize_with_checks`.
 
     Parameters
     ----------
@@ -226,189 +476,244 @@ def check_mi_estimator(estimator, *, n: int = 1000, tolerance: float = 0.25, rai
         Sample size of the invariance check.
     invariance_tolerance : float, default 1e-6
         Largest change of the estimate (nats, relative above 1 nat) under a declared invariance.
+
+    Returns
+    -------
+    list of CheckResult
+        One per check of :data:`ESTIMATOR_CHECKS`, in that order.
     """
-    from sklearn.base import clone
-
-    est = estimator() if isinstance(estimator, type) else estimator
-    if isinstance(estimator, type) and _test_params(estimator):
-        est = estimator(**_test_params(estimator))
-    tags = _tags(est)
-    rng = np.random.default_rng(random_state)
+    case = _EstimatorCase(estimator, n=n, tolerance=tolerance, random_state=random_state,
+                          invariance_n=invariance_n, invariance_tolerance=invariance_tolerance)
     checker = _Checker()
-    continuous = tags["accepts_x"] in ("continuous", "any") and tags["accepts_y"] in ("continuous", "any")
-
-    def fresh():
-        e = clone(est)
-        if tags.get("stochastic") and "random_state" in e.get_params():
-            e.set_params(random_state=random_state)
-        return e
-
-    def api():
-        params = est.get_params()
-        assert isinstance(params, dict), "get_params() must return a dict"
-        c = clone(est)
-        assert c.get_params().keys() == params.keys(), "clone changed the parameter names"
-        assert not hasattr(est, "mutual_info_"), "mutual_info_ exists before fit"
-        assert isinstance(getattr(type(est), "version", None), str), "class attribute `version` (str) missing"
-        json.dumps({k: v for k, v in params.items() if not hasattr(v, "get_params")}, default=str)
-
-    xg, yg = _gaussian_pair(n, 0.6, rng)
-    xd, yd = _symbols(n, 0.3, rng)
-    xa, ya = (xg, yg) if continuous else (xd, yd)
-
-    def fit_returns_self():
-        e = fresh()
-        assert e.fit(xa, ya) is e, "fit must return self"
-        v = e.mutual_info_
-        assert isinstance(v, float), f"mutual_info_ must be a Python float, got {type(v).__name__}"
-        assert np.isfinite(v), f"mutual_info_ is not finite: {v}"
-        assert isinstance(fresh().estimate(xa, ya), float), "estimate() must return a float"
-
-    def one_dimensional_input():
-        v = fresh().estimate(xa[:, 0], ya[:, 0])
-        assert np.isfinite(v), "1-D input arrays (n,) must be accepted"
-
-    def bad_inputs():
-        cases = {
-            "NaN in X": (np.where(np.arange(n)[:, None] == 3, np.nan, xa), ya),
-            "inf in Y": (xa, np.where(np.arange(n)[:, None] == 5, np.inf, ya)),
-            "a single sample": (xa[:1], ya[:1]),
-            "mismatched rows": (xa, ya[:-3]),
-            "3-D X": (xa[:, :, None], ya),
-            "non-numeric X": (np.array([["a"]] * n), ya),
-        }
-        accepted = []
-        for label, (a, b) in cases.items():
-            try:
-                fresh().fit(a, b)
-            except (ValueError, TypeError):
-                continue
-            accepted.append(label)
-        assert not accepted, f"accepted bad input: {', '.join(accepted)}"
-
-    def deterministic():
-        a, b = fresh().estimate(xa, ya), fresh().estimate(xa, ya)
-        assert a == b, f"same random_state gave {a} and {b}"
-
-    def symmetric():
-        if not tags.get("symmetric"):
-            return
-        a, b = fresh().estimate(xa, ya), fresh().estimate(ya, xa)
-        assert abs(a - b) <= 1e-3 * max(1.0, abs(a)), f"I(X;Y)={a} but I(Y;X)={b} (tag symmetric=True)"
-
-    def discrete_valued():
-        v = fresh().estimate(xd, yd)
-        assert np.isfinite(v), f"discrete-valued numeric data gave {v}"
-
-    def independence():
-        if continuous:
-            a, b = rng.standard_normal((n, 1)), rng.standard_normal((n, 1))
-        else:
-            a, b = _symbols(n, 1.0, rng)[0], _symbols(n, 1.0, rng)[0]
-        v = fresh().estimate(a, b)
-        assert abs(v) <= tolerance, f"independent data gave {v:.4f} nats (|.| > {tolerance})"
-
-    def closed_form():
-        if continuous:
-            truth = -0.5 * np.log(1 - 0.6**2)
-            v = fresh().estimate(xg, yg)
-            what = "Gaussian rho=0.6"
-        else:
-            truth = _symmetric_channel_mi(4, 0.3)
-            v = fresh().estimate(xd, yd)
-            what = "4-symbol channel"
-        assert abs(v - truth) <= tolerance, f"{what}: estimate {v:.4f} vs true {truth:.4f} nats"
-
-    def invariance():
-        declared = tags.get("invariance", "none")
-        assert declared in INVARIANCES, f"tag invariance={declared!r} is not one of {sorted(INVARIANCES)}"
-        makers = _INVARIANCE_MAKERS[declared]
-        if not makers:
-            return
-        max_dim = tags.get("max_dim")
-        d = 2 if max_dim is None or max_dim >= 4 else 1
-        failures = []
-        for t in range(3):
-            r = np.random.default_rng([random_state, t])
-            raw = _invariance_sample(int(invariance_n), continuous, d, r)
-            samples = {False: raw, True: tuple(_on_grid(A) for A in raw)}
-            base: dict[bool, float] = {}
-            for label, make, on_grid in makers:
-                X, Y = samples[on_grid]
-                if on_grid not in base:
-                    base[on_grid] = fresh().estimate(X, Y)
-                v = fresh().estimate(make(r, d)(X), make(r, d)(Y))
-                if not abs(v - base[on_grid]) <= invariance_tolerance * max(1.0, abs(base[on_grid])):
-                    failures.append(f"{label} (sample {t}): {v!r} vs {base[on_grid]!r}")
-        assert not failures, (f"tag invariance={declared!r} but the estimate changed by more than "
-                              f"{invariance_tolerance:g}: " + "; ".join(failures))
-
-    for name, fn in [("api", api), ("fit_returns_self", fit_returns_self),
-                     ("one_dimensional_input", one_dimensional_input), ("bad_inputs", bad_inputs),
-                     ("deterministic", deterministic), ("symmetric", symmetric),
-                     ("discrete_valued", discrete_valued), ("independence", independence),
-                     ("closed_form", closed_form), ("invariance", invariance)]:
-        checker.run(name, fn)
-    return checker.finish(f"{type(est).__name__}", raise_on_failure)
+    for name, fn in _ESTIMATOR_CHECKS.items():
+        checker.run(name, _bind(fn, case))
+    return checker.finish(case.label, raise_on_failure)
 
 
-def check_task(task, *, raise_on_failure: bool = True) -> list[CheckResult]:
-    """Run the task conformance suite on a task instance or class.
+# --------------------------------------------------------------------------------------------------
+# task checks
 
-    Checks: required attributes, ``true_mi`` a finite float ≥ 0, JSON params that rebuild an equal
-    task, sample shapes and finiteness, same seed → same sample, different seeds → different samples,
-    discrete sides integer-valued, and the ``n=None`` rule of fixed-population tasks.
+
+class _TaskCase:
+    """A task under test; ``n`` is the sample size of its checks (None for a fixed population)."""
+
+    def __init__(self, task: TaskLike) -> None:
+        if isinstance(task, type):
+            task = task(**_test_params(task))
+        self.task: Any = task
+        self.fixed = bool(getattr(task, "fixed_population", False))
+        self.n: int | None = None if self.fixed else 13
+
+    @property
+    def label(self) -> str:
+        return f"task {getattr(self.task, 'name', self.task)!r}"
+
+
+def _check_task_attributes(c: _TaskCase) -> None:
+    missing = [a for a in ("name", "params", "dim_x", "dim_y", "x_kind", "y_kind", "true_mi", "sample", "version")
+               if not hasattr(c.task, a)]
+    assert not missing, f"missing attributes {missing}"
+    for side in ("x_kind", "y_kind"):
+        assert getattr(c.task, side) in ("continuous", "discrete"), f"{side}={getattr(c.task, side)!r}"
+
+
+def _check_task_true_mi(c: _TaskCase) -> None:
+    v = c.task.true_mi
+    assert isinstance(v, float) and np.isfinite(v) and v >= 0, f"true_mi must be a finite float >= 0, got {v!r}"
+
+
+def _check_task_params_rebuild(c: _TaskCase) -> None:
+    import json
+
+    try:
+        text = canonical_json(c.task.params)
+    except (TypeError, ValueError) as exc:
+        raise AssertionError(f"params are not JSON-serialisable (canonical JSON, ibbench._serial): {exc}") from exc
+    again = type(c.task)(**json.loads(text))
+    assert again.params == c.task.params, f"rebuilding from params gave {again.params} != {c.task.params}"
+
+
+def _check_task_shapes(c: _TaskCase) -> None:
+    task, n = c.task, c.n
+    X, Y = task.sample(n, random_state=0)
+    if not c.fixed:
+        assert len(X) == len(Y) == n, f"sample({n}) returned {len(X)}/{len(Y)} rows"
+    assert len(X) == len(Y), f"sample({n}) returned {len(X)} rows of X but {len(Y)} of Y"
+    assert X.shape[1] == task.dim_x and Y.shape[1] == task.dim_y, (
+        f"shapes {X.shape}, {Y.shape} vs dim_x={task.dim_x}, dim_y={task.dim_y}")
+    assert np.isfinite(X).all() and np.isfinite(Y).all(), "non-finite samples"
+    for side, A in (("x", X), ("y", Y)):
+        if getattr(task, f"{side}_kind") == "discrete":
+            assert np.array_equal(A, np.round(A)), f"{side}_kind is discrete but values are not integers"
+
+
+def _check_task_deterministic(c: _TaskCase) -> None:
+    a, b = c.task.sample(c.n, random_state=1), c.task.sample(c.n, random_state=1)
+    assert all(np.array_equal(p, q) for p, q in zip(a, b)), "same random_state gave different samples"
+
+
+def _check_task_seeds_differ(c: _TaskCase) -> None:
+    if c.fixed:
+        raise SkipCheck("fixed_population task: sample(None) is the whole population whatever the seed")
+    a, b = c.task.sample(c.n, random_state=1), c.task.sample(c.n, random_state=2)
+    assert not all(np.array_equal(p, q) for p, q in zip(a, b)), "different seeds gave identical samples"
+
+
+def _check_task_none_rule(c: _TaskCase) -> None:
+    if c.fixed:
+        raise SkipCheck("fixed_population task: sample(None) is valid (its whole population, see shapes)")
+    try:
+        c.task.sample(None, random_state=0)
+    except ValueError:
+        return
+    raise AssertionError("sample(None) must raise ValueError for a task that is not fixed_population")
+
+
+_TASK_CHECKS: dict[str, Callable[[_TaskCase], None]] = {
+    "attributes": _check_task_attributes,
+    "true_mi": _check_task_true_mi,
+    "params_rebuild": _check_task_params_rebuild,
+    "shapes": _check_task_shapes,
+    "deterministic": _check_task_deterministic,
+    "seeds_differ": _check_task_seeds_differ,
+    "none_rule": _check_task_none_rule,
+}
+#: Names of the task checks, in the order they run.
+TASK_CHECKS: tuple[str, ...] = tuple(_TASK_CHECKS)
+
+
+def check_task(task: TaskLike, *, raise_on_failure: bool = True) -> list[CheckResult]:
+    """Run the task conformance suite on a task instance or class (a class is instantiated with its
+    ``get_test_params()``).
+
+    Checks (names in :data:`TASK_CHECKS`): ``attributes`` required attributes; ``true_mi`` a finite
+    float ≥ 0; ``params_rebuild`` params in canonical JSON that rebuild an equal task; ``shapes``
+    sample shapes, finiteness, discrete sides integer-valued; ``deterministic`` same seed → same
+    sample; ``seeds_differ`` different seeds → different samples (skipped for fixed-population
+    tasks); ``none_rule`` ``sample(None)`` raises ``ValueError`` (skipped for fixed-population tasks,
+    for which it returns the whole population). Returns one :class:`CheckResult` per check; raises
+    ``AssertionError`` listing the failures if ``raise_on_failure``.
     """
-    if isinstance(task, type):
-        task = task(**_test_params(task))
+    case = _TaskCase(task)
     checker = _Checker()
-    fixed = bool(getattr(task, "fixed_population", False))
-    n = None if fixed else 13
+    for name, fn in _TASK_CHECKS.items():
+        checker.run(name, _bind(fn, case))
+    return checker.finish(case.label, raise_on_failure)
 
-    def attributes():
-        missing = [a for a in ("name", "params", "dim_x", "dim_y", "x_kind", "y_kind", "true_mi", "sample", "version")
-                   if not hasattr(task, a)]
-        assert not missing, f"missing attributes {missing}"
-        for side in ("x_kind", "y_kind"):
-            assert getattr(task, side) in ("continuous", "discrete"), f"{side}={getattr(task, side)!r}"
 
-    def true_mi():
-        v = task.true_mi
-        assert isinstance(v, float) and np.isfinite(v) and v >= 0, f"true_mi must be a finite float >= 0, got {v!r}"
+def _bind(fn: Callable[[Any], None], case: Any) -> Callable[[], None]:
+    def run() -> None:
+        fn(case)
 
-    def params_rebuild():
-        text = json.dumps(task.params)
-        again = type(task)(**json.loads(text))
-        assert again.params == task.params, f"rebuilding from params gave {again.params} != {task.params}"
+    return run
 
-    def shapes():
-        X, Y = task.sample(n, random_state=0)
-        if not fixed:
-            assert len(X) == len(Y) == n, f"sample({n}) returned {len(X)}/{len(Y)} rows"
-        assert X.shape[1] == task.dim_x and Y.shape[1] == task.dim_y, (
-            f"shapes {X.shape}, {Y.shape} vs dim_x={task.dim_x}, dim_y={task.dim_y}")
-        assert np.isfinite(X).all() and np.isfinite(Y).all(), "non-finite samples"
-        for side, A in (("x", X), ("y", Y)):
-            if getattr(task, f"{side}_kind") == "discrete":
-                assert np.array_equal(A, np.round(A)), f"{side}_kind is discrete but values are not integers"
 
-    def deterministic():
-        a, b = task.sample(n, random_state=1), task.sample(n, random_state=1)
-        assert all(np.array_equal(p, q) for p, q in zip(a, b)), "same random_state gave different samples"
-        if not fixed:
-            c = task.sample(n, random_state=2)
-            assert not all(np.array_equal(p, q) for p, q in zip(a, c)), "different seeds gave identical samples"
+# --------------------------------------------------------------------------------------------------
+# one pytest case per check
 
-    def none_rule():
-        if fixed:
-            return
-        try:
-            task.sample(None, random_state=0)
-        except ValueError:
-            return
-        raise AssertionError("sample(None) must raise ValueError for a task that is not fixed_population")
 
-    for name, fn in [("attributes", attributes), ("true_mi", true_mi), ("params_rebuild", params_rebuild),
-                     ("shapes", shapes), ("deterministic", deterministic), ("none_rule", none_rule)]:
-        checker.run(name, fn)
-    return checker.finish(f"task {getattr(task, 'name', task)!r}", raise_on_failure)
+def _is_task(obj: Any) -> bool:
+    from ibbench.task import Task
+
+    return isinstance(obj, Task) or (isinstance(obj, type) and issubclass(obj, Task))
+
+
+@dataclass(frozen=True)
+class Check:
+    """One conformance check, callable on an estimator or a task: ``check(obj)`` returns if it
+    passes, raises ``AssertionError`` if it fails and :class:`SkipCheck` if it does not apply.
+
+    Made by :func:`estimator_checks`, :func:`task_checks` and :func:`parametrize_with_checks`.
+    ``options`` are the keyword options of :func:`check_mi_estimator` (estimator checks only).
+    """
+
+    name: str
+    kind: str  # "estimator" or "task"
+    options: tuple[tuple[str, Any], ...] = ()
+
+    def __call__(self, obj: Any) -> None:
+        if self.kind == "task":
+            _TASK_CHECKS[self.name](_TaskCase(obj))
+        else:
+            _ESTIMATOR_CHECKS[self.name](_EstimatorCase(obj, **dict(self.options)))
+
+    def __repr__(self) -> str:
+        return f"Check({self.name!r})"
+
+
+def estimator_checks(**options: Any) -> list[Check]:
+    """The estimator checks as :class:`Check` objects (``options``: see :func:`check_mi_estimator`)."""
+    unknown = sorted(set(options) - set(ESTIMATOR_CHECK_OPTIONS))
+    if unknown:
+        raise TypeError(f"unknown estimator check options {unknown}; known: {list(ESTIMATOR_CHECK_OPTIONS)}")
+    return [Check(name, "estimator", tuple(sorted(options.items()))) for name in ESTIMATOR_CHECKS]
+
+
+def task_checks() -> list[Check]:
+    """The task checks as :class:`Check` objects."""
+    return [Check(name, "task") for name in TASK_CHECKS]
+
+
+def _label(obj: Any) -> str:
+    name = getattr(obj, "name", None)
+    if isinstance(name, str) and name:
+        return name
+    return obj.__name__ if isinstance(obj, type) else type(obj).__name__
+
+
+def parametrize_with_checks(objects: Sequence[Any], *, argnames: str = "estimator, check",
+                            expected_failed_checks: Callable[[Any], Mapping[str, str]] | None = None,
+                            **options: Any) -> pytest.MarkDecorator:
+    """Pytest decorator: one test case per (estimator, check) and per (task, check).
+
+    The ibbench counterpart of scikit-learn's ``sklearn.utils.estimator_checks.parametrize_with_checks``.
+    Each item of ``objects`` is an estimator (instance, or class built with its
+    ``get_test_params()``) or a task (likewise); it is paired with every check of its kind
+    (:data:`ESTIMATOR_CHECKS` or :data:`TASK_CHECKS`). The test receives the object and a
+    :class:`Check` and calls ``check(obj)``: the case passes, fails with the check's message, or is
+    **skipped** with the reason when the check does not apply (:class:`SkipCheck`, e.g.
+    ``symmetric`` for an estimator tagged ``symmetric=False``). Case ids are
+    ``<name>-<check>`` (the object's ``name`` attribute, else its class name), so
+    ``pytest -k "my-estimator and closed_form"`` selects one check.
+
+    Use it in your own test suite::
+
+        from ibbench.testing import parametrize_with_checks
+        from my_package import MyEstimator, MyTask
+
+        @parametrize_with_checks([MyEstimator, MyEstimator(k=5), MyTask])
+        def test_ibbench_conformance(estimator, check):
+            check(estimator)
+
+    Parameters
+    ----------
+    objects : sequence of estimators and/or tasks (instances or classes)
+    argnames : str, default "estimator, check"
+        The two argument names of the decorated test.
+    expected_failed_checks : callable, optional
+        ``obj -> {check name: reason}``: those cases are marked ``xfail(strict=True)`` (a check
+        that starts passing then fails the run, so the entry is removed when fixed).
+    **options
+        Keyword options of the estimator checks (``n``, ``tolerance``, ``random_state``,
+        ``invariance_n``, ``invariance_tolerance``; see :func:`check_mi_estimator`).
+
+    Returns
+    -------
+    pytest.MarkDecorator
+        ``pytest.mark.parametrize(argnames, [...])``.
+    """
+    import pytest
+
+    est_checks, tsk_checks = estimator_checks(**options), task_checks()
+    params = []
+    for obj in objects:
+        checks = tsk_checks if _is_task(obj) else est_checks
+        expected = dict(expected_failed_checks(obj)) if expected_failed_checks is not None else {}
+        unknown = sorted(set(expected) - {c.name for c in checks})
+        if unknown:
+            raise ValueError(f"expected_failed_checks of {_label(obj)} names unknown checks {unknown}")
+        for check in checks:
+            marks = ([pytest.mark.xfail(reason=expected[check.name], strict=True)]
+                     if check.name in expected else [])
+            params.append(pytest.param(obj, check, id=f"{_label(obj)}-{check.name}", marks=marks))
+    return pytest.mark.parametrize(argnames, params)

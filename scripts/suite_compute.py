@@ -21,7 +21,7 @@ import pandas as pd
 
 from ibbench.runner import build_grid, suite_segments
 from ibbench.store import Store, load_results
-from ibbench.tasks.suites import get_suite
+from ibbench.suites import get_suite
 
 
 def runs_table(store: str) -> list[str]:

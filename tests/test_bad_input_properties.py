@@ -3,7 +3,7 @@
 Every estimator, built with its ``get_test_params()``, is fed generated input: NaN, inf, n = 0…40,
 constant columns and sides, duplicated rows, 1-D and 2-D arrays, scales from 1e-150 to 1e150 (and
 beyond), mismatched lengths, object / string / complex / bool / integer / float16 / float32 dtypes,
-empty columns and 3-D arrays. The contract (DESIGN.md §2): the outcome is a finite float
+empty columns and 3-D arrays. The contract (``ibbench/base.py``, README): the outcome is a finite float
 ``mutual_info_`` or a plain ``ValueError``/``TypeError`` whose message names the problem — never
 another exception (a library's ``LinAlgError`` subclass included), a hang or a silent NaN/inf.
 

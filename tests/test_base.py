@@ -1,4 +1,4 @@
-"""Shared input validation and the MIEstimator base (DESIGN.md §2)."""
+"""Shared input validation and the MIEstimator base (README "Add your own estimator")."""
 
 import numpy as np
 import pytest

@@ -57,7 +57,7 @@ def test_check_command_on_the_template_and_on_a_broken_estimator(in_tmp):
 
     template = Path(__file__).resolve().parents[1] / "examples" / "my_estimator.py"
     (in_tmp / "my_estimator.py").write_text(template.read_text())
-    ok = runner.invoke(app, ["check", "my_estimator:GaussianCopulaMI"])
+    ok = runner.invoke(app, ["check", "my_estimator:HistogramMI"])
     assert ok.exit_code == 0, ok.output
     (in_tmp / "broken.py").write_text(
         "from ibbench import MIEstimator\n"

@@ -26,3 +26,21 @@ def test_installed_package_exposes_mapped_subpackages():
 
     assert Path(ibbench.estimators.__file__).parent.name in ("estimators",)
     assert Path(ibbench.tasks.__file__).parent.name in ("tasks",)
+
+
+def test_the_version_is_written_in_one_place():
+    """pyproject reads ``ibbench.__version__``; CITATION.cff must quote the same version."""
+    import ibbench
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert "version" not in project["project"] and "version" in project["project"]["dynamic"]
+    assert project["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "ibbench.__version__"}
+    citation = (ROOT / "CITATION.cff").read_text()
+    assert f"\nversion: {ibbench.__version__}\n" in citation
+
+
+def test_changelog_records_the_current_version():
+    import ibbench
+
+    changelog = (ROOT / "CHANGELOG.md").read_text()
+    assert "## [Unreleased]" in changelog and f"## [{ibbench.__version__}]" in changelog

@@ -1,4 +1,4 @@
-"""Grid, cell keys, resume and backends (DESIGN.md §4)."""
+"""Grid, cell keys, resume and backends (docs/architecture.md, "From a command to cells")."""
 
 import numpy as np
 import pytest

@@ -16,6 +16,8 @@ them both are the ordinary leave-one-out estimate.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+
 import numpy as np
 from scipy.optimize import minimize_scalar
 from scipy.spatial.distance import cdist
@@ -59,14 +61,14 @@ class LeaveOneOutKDE:
         Cache the float32 shifted distance matrix when it fits (and ``n <= 20 000``).
     """
 
-    def __init__(self, Z: np.ndarray, max_cache_bytes: int = 1 << 28):
+    def __init__(self, Z: np.ndarray, max_cache_bytes: int = 1 << 28) -> None:
         self.Z = np.ascontiguousarray(Z, dtype=np.float64)
         self.n, self.d = self.Z.shape
         if self.n < 2:
             raise ValueError(f"leave-one-out KDE needs at least 2 samples, got {self.n}")
         self.block = int(max(1, min(self.n, BLOCK_ELEMENTS // self.n)))
         cache = self.n <= MAX_DENSE_N and 4 * self.n * self.n <= max_cache_bytes
-        self._cache = None
+        self._cache: np.ndarray | None = None
         # per row: shift (nearest included squared distance), number of points in its LOO sum,
         # number of exact duplicates left out (needed by ∫f̂², which uses every point)
         self.dmin = np.empty(self.n)
@@ -76,10 +78,10 @@ class LeaveOneOutKDE:
             self._cache = np.empty((self.n, self.n), dtype=np.float32)
         for start, stop in self._ranges():
             D = self._prepared_block(start, stop)
-            if cache:
+            if self._cache is not None:
                 np.subtract(D, self.dmin[start:stop, None], out=self._cache[start:stop], casting="same_kind")
 
-    def _ranges(self):
+    def _ranges(self) -> Iterator[tuple[int, int]]:
         for start in range(0, self.n, self.block):
             yield start, min(self.n, start + self.block)
 
@@ -163,14 +165,15 @@ def _logsumexp(a: np.ndarray) -> float:
     return m + float(np.log(np.sum(np.exp(a - m))))
 
 
-def fit_log_bandwidth(objective, lo: float, hi: float, n_grid: int = 8, xatol: float = 0.02) -> float:
+def fit_log_bandwidth(objective: Callable[[float], float], lo: float, hi: float, n_grid: int = 8,
+                      xatol: float = 0.02) -> float:
     """Minimise ``objective(log h)`` over ``[lo, hi]``: a log-spaced grid, then bounded Brent.
 
     The grid guards against the local minima least-squares CV is known for; Brent then refines
     inside the two grid cells around the best grid point to ``xatol`` in ``log h`` (2 % in ``h``;
     the criteria are flat at their optimum, so the entropy error this leaves is second order).
     """
-    def safe(t):  # ±inf/NaN mark degenerate bandwidths: never chosen
+    def safe(t: float) -> float:  # ±inf/NaN mark degenerate bandwidths: never chosen
         v = float(objective(t))
         return v if np.isfinite(v) else np.inf
 

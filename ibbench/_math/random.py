@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TypeAlias
+
 import numpy as np
 
+#: what a ``random_state`` argument may be (see :func:`as_generator`)
+SeedLike: TypeAlias = "int | np.integer | np.random.SeedSequence | np.random.Generator | None"
 
-def as_generator(random_state) -> np.random.Generator:
+
+def as_generator(random_state: SeedLike) -> np.random.Generator:
     """Return a ``numpy.random.Generator`` for ``random_state``.
 
     Parameters

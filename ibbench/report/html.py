@@ -19,10 +19,13 @@ import math
 import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    from ibbench.report.leaderboard import Leaderboard
 
 #: plot kinds drawn from the board's cells for the page (names in ibbench.report.plots.PLOT_KINDS)
 PAGE_PLOTS = ("curves", "convergence", "runtime")
@@ -203,7 +206,7 @@ def _reference(table_id: str, groups: pd.DataFrame) -> str:
             + _table(table_id, headers, rows))
 
 
-def _truth_text(r) -> str:
+def _truth_text(r: pd.Series) -> str:
     if np.isclose(r["true_mi_min"], r["true_mi_max"], rtol=1e-9, atol=1e-12):
         return _fmt(r["true_mi"])
     return f"{_fmt(r['true_mi'])} (per seed {_fmt(r['true_mi_min'])}–{_fmt(r['true_mi_max'])})"
@@ -316,7 +319,8 @@ def _environment(cells: pd.DataFrame) -> str:
     return _table("environment", headers, rows)
 
 
-def page_plots(board, plot_dir: Path | None = None, kinds: Iterable[str] = PAGE_PLOTS) -> list[tuple[str, bytes]]:
+def page_plots(board: Leaderboard, plot_dir: Path | None = None,
+               kinds: Iterable[str] = PAGE_PLOTS) -> list[tuple[str, bytes]]:
     """``[(file name, PNG bytes)]``: the ``kinds`` drawn from the board's cells, then other PNGs in ``plot_dir``."""
     from ibbench.report.plots import PLOT_KINDS, make_plot
 
@@ -344,7 +348,8 @@ def _caption(name: str) -> str:
     return f"{text}{' — ' + rest.replace('_', ' ') if rest else ''} ({name})"
 
 
-def render_html(board, title: str = "ibbench leaderboard", images: list[tuple[str, bytes]] | None = None) -> str:
+def render_html(board: Leaderboard, title: str = "ibbench leaderboard",
+                images: list[tuple[str, bytes]] | None = None) -> str:
     """The page as a string (see the module docstring)."""
     from ibbench.report.leaderboard import INTRO, _oracle_of
 
@@ -434,7 +439,7 @@ def render_html(board, title: str = "ibbench leaderboard", images: list[tuple[st
     return "\n".join(parts)
 
 
-def write_html(board, path: str | Path, title: str | None = None, *, plot_dir: str | Path | None = None,
+def write_html(board: Leaderboard, path: str | Path, title: str | None = None, *, plot_dir: str | Path | None = None,
                plots: Iterable[str] = PAGE_PLOTS, extra_images: list[tuple[str, bytes]] | None = None) -> Path:
     """Write the self-contained HTML leaderboard of ``board`` to ``path``.
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -90,11 +92,12 @@ def build_leaderboard(store: str | Path, n_boot: int = 1000) -> Leaderboard:
     return Leaderboard(rank_all(cells, groups), groups, cells, Store(store).runs(), superseded)
 
 
-def _fmt(value) -> str:
+def _fmt(value: Any) -> str:
     if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
         return "–"
     if isinstance(value, (float, np.floating)):
-        return f"{value:.3g}" if abs(value) < 1e-3 or abs(value) >= 1e4 else f"{value:.3f}"
+        size = abs(float(value))
+        return f"{value:.3g}" if size < 1e-3 or size >= 1e4 else f"{value:.3f}"
     return str(value)
 
 
@@ -104,7 +107,7 @@ def _fmt(value) -> str:
 _MD_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", "`": "&#96;"}
 
 
-def _cell_text(value) -> str:
+def _cell_text(value: Any) -> str:
     """A table cell: formatted, with characters that would break a markdown table escaped
     (``|`` and newlines) and HTML / code-span characters as entities (``&``, ``<``, ``>``, backtick)."""
     text = "".join(_MD_ENTITIES.get(ch, ch) for ch in _fmt(value))
@@ -116,7 +119,7 @@ def _cell_text(value) -> str:
 _MD_PUNCTUATION = set("\\*_[]#|~")
 
 
-def _inline_text(value) -> str:
+def _inline_text(value: Any) -> str:
     """User-derived text in a heading or a sentence (task and family names, output titles, the run's
     command): HTML / code-span characters as entities, markdown punctuation backslash-escaped."""
     text = "".join(_MD_ENTITIES.get(ch, "\\" + ch if ch in _MD_PUNCTUATION else ch) for ch in _fmt(value))
@@ -167,7 +170,7 @@ INTRO = (
 
 def _true_mi_text(groups: pd.DataFrame) -> pd.Series:
     """True MI per group: the value, or ``mean (min–max)`` when it differs between seeds."""
-    def text(r) -> str:
+    def text(r: pd.Series) -> str:
         if np.isclose(r["true_mi_min"], r["true_mi_max"], rtol=1e-9, atol=1e-12):
             return _fmt(r["true_mi"])
         return f"{_fmt(r['true_mi'])} (per seed {_fmt(r['true_mi_min'])}–{_fmt(r['true_mi_max'])})"
@@ -260,8 +263,8 @@ def write_cd_diagrams(board: Leaderboard, out: Path) -> list[Path]:
     return written
 
 
-def write_leaderboard(store: str | Path, out: str | Path, formats=("md", "csv"), title: str | None = None,
-                      board: Leaderboard | None = None) -> list[Path]:
+def write_leaderboard(store: str | Path, out: str | Path, formats: Collection[str] = ("md", "csv"),
+                      title: str | None = None, board: Leaderboard | None = None) -> list[Path]:
     """Write the leaderboard of ``store`` into directory ``out`` in ``formats``; returns the files.
 
     ``board`` is the already scored leaderboard of ``store`` (scored here when None). With ``md``

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ibbench.scoring import Ranking
 
 
 def cd_file_name(scope: str) -> str:
@@ -12,7 +16,7 @@ def cd_file_name(scope: str) -> str:
     return "cd-overall.png" if scope == "overall" else f"cd-family-{safe}.png"
 
 
-def draw_cd_diagram(ranking, path: str | Path) -> Path | None:
+def draw_cd_diagram(ranking: Ranking, path: str | Path) -> Path | None:
     """Draw the critical-difference diagram of ``ranking`` (:class:`ibbench.scoring.Ranking`) to ``path``.
 
     Mean ranks on the axis (lower = better, on the left); estimators joined by a bar are not

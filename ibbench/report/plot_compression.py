@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, SupportsFloat, SupportsInt, cast
 
 import numpy as np
 import pandas as pd
@@ -28,6 +28,9 @@ import pandas as pd
 from ibbench.report.plot_curves import _cells, _figure, _legend_below, _mean_ci, _ok, _params, _slug
 from ibbench.report.runtime_cost import cell_seconds, check_cost
 from ibbench.runner import _label
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 IMAGE_TASKS = ("images-bumps", "images-rectangles")
 #: Curve order and colours: ideal reference first (black), then the two compressors, then raw pixels.
@@ -66,8 +69,8 @@ def classify(cells: pd.DataFrame) -> pd.DataFrame:
                      "reconstruction_error": float(np.mean(errors)) if errors else np.nan})
     if not rows:
         return cells.iloc[:0].assign(family=[], size=[], method=[], inner=[], reconstruction_error=[])
-    extra = pd.DataFrame(rows).set_index("index")
-    return cells.loc[extra.index].join(extra)
+    added = pd.DataFrame(rows).set_index("index")
+    return cells.loc[added.index].join(added)
 
 
 @lru_cache(maxsize=None)
@@ -95,21 +98,22 @@ def compression_points(cells: pd.DataFrame, cost: str = "cold") -> pd.DataFrame:
     if not len(ok):
         return pd.DataFrame()
     parts = [ok[ok["size"].notna()]]
-    for family, latents in ok[ok["size"].isna()].groupby("family"):
-        sizes = sorted({int(s) for s in ok.loc[(ok["family"] == family), "size"].dropna()}) or [0]
+    for fam, latents in ok[ok["size"].isna()].groupby("family"):
+        sizes = sorted({int(s) for s in ok.loc[(ok["family"] == fam), "size"].dropna()}) or [0]
         parts += [latents.assign(size=s) for s in sizes]
     ok = pd.concat(parts, ignore_index=True)
     rows = []
     for (family, size, method, inner, mi), g in ok.groupby(["family", "size", "method", "inner", "true_mi"], sort=True):
         mean, lo, hi = _mean_ci(g["estimate"].to_numpy())
-        rows.append({"family": family, "size": int(size), "method": method, "inner": inner, "true_mi": float(mi),
+        rows.append({"family": family, "size": int(cast(SupportsInt, size)), "method": method, "inner": inner,
+                     "true_mi": float(cast(SupportsFloat, mi)),
                      "estimate": mean, "ci_low": lo, "ci_high": hi, "seeds": len(g),
                      "seconds": float(g["seconds"].median()),
                      "reconstruction_error": float(g["reconstruction_error"].mean())})
     return pd.DataFrame(rows)
 
 
-def _panel(ax, pts: pd.DataFrame, top: float) -> None:
+def _panel(ax: Axes, pts: pd.DataFrame, top: float) -> None:
     ax.plot([0, top], [0, top], color="0.55", lw=1, ls="--", zorder=1)
     for method, color in METHODS.items():
         g = pts[pts["method"] == method].sort_values("true_mi")
@@ -124,7 +128,7 @@ def _panel(ax, pts: pd.DataFrame, top: float) -> None:
 
 
 def plot_compression(*, store: str | None = None, out: Path, cells: pd.DataFrame | None = None,
-                     cost: str = "cold", **_ignored) -> list[Path]:
+                     cost: str = "cold", **_ignored: Any) -> list[Path]:
     """Butakov et al. Figs. 3/4 from a store (``compression_<family>_<size>.png``, raw-pixel figures
     ``compression_<family>_raw.png`` and the tables ``compression-summary.md``).
 
@@ -178,7 +182,7 @@ def plot_compression(*, store: str | None = None, out: Path, cells: pd.DataFrame
             g = pts[(pts["size"] == size) & (pts["inner"] == inner)]
             _panel(ax, g, top)
             ax.set_title(f"{inner} on {size}x{size} pixels", fontsize=9)
-        fig.suptitle(f"{family}: plain estimators on the raw pixels\n({n_text}; mean over seeds, 95% CI; "
+        fig.suptitle(f"{family!s}: plain estimators on the raw pixels\n({n_text}; mean over seeds, 95% CI; "
                      "dashed = truth)", fontsize=10)
         path = out / f"compression_{_slug(family)}_raw.png"
         fig.savefig(path, dpi=100)

@@ -26,14 +26,20 @@ import json
 import math
 import re
 import textwrap
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, SupportsInt, cast
 
 import numpy as np
 import pandas as pd
 
 from ibbench.report.runtime_cost import cell_seconds, check_cost, cost_text
 from ibbench.scoring import bootstrap_ci
+
+if TYPE_CHECKING:
+    from matplotlib.artist import Artist
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 #: task parameters that set the MI level; the remaining parameters identify a curve's series
 MI_PARAMS = ("mi",)
@@ -82,20 +88,21 @@ def series_label(task: str, params: Any, keep: Any = None) -> str:
 def _series(ok: pd.DataFrame) -> list[str]:
     """Series labels showing, per task, only the parameters that vary between its configurations."""
     params = [_params(p) for p in ok["task_params"]]
-    varying: dict[str, set] = {}
+    varying: dict[str, set[str]] = {}
     for task in set(ok["task"]):
-        configs = {json.dumps(p, sort_keys=True) for t, p in zip(ok["task"], params) if t == task}
-        configs = [json.loads(c) for c in configs]
+        distinct = {json.dumps(p, sort_keys=True) for t, p in zip(ok["task"], params) if t == task}
+        configs = [json.loads(c) for c in distinct]
         names = {k for c in configs for k in c if k not in MI_PARAMS}
         varying[task] = {k for k in names if len({json.dumps(c.get(k)) for c in configs}) > 1}
     return [series_label(t, p, varying[t]) for t, p in zip(ok["task"], params)]
 
 
-def _slug(text: str) -> str:
+def _slug(text: object) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", str(text)).strip("-") or "all"
 
 
-def _figure(n_panels: int, panel_size=(3.3, 2.9), max_cols: int = 4):
+def _figure(n_panels: int, panel_size: tuple[float, float] = (3.3, 2.9),
+            max_cols: int = 4) -> tuple[Figure, list[Axes]]:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -109,17 +116,17 @@ def _figure(n_panels: int, panel_size=(3.3, 2.9), max_cols: int = 4):
     return fig, list(axes.flat[:n_panels])
 
 
-def _wrap(label: str, width: int = 34) -> str:
+def _wrap(label: object, width: int = 34) -> str:
     """A long estimator label broken over lines at parameter boundaries."""
     return textwrap.fill(str(label), width, break_on_hyphens=False)
 
 
-def _legend_below(fig, handles, labels) -> None:
+def _legend_below(fig: Figure, handles: Sequence[Artist], labels: Sequence[object]) -> None:
     """A figure legend under the axes with as many columns as fit the figure's width."""
-    labels = [_wrap(label, 40) for label in labels]
-    longest = max(max(len(line) for line in label.splitlines()) for label in labels)
-    ncol = int(max(1, min(len(labels), fig.get_figwidth() * 15 // (longest + 6))))
-    fig.legend(handles, labels, loc="outside lower center", ncol=ncol, fontsize=7, frameon=False)
+    wrapped = [_wrap(label, 40) for label in labels]
+    longest = max(max(len(line) for line in label.splitlines()) for label in wrapped)
+    ncol = int(max(1, min(len(wrapped), fig.get_figwidth() * 15 // (longest + 6))))
+    fig.legend(handles, wrapped, loc="outside lower center", ncol=ncol, fontsize=7, frameon=False)
 
 
 def _fixed_population(task: str) -> bool:
@@ -138,7 +145,7 @@ def _sampled(cells: pd.DataFrame) -> pd.DataFrame:
     return cells[~cells["task"].isin(fixed)]
 
 
-def _n_axis(ax, ns) -> None:
+def _n_axis(ax: Axes, ns: Iterable[Any]) -> None:
     """Log x axis labelled with the sample sizes themselves (no crowded minor labels)."""
     from matplotlib.ticker import NullFormatter
 
@@ -179,7 +186,7 @@ def curve_points(cells: pd.DataFrame, n: int | None = None) -> pd.DataFrame:
 
 
 def plot_curves(*, store: str | None = None, out: Path, cells: pd.DataFrame | None = None, n: int | None = None,
-                family: str | None = None, **_ignored) -> list[Path]:
+                family: str | None = None, **_ignored: Any) -> list[Path]:
     """Estimate vs true MI per task family, one panel per estimator (``curves_<family>.png``).
 
     Parameters
@@ -245,13 +252,14 @@ def convergence_points(cells: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for (family, est, n), g in ok.groupby(["task_family", "estimator_label", "n"], sort=True):
         mae, lo, hi = _mean_ci(np.abs(g["estimate"].to_numpy() - g["true_mi"].to_numpy()))
-        rows.append({"task_family": family, "estimator_label": est, "n": int(n), "mae": mae, "ci_low": lo,
+        rows.append({"task_family": family, "estimator_label": est, "n": int(cast(SupportsInt, n)), "mae": mae,
+                     "ci_low": lo,
                      "ci_high": hi, "cells": len(g)})
     return pd.DataFrame(rows)
 
 
 def plot_convergence(*, store: str | None = None, out: Path, cells: pd.DataFrame | None = None,
-                     family: str | None = None, **_ignored) -> list[Path]:
+                     family: str | None = None, **_ignored: Any) -> list[Path]:
     """Mean absolute error vs sample size, one line per estimator, per family (``convergence_<family>.png``).
 
     Families whose cells all share one n are left out; ``ValueError`` if no family has two.
@@ -301,13 +309,14 @@ def runtime_points(cells: pd.DataFrame, cost: str = "cold") -> pd.DataFrame:
     rows = []
     for (est, n), g in ok.groupby(["estimator_label", "n"], sort=True):
         s = g["_cost"]
-        rows.append({"estimator_label": est, "n": int(n), "median": float(s.median()), "q25": float(s.quantile(0.25)),
+        rows.append({"estimator_label": est, "n": int(cast(SupportsInt, n)), "median": float(s.median()),
+                     "q25": float(s.quantile(0.25)),
                      "q75": float(s.quantile(0.75)), "cells": len(g)})
     return pd.DataFrame(rows)
 
 
 def plot_runtime(*, store: str | None = None, out: Path, cells: pd.DataFrame | None = None, cost: str = "cold",
-                 **_ignored) -> list[Path]:
+                 **_ignored: Any) -> list[Path]:
     """Runtime per cell and estimator against n, log-log (``runtime.png``); bars for a single n.
 
     ``cost``: ``"cold"`` (default) plots the cold-cache cost, ``"warm"`` the ``fit`` seconds as run.

@@ -2,13 +2,16 @@
 
 One PNG per (data set, activation, bits): the exact plane ``(I(X;T), I(T;Y))`` in bits for every
 layer, points coloured by epoch (log scale), lines through the mean over training repetitions and
-bars of ±1 sample sd (``ddof=1``); with ``estimator=NAME`` the plane estimated by that estimator on the dequantized
-activations is drawn beside it (from the results store's ``qnn-*`` cells when it has them, else
-computed on the spot). Options (``--option key=value``): ``dataset`` (szt|digits), ``activation``
-(``tanh+relu``), ``bits`` (``4+8``), ``epochs``, ``n_snapshots``, ``seeds`` (repetitions),
-``estimator``, ``estimator_params`` (JSON), ``every`` (estimate every k-th snapshot),
-``min_accuracy`` (leave out runs that never trained).
-Runs are trained on first use and cached (see :mod:`ibbench.tasks.qnn.training`).
+bars of ±1 sample sd (``ddof=1``); with ``estimator=NAME`` the plane estimated by that estimator on
+the dequantized activations is drawn beside it.
+
+The plot only reads: the planes are the stored results of ``ibbench study info-planes`` (training
+the networks is a run, with progress), the estimator's plane also from the store's ``qnn-*`` cells
+where the study has none. Missing results raise a ``ValueError`` naming the command that computes
+them. Options (``--option key=value``): ``dataset`` (szt|digits), ``activation`` (``tanh+relu``),
+``bits`` (``4+8``), ``epochs``, ``n_snapshots``, ``seeds`` (repetitions), ``estimator``,
+``estimator_params`` (JSON), ``min_accuracy`` (leave out runs that never trained); they select
+stored results and must match the study's.
 """
 
 from __future__ import annotations
@@ -21,43 +24,7 @@ from typing import Any
 import numpy as np
 
 
-def _split(value, cast):
-    if isinstance(value, (list, tuple)):
-        return [cast(v) for v in value]
-    return [cast(v) for v in str(value).split("+") if str(v).strip()]
-
-
-def _store_plane(store, dataset, activation, bits, epochs, n_snapshots, estimator, estimator_params, run_epochs,
-                 n_layers, seeds):
-    """The estimator's plane from stored qnn cells (NaN where a cell is missing), or None."""
-    if not store or not Path(store).exists():
-        return None
-    from ibbench.store import load_results
-
-    df = load_results(store)
-    if not len(df) or "task.layer" not in df:
-        return None
-    df = df[(df["estimator"] == estimator) & (df["status"] == "ok") & df["task"].isin(
-        [f"qnn-{dataset}-xt", f"qnn-{dataset}-ty"])]
-    for key, value in (("activation", activation), ("bits", bits), ("epochs", epochs), ("n_snapshots", n_snapshots)):
-        df = df[df[f"task.{key}"] == value]
-    for key, value in (estimator_params or {}).items():
-        column = f"est.{key}"
-        df = df[df[column] == value] if column in df else df.iloc[:0]
-    if not len(df):
-        return None
-    plane = np.full((len(seeds), len(run_epochs), n_layers, 2), np.nan)
-    for _, row in df.iterrows():
-        epoch = run_epochs[-1] if row["task.epoch"] is None or np.isnan(row["task.epoch"]) else int(row["task.epoch"])
-        if int(row["seed"]) not in seeds or epoch not in run_epochs:
-            continue
-        side = 0 if row["task"].endswith("-xt") else 1
-        plane[seeds.index(int(row["seed"])), int(np.flatnonzero(run_epochs == epoch)[0]),
-              int(row["task.layer"]) - 1, side] = row["estimate"]
-    return plane
-
-
-def _draw(ax, epochs, planes, title):
+def _draw(ax: Any, epochs: np.ndarray, planes: np.ndarray, title: str) -> Any:
     import matplotlib.pyplot as plt
     from matplotlib.colors import LogNorm
 
@@ -78,7 +45,7 @@ def _draw(ax, epochs, planes, title):
         x, y = mean[ok, layer, 0], mean[ok, layer, 1]
         ax.errorbar(x, y, xerr=sd[ok, layer, 0], yerr=sd[ok, layer, 1], color="0.75", lw=0.6, zorder=1,
                     elinewidth=0.5, capsize=0)
-        sc = ax.scatter(x, y, c=colour_epochs[ok], cmap="viridis", norm=norm, s=16, zorder=2,
+        ax.scatter(x, y, c=colour_epochs[ok], cmap="viridis", norm=norm, s=16, zorder=2,
                         marker=markers[layer % len(markers)], edgecolors="none", label=f"layer {layer + 1}")
         ax.annotate(str(layer + 1), (x[-1], y[-1]), textcoords="offset points", xytext=(4, 4), fontsize=8)
     ax.set_xlabel("I(X;T) [bits]")
@@ -91,14 +58,14 @@ def _draw(ax, epochs, planes, title):
 
 def plot_info_plane(*, store: str | None, out: Path, dataset: str = "szt", activation: str | None = None,
                     bits: Any = "4+8", epochs: int = 1000, n_snapshots: int = 40, seeds: int = 3,
-                    estimator: str | None = None, estimator_params: Any = None, every: int = 1,
-                    min_accuracy: float | None = None, **_ignored) -> list[Path]:
-    """Draw exact (and optionally estimated) information planes; returns the PNG paths.
+                    estimator: str | None = None, estimator_params: Any = None,
+                    min_accuracy: float | None = None, **_ignored: Any) -> list[Path]:
+    """Draw stored exact (and optionally estimated) information planes; returns the PNG paths.
 
     Parameters
     ----------
     store : str or None
-        Results store to read the estimator's ``qnn-*`` cells from (optional).
+        Results store holding the ``ibbench study info-planes`` results (and ``qnn-*`` cells).
     out : Path
         Output directory.
     dataset : {"szt", "digits"}
@@ -113,51 +80,55 @@ def plot_info_plane(*, store: str | None, out: Path, dataset: str = "szt", activ
     estimator : str, optional
         Registered estimator whose plane is drawn beside the exact one.
     estimator_params : dict or JSON str, optional
-    every : int
-        When computing the estimated plane on the spot, use every ``every``-th snapshot.
     min_accuracy : float, optional
         Leave out repetitions whose final training accuracy is lower (runs that never trained).
+
+    Raises
+    ------
+    ValueError
+        The study results are not in ``store``; the message names the ``ibbench study info-planes``
+        command that computes them.
 
     References
     ----------
     S. S. Lorenzen, C. Igel, M. Nielsen, "Information Bottleneck: Exact Analysis of (Quantized)
     Neural Networks", ICLR 2022, Fig. 2–4 (information planes of quantized networks).
     """
+    from ibbench.studies.common import option_list
+    from ibbench.studies.info_planes import default_activations, load_info_planes
+    from ibbench.tasks.qnn.training import TrainConfig
+
+    activations = option_list(activation, str) if activation else default_activations(dataset)
+    if isinstance(estimator_params, str):
+        estimator_params = json.loads(estimator_params)
+    loaded = []
+    for act in activations:  # read everything first: a missing result fails before any file is written
+        for b in option_list(bits, int):
+            config = TrainConfig(dataset=dataset, activation=act, bits=b, epochs=int(epochs),
+                                 n_snapshots=int(n_snapshots))
+            loaded.append(load_info_planes(store, config, range(int(seeds)), estimator=estimator,
+                                           estimator_params=estimator_params, min_accuracy=min_accuracy))
+
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from ibbench.tasks.qnn.planes import estimated_planes, exact_planes, trained_seeds
-    from ibbench.tasks.qnn.training import TrainConfig
-
-    activations = _split(activation or ("relu" if dataset == "digits" else "tanh+relu"), str)
-    if isinstance(estimator_params, str):
-        estimator_params = json.loads(estimator_params)
     Path(out).mkdir(parents=True, exist_ok=True)
     written = []
-    for act in activations:
-        for b in _split(bits, int):
-            config = TrainConfig(dataset=dataset, activation=act, bits=b, epochs=int(epochs),
-                                 n_snapshots=int(n_snapshots))
-            seed_list = trained_seeds(config, range(int(seeds)), min_accuracy)
-            run_epochs, exact = exact_planes(config, seed_list)
-            panels = [(exact, f"exact — {dataset} {act} {b}-bit, runs {seed_list}")]
-            if estimator:
-                est = _store_plane(store, dataset, act, b, int(epochs), int(n_snapshots), estimator, estimator_params,
-                                   run_epochs, exact.shape[2], seed_list)
-                if est is None:
-                    chosen = list(range(0, len(run_epochs), max(int(every), 1)))
-                    chosen = sorted(set(chosen) | {len(run_epochs) - 1})
-                    _, est = estimated_planes(config, seed_list, estimator, estimator_params, chosen)
-                panels.append((est, f"{estimator} — same runs, dequantized T"))
-            fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 4.4), squeeze=False)
-            for ax, (plane, title) in zip(axes[0], panels):
-                mappable = _draw(ax, run_epochs, plane, title)
-            fig.colorbar(mappable, ax=list(axes[0]), label="epoch")
-            name = f"info-plane-{dataset}-{act}-{b}bit" + (f"-{estimator}" if estimator else "") + ".png"
-            path = Path(out) / name
-            fig.savefig(path, dpi=120, bbox_inches="tight")
-            plt.close(fig)
-            written.append(path)
+    for planes in loaded:
+        config = planes.config
+        panels = [(planes.exact, f"exact — {dataset} {config.activation} {config.bits}-bit, runs {planes.seeds}")]
+        if planes.estimated is not None:
+            panels.append((planes.estimated, f"{estimator} — same runs, dequantized T"))
+        fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 4.4), squeeze=False)
+        for ax, (plane, title) in zip(axes[0], panels, strict=True):
+            mappable = _draw(ax, planes.epochs, plane, title)
+        fig.colorbar(mappable, ax=list(axes[0]), label="epoch")
+        name = f"info-plane-{dataset}-{config.activation}-{config.bits}bit" + (f"-{estimator}" if estimator else "") \
+            + ".png"
+        path = Path(out) / name
+        fig.savefig(path, dpi=120, bbox_inches="tight")
+        plt.close(fig)
+        written.append(path)
     return written

@@ -11,9 +11,14 @@ from __future__ import annotations
 import math
 import re
 from pathlib import Path
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+    from ibbench.task import Task
 
 
 def _square_side(dim: int) -> int | None:
@@ -41,11 +46,12 @@ def _default_selection() -> list[tuple[str, dict[str, Any]]]:
     return chosen
 
 
-def _resolve(tasks, suite) -> list[tuple[str, dict[str, Any]]]:
+def _resolve(tasks: str | Iterable[str | tuple[str, dict[str, Any]]] | None,
+             suite: str | None) -> list[tuple[str, dict[str, Any]]]:
     from ibbench.registry import parse_spec
 
     if suite:
-        from ibbench.tasks.suites import get_suite
+        from ibbench.suites import get_suite
 
         return list(get_suite(str(suite)).tasks)
     if tasks is None:
@@ -70,12 +76,12 @@ def _montage(images: np.ndarray, side: int, columns: int) -> np.ndarray:
     return canvas
 
 
-def _label(task) -> str:
+def _label(task: Task) -> str:
     params = ", ".join(f"{k}={v}" for k, v in task.params.items() if v is not None)
     return f"{task.name}\n{params}\nI = {task.true_mi:.3g} nats"
 
 
-def _draw(ax, task, X: np.ndarray, Y: np.ndarray, *, n_images: int = 4) -> None:
+def _draw(ax: Axes, task: Task, X: np.ndarray, Y: np.ndarray, *, n_images: int = 4) -> None:
     """Draw a one-axes summary of a sample of ``task`` into ``ax``."""
     sx, sy = _square_side(task.dim_x), _square_side(task.dim_y)
     if sx and sy:  # image pairs: top row X, bottom row Y
@@ -100,7 +106,7 @@ def _draw(ax, task, X: np.ndarray, Y: np.ndarray, *, n_images: int = 4) -> None:
         ax.set_xlabel("x", fontsize=7)
         ax.set_ylabel("y", fontsize=7)
     elif task.x_kind == "discrete":  # mixed: class-conditional histograms of Y[:, 0]
-        bins = np.linspace(Y[:, 0].min(), Y[:, 0].max(), 40)
+        bins = np.linspace(Y[:, 0].min(), Y[:, 0].max(), 40).tolist()  # a list: matplotlib's stubs take no arrays
         for c in np.unique(X[:, 0])[:10]:
             ax.hist(Y[X[:, 0] == c, 0], bins=bins, histtype="step", label=f"x={c:g}")
         ax.set_xlabel("y[0]", fontsize=7)
@@ -119,7 +125,7 @@ def _slug(text: str) -> str:
 
 def plot_tasks(*, store: str | None = None, out: Path, tasks: str | Iterable | None = None,
                suite: str | None = None, n: int = 1000, seed: int = 0, columns: int = 4,
-               n_images: int = 8, **unknown) -> list[Path]:
+               n_images: int = 8, **unknown: Any) -> list[Path]:
     """Write sample pictures of tasks as PNGs: one per task plus ``tasks-overview.png``.
 
     Parameters

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 from pathlib import Path
+from typing import Any
 
 PLOT_KINDS: dict[str, str] = {
     "compression": "ibbench.report.plot_compression:plot_compression",
@@ -24,8 +25,13 @@ def list_plot_kinds() -> list[str]:
     return sorted(PLOT_KINDS)
 
 
-def make_plot(kind: str, *, store: str | None, out: Path, **options) -> list[Path]:
-    """Draw plot ``kind`` into directory ``out``; returns the written files."""
+def make_plot(kind: str, *, store: str | None, out: Path, **options: Any) -> list[Path]:
+    """Draw plot ``kind`` into directory ``out``; returns the written files.
+
+    Plots only read stored results (``store``, or the tasks for ``tasks``); they never run estimators
+    or train networks. A plot whose results are missing raises ``ValueError`` naming the command
+    (``ibbench run`` / ``ibbench study``) that computes them.
+    """
     if kind not in PLOT_KINDS:
         raise ValueError(f"unknown plot kind {kind!r}; known: {', '.join(list_plot_kinds())}")
     module, _, attr = PLOT_KINDS[kind].partition(":")

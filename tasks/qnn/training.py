@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -212,23 +211,11 @@ def stratified_split(y: np.ndarray, test_fraction: float, seed: int) -> tuple[np
     return np.sort(train), np.sort(test)
 
 
-@contextmanager
-def _deterministic_torch(threads: int = 1):
-    import torch
-
-    old_threads, old_det = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
-    torch.set_num_threads(threads)
-    torch.use_deterministic_algorithms(True)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(old_threads)
-        torch.use_deterministic_algorithms(old_det)
-
-
 def _train(config: TrainConfig, seed: int) -> QNNRun:
     """Train one run from scratch (no cache)."""
     import torch
+
+    from ibbench._math.torch_determinism import deterministic_torch
 
     x_all = _inputs(config)
     _, y_np = load_population(config.dataset)
@@ -242,7 +229,7 @@ def _train(config: TrainConfig, seed: int) -> QNNRun:
     relu_max = np.zeros((s, len(codes) - 1))
     accuracy = np.empty((s, 2))
     t0 = time.perf_counter()
-    with _deterministic_torch():
+    with deterministic_torch(1):
         gen = torch.Generator().manual_seed(derive_seed(seed, 0))
         net = _build_network(config, gen)
         params = np.empty((s, sum(p.numel() for p in net.parameters())))

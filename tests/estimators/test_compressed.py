@@ -149,7 +149,7 @@ def test_registered_params_are_json_serialisable():
 # ------------------------------------------------------------------------- image compression study (slow)
 @pytest.mark.slow
 def test_butakov_trends_on_16x16_bumps():
-    """DESIGN.md §6.2: at n = 5000, KL after AE compression is close to KL on the true latents,
+    """Butakov et al. (ICLR 2024): at n = 5000, KL after AE compression is close to KL on the true latents,
     PCA-compressed falls further below at high MI."""
     errors = {"ideal": [], "ae": [], "pca": []}
     for mi in (2.0, 6.0):
@@ -170,7 +170,7 @@ def test_butakov_trends_on_16x16_bumps():
 
 
 def test_codes_cache_trains_each_autoencoder_once_and_changes_nothing(tmp_path, monkeypatch):
-    import ibbench.estimators._torch as torch_helpers
+    import ibbench.estimators.torch_utils as torch_helpers
 
     calls = []
     real = torch_helpers.fit_autoencoder
@@ -249,3 +249,74 @@ def test_cache_entries_record_their_cost_and_entries_without_one_are_recomputed(
     monkeypatch.setenv("IBBENCH_CACHE", "off")
     off = CompressedPCA(**params).fit(X, Y)
     assert off.cache_hit_ is False and off.cached_seconds_ == 0.0 and off.mutual_info_ == cold.mutual_info_
+
+
+# ------------------------------------------------------------------------- inner estimator as an object
+def test_inner_estimator_object_behaves_like_a_scikit_learn_meta_estimator():
+    from sklearn.base import clone
+
+    from ibbench.estimators.knn import KSG
+
+    Z, Y, _ = _latent_pair(500, 0.5, 2, 7)
+    inner = KSG(k=7)
+    wrapper = CompressedPCA(estimator=inner, n_components_x=1, random_state=3)
+    deep = wrapper.get_params(deep=True)
+    assert deep["estimator__k"] == 7 and deep["estimator"] is inner
+    copy = clone(wrapper)
+    assert copy.estimator is not inner and copy.estimator.get_params() == inner.get_params()
+    before = inner.get_params()
+    wrapper.fit(Z, Y)
+    # the object is cloned before fitting: unchanged, unfitted; the fitted clone is estimator_
+    assert inner.get_params() == before and not hasattr(inner, "mutual_info_")
+    assert wrapper.estimator_ is not inner and wrapper.estimator_.k == 7
+    # the same estimate as the registry form, derived seed included
+    by_name = CompressedPCA(estimator="ksg", estimator_params={"k": 7}, n_components_x=1, random_state=3).fit(Z, Y)
+    assert wrapper.mutual_info_ == by_name.mutual_info_
+    assert wrapper.estimator_.random_state == by_name.estimator_.random_state is not None
+    # nested parameters can be set through the wrapper
+    wrapper.set_params(estimator__k=3)
+    assert inner.k == 3 and wrapper.fit(Z, Y).estimator_.k == 3
+    # a random_state set on the object is kept, as one given in estimator_params
+    pinned = CompressedPCA(estimator=KSG(k=7, random_state=11), random_state=3).fit(Z, Y)
+    assert pinned.estimator_.random_state == 11
+
+
+def test_inner_estimator_object_is_keyed_by_its_identity():
+    from ibbench.estimators.knn import KSG
+    from ibbench.identity import estimator_identity
+
+    def ident(**params):
+        return estimator_identity("compressed-pca", CompressedPCA(**params))
+
+    # an object and the registry form with the same parameters are one cell (7.0 cast like 7)
+    assert ident(estimator=KSG(k=7)) == ident(estimator="ksg", estimator_params={"k": 7})
+    assert ident(estimator=KSG(k=7.0)) == ident(estimator="ksg", estimator_params={"k": 7})
+    assert ident(estimator=KSG()) == ident()
+    assert ident(estimator=KSG(k=5)) != ident(estimator=KSG(k=7))
+    parts = ident(estimator=KSG(k=5))["parts"]["estimator"]
+    assert parts == {"name": "ksg", "version": KSG.version, "params": {"k": 5}}
+    assert "estimator" not in ident(estimator=KSG(k=5))["params"]
+
+
+def test_inner_estimator_object_is_validated():
+    from ibbench.estimators.knn import KSG
+
+    Z, Y, _ = _latent_pair(100, 0.5, 1, 8)
+    with pytest.raises(ValueError, match="inner estimator: estimator 'ksg': parameter k"):
+        CompressedPCA(estimator=KSG(k=0)).fit(Z, Y)
+    with pytest.raises(ValueError, match="estimator_params must be None"):
+        CompressedPCA(estimator=KSG(), estimator_params={"k": 3}).fit(Z, Y)
+    with pytest.raises(ValueError, match="parameter estimator must be"):
+        CompressedPCA(estimator=3).fit(Z, Y)
+
+
+def test_inner_neural_estimator_object_in_the_autoencoder_wrapper():
+    from ibbench.estimators.neural import NWJ
+
+    Z, Y, _ = _latent_pair(400, 0.8, 1, 9)
+    inner = NWJ(hidden=(8,), n_steps=20, batch_size=64)
+    params = dict(n_components_x=1, hidden=8, n_epochs=2, random_state=0)
+    a = CompressedAE(estimator=inner, **params).fit(Z, Y)
+    b = CompressedAE(estimator="nwj", estimator_params={"hidden": (8,), "n_steps": 20, "batch_size": 64},
+                     **params).fit(Z, Y)
+    assert a.mutual_info_ == b.mutual_info_ and inner.random_state is None

@@ -11,7 +11,8 @@ import pytest
 import torch
 
 import ibbench
-from ibbench.estimators.neural import MINE, NWJ, InfoNCE, _dv, _infonce, _nwj
+from ibbench.estimators.bounds import EMADonskerVaradhan, donsker_varadhan, infonce, logmeanexp, nwj
+from ibbench.estimators.neural import ALL_PAIRS, MINE, NWJ, InfoNCE, NeuralEstimator, train_critic
 from ibbench.tasks.gaussian import DenseGaussian
 
 NEURAL = [MINE, InfoNCE, NWJ]
@@ -41,8 +42,8 @@ def test_dv_and_nwj_are_tight_at_the_optimal_critic(rho):
     neg = torch.as_tensor(_log_ratio(x, yneg, rho))
     # DV(T*) = I and NWJ(T* + 1) = I exactly in expectation; the Monte-Carlo error of the
     # log-mean-exp term at 4e5 samples is < 0.01 nats even at rho = 0.9 (I = 0.83 nats).
-    assert float(_dv(pos, neg)) == pytest.approx(truth, abs=0.02)
-    assert float(_nwj(pos + 1, neg + 1)) == pytest.approx(truth, abs=0.02)
+    assert float(donsker_varadhan(pos, neg)) == pytest.approx(truth, abs=0.02)
+    assert float(nwj(pos + 1, neg + 1)) == pytest.approx(truth, abs=0.02)
 
 
 def test_infonce_at_the_optimal_critic_is_below_log_batch_and_close_to_mi():
@@ -53,14 +54,36 @@ def test_infonce_at_the_optimal_critic_is_below_log_batch_and_close_to_mi():
     for i in range(20):
         xs, ys = torch.as_tensor(x[i * b:(i + 1) * b]), torch.as_tensor(y[i * b:(i + 1) * b])
         scores = _log_ratio(xs[:, None], ys[None, :], rho)
-        v = float(_infonce(scores))
+        v = float(infonce(scores.diagonal(), scores))
         assert v <= math.log(b) + 1e-9
         vals.append(v)
     # InfoNCE(T*) -> I as B grows (gap O(1/B) for small I); 20 batches of 1024 give SE ~0.01.
     assert np.mean(vals) == pytest.approx(truth, abs=0.03)
     # the ceiling: a critic that separates the positives perfectly reaches exactly log B
     perfect = torch.eye(8) * 1e4
-    assert float(_infonce(perfect)) == pytest.approx(math.log(8))
+    assert float(infonce(perfect.diagonal(), perfect)) == pytest.approx(math.log(8))
+
+
+def test_ema_objective_at_rate_one_has_the_gradient_of_donsker_varadhan():
+    """With rate 1 the moving average is the batch mean itself, so MINE's surrogate must have exactly
+    the (biased) mini-batch gradient of the DV bound; the surrogate's value is not the bound."""
+    gen = torch.Generator().manual_seed(0)
+    pos0, neg0 = torch.randn(64, generator=gen, dtype=torch.float64), torch.randn(64, generator=gen, dtype=torch.float64)
+    grads = []
+    for objective in (donsker_varadhan, EMADonskerVaradhan(1.0)):
+        pos, neg = pos0.clone().requires_grad_(), neg0.clone().requires_grad_()
+        objective(pos, neg).backward()
+        grads.append((pos.grad, neg.grad))
+    assert torch.allclose(grads[0][0], grads[1][0]) and torch.allclose(grads[0][1], grads[1][1])
+    # with rate < 1 the average starts at the first batch and then moves towards later ones
+    ema = EMADonskerVaradhan(0.5)
+    ema(pos0, neg0)
+    assert float(ema.log_ema) == pytest.approx(float(logmeanexp(neg0)))
+    ema(pos0, neg0 + 1.0)
+    assert float(ema.log_ema) == pytest.approx(math.log(0.5 * math.exp(float(logmeanexp(neg0)))
+                                                        + 0.5 * math.exp(float(logmeanexp(neg0 + 1.0)))))
+    with pytest.raises(ValueError, match="rate"):
+        EMADonskerVaradhan(0.0)
 
 
 # ----------------------------------------------------------------------------------- trained estimators
@@ -141,6 +164,86 @@ def test_bad_parameters_raise(bad):
     X, Y = DenseGaussian(dim=1, mi=0.5).sample(200, random_state=0)
     with pytest.raises(ValueError):
         MINE(**{**FAST, "n_steps": 2, **bad}).fit(X, Y)
+
+
+class _PlainDV(NeuralEstimator):
+    """A new bound in a few lines: Donsker–Varadhan trained on its plain mini-batch gradient."""
+
+    name = "test-plain-dv"
+
+    def _fit(self, X, Y, rng):
+        self._train(X, Y, rng, objective=donsker_varadhan, readout=donsker_varadhan)
+
+
+class _NWJDeclaredAgain(NeuralEstimator):
+    name = "test-nwj-again"
+
+    def _fit(self, X, Y, rng):
+        self._train(X, Y, rng, objective=nwj, readout=nwj)
+
+
+class _NWJTrainedDVReadout(NeuralEstimator):
+    name = "test-nwj-dv"
+
+    def _fit(self, X, Y, rng):
+        self._train(X, Y, rng, objective=nwj, readout=donsker_varadhan)
+
+
+def test_a_bound_declared_on_the_shared_base_is_a_complete_estimator():
+    X, Y = DenseGaussian(dim=1, mi=1.0).sample(2000, random_state=0)
+    est = _PlainDV(**FAST).fit(X, Y)
+    assert est.mutual_info_ == pytest.approx(1.0, abs=0.2)
+    # parameters, defaults and validation come from the base
+    assert _PlainDV().get_params() == NWJ().get_params()
+    with pytest.raises(ValueError, match="n_steps"):
+        _PlainDV(n_steps=0).fit(X, Y)
+    # the same bound declared twice trains the same critic: NWJ is nothing but its declaration
+    params = dict(FAST, n_steps=30)
+    again = _NWJDeclaredAgain(**params).fit(X, Y)
+    reference = NWJ(**params).fit(X, Y)
+    assert again.mutual_info_ == reference.mutual_info_ and again.history_ == reference.history_
+    # a readout other than the objective: same critic as NWJ (same draws), the DV bound read out
+    other = _NWJTrainedDVReadout(**params).fit(X, Y)
+    assert other.history_["eval_step"] == reference.history_["eval_step"]
+    assert other.history_["train"] != reference.history_["train"]
+    assert np.isfinite(other.mutual_info_)
+
+
+def test_train_critic_trains_a_given_critic_with_all_pairs():
+    from ibbench.estimators.critics import make_critic
+    from ibbench.estimators.torch_utils import as_tensor, init_weights_
+
+    X, Y = DenseGaussian(dim=1, mi=1.0).sample(1200, random_state=0)
+    X, Y = (X - X.mean(0)) / X.std(0), (Y - Y.mean(0)) / Y.std(0)
+    gen = torch.Generator().manual_seed(0)
+    critic = init_weights_(make_critic("separable", 1, 1, (32,), "relu", 8), gen)
+    data = as_tensor(X[:1000]), as_tensor(Y[:1000])
+    held_out = as_tensor(X[1000:]), as_tensor(Y[1000:])
+    seen = []
+    history = train_critic(critic, infonce, infonce, data, held_out, gen, pairing=ALL_PAIRS, n_steps=200,
+                           batch_size=100, eval_batch_size=50, lr=3e-3, average_last=0.25, eval_every=10,
+                           callback=seen.append)
+    assert len(history["train"]) == 200 == len(seen) and history["eval_step"][-1] == 200
+    assert all(v <= math.log(50) + 1e-6 for v in history["eval"])  # chunks of 50 rows: ceiling log 50
+    assert np.mean(history["eval"]) == pytest.approx(1.0, abs=0.3)
+
+
+def test_deterministic_torch_restores_settings_and_rejects_bad_thread_counts():
+    from ibbench._math.torch_determinism import deterministic_torch
+
+    threads, det = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
+    with deterministic_torch(1):
+        assert torch.get_num_threads() == 1 and torch.are_deterministic_algorithms_enabled()
+    assert torch.get_num_threads() == threads and torch.are_deterministic_algorithms_enabled() == det
+    with pytest.raises(RuntimeError, match="boom"):
+        with deterministic_torch(None):
+            assert torch.get_num_threads() == threads
+            raise RuntimeError("boom")
+    assert torch.are_deterministic_algorithms_enabled() == det
+    with pytest.raises(ValueError, match="n_threads"):
+        with deterministic_torch(0):
+            pass
+    assert torch.get_num_threads() == threads
 
 
 def test_registered_and_tagged():

@@ -1,4 +1,4 @@
-"""Image tasks: shapes/range, the pixel maps of DESIGN.md §6.2, injectivity (decoders) and latent MI."""
+"""Image tasks: shapes/range, the pixel maps of Butakov et al. (ICLR 2024), injectivity (decoders) and latent MI."""
 
 import numpy as np
 import pytest
@@ -24,7 +24,7 @@ def test_shapes_range_and_latent_consistency(name, size):
 
 
 def test_bump_pixel_map_matches_the_specification():
-    # DESIGN.md §6.2 written out pixel by pixel: exp(−10((u − μx)² + (v − μy)²)), grid linspace(0,1,W)
+    # Butakov et al. (ICLR 2024), pixel by pixel: exp(−10((u − μx)² + (v − μy)²)), grid linspace(0,1,W)
     task = GaussianBumpImages(size=16, mi=1.0)
     U, _ = task.sample_latents(3, random_state=1)
     img = task.render(U)

@@ -1,56 +1,40 @@
 """Torch helpers shared by the neural estimators and the autoencoder compressor.
 
 Everything here is about reproducibility on the CPU: a seeded ``torch.Generator`` derived once from
-``random_state``, weight initialisation drawn from that generator (never from torch's global RNG),
-and a context manager that fixes the thread count and enables deterministic algorithms for the
-duration of a fit, restoring the caller's settings afterwards.
+the fit's numpy generator, weight initialisation drawn from that generator (never from torch's
+global RNG); fits run inside :func:`ibbench._math.torch_determinism.deterministic_torch` (fixed
+thread count and deterministic algorithms, the caller's settings restored afterwards; the same
+context the QNN tasks' training uses).
 """
 
 from __future__ import annotations
 
 import math
-from contextlib import contextmanager
-from typing import Iterator, Sequence
+from typing import Sequence, TypeVar
 
 import numpy as np
 import torch
 from torch import nn
 
-from ibbench._math.random import as_generator
+from ibbench._math.torch_determinism import deterministic_torch
 
-_ACTIVATIONS = {"relu": nn.ReLU, "elu": nn.ELU, "tanh": nn.Tanh, "leaky_relu": nn.LeakyReLU}
+__all__ = ["torch_generator", "init_weights_", "activation", "mlp", "check_hidden", "as_tensor",
+           "TanhAutoencoder", "fit_autoencoder"]
 
+_M = TypeVar("_M", bound=nn.Module)
 
-@contextmanager
-def torch_session(n_threads: int | None) -> Iterator[None]:
-    """Run a block with ``n_threads`` intra-op threads and deterministic algorithms, then restore.
-
-    ``n_threads=None`` keeps the current thread count (results may then depend on it).
-    """
-    old_threads = torch.get_num_threads()
-    old_det = torch.are_deterministic_algorithms_enabled()
-    old_warn = torch.is_deterministic_algorithms_warn_only_enabled()
-    try:
-        if n_threads is not None:
-            if int(n_threads) < 1:
-                raise ValueError(f"n_threads must be a positive int or None, got {n_threads!r}")
-            torch.set_num_threads(int(n_threads))
-        torch.use_deterministic_algorithms(True)
-        yield
-    finally:
-        torch.use_deterministic_algorithms(old_det, warn_only=old_warn)
-        torch.set_num_threads(old_threads)
+_ACTIVATIONS: dict[str, type[nn.Module]] = {"relu": nn.ReLU, "elu": nn.ELU, "tanh": nn.Tanh,
+                                            "leaky_relu": nn.LeakyReLU}
 
 
-def torch_generator(random_state) -> torch.Generator:
-    """A CPU ``torch.Generator`` seeded from ``random_state`` (None, int or numpy Generator)."""
-    rng = as_generator(random_state)
+def torch_generator(rng: np.random.Generator) -> torch.Generator:
+    """A CPU ``torch.Generator`` seeded by one draw from the numpy generator ``rng``."""
     gen = torch.Generator(device="cpu")
     gen.manual_seed(int(rng.integers(0, 2**63 - 1)))
     return gen
 
 
-def init_weights_(module: nn.Module, gen: torch.Generator) -> nn.Module:
+def init_weights_(module: _M, gen: torch.Generator) -> _M:
     """Re-initialise every Linear/Conv layer of ``module`` from ``gen`` (in place).
 
     Uses the same distribution as torch's default layer init, ``U(−1/√fan_in, 1/√fan_in)`` for weights
@@ -77,19 +61,19 @@ def activation(name: str) -> nn.Module:
     return _ACTIVATIONS[name]()
 
 
-def mlp(d_in: int, hidden: Sequence[int], d_out: int, act: str = "relu") -> nn.Sequential:
+def mlp(d_in: int, hidden: int | Sequence[int], d_out: int, act: str = "relu") -> nn.Sequential:
     """A fully connected network ``d_in → hidden[0] → … → d_out`` with ``act`` between layers."""
-    hidden = check_hidden(hidden)
+    widths = check_hidden(hidden)
     layers: list[nn.Module] = []
     prev = d_in
-    for width in hidden:
+    for width in widths:
         layers += [nn.Linear(prev, width), activation(act)]
         prev = width
     layers.append(nn.Linear(prev, d_out))
     return nn.Sequential(*layers)
 
 
-def check_hidden(hidden) -> tuple[int, ...]:
+def check_hidden(hidden: int | Sequence[int]) -> tuple[int, ...]:
     """``hidden`` as a tuple of positive ints (an int means one hidden layer)."""
     if isinstance(hidden, (int, np.integer)):
         hidden = (int(hidden),)
@@ -159,14 +143,14 @@ def fit_autoencoder(A: np.ndarray, k: int, shape: tuple[int, int, int] | None, *
         mean, std = A.mean(), A.std()
         std = std if std > 0 else 1.0
     n, d = A.shape
-    with torch_session(n_threads):
+    with deterministic_torch(n_threads):
         gen = torch.Generator(device="cpu")
         gen.manual_seed(int(seed))
         data = as_tensor((A - mean) / std)
         model = init_weights_(TanhAutoencoder(d, k, shape, hidden), gen)
         opt = torch.optim.Adam(model.parameters(), lr=lr, foreach=True)
         b = min(batch_size, n)
-        history = []
+        history: list[float] = []
         for _ in range(n_epochs):
             perm = torch.randperm(n, generator=gen)
             total = 0.0

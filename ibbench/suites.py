@@ -1,4 +1,8 @@
-"""Named, versioned benchmark suites: which tasks, sample sizes, seeds and per-estimator overrides."""
+"""Named, versioned benchmark suites: which tasks, sample sizes, seeds and per-estimator overrides.
+
+Suites name estimators (their own selections and overrides), so they live beside the runner, not
+among the tasks: ``ibbench.tasks`` defines tasks only and imports nothing from the registry.
+"""
 
 from __future__ import annotations
 
@@ -70,7 +74,8 @@ def _quick_tasks() -> tuple[Spec, ...]:
     )
 
 
-def _image_sweep(families=("images-bumps", "images-rectangles"), sizes=(16, 32), mis=PAPER_MI_GRID) -> tuple[Spec, ...]:
+def _image_sweep(families: tuple[str, ...] = ("images-bumps", "images-rectangles"), sizes: tuple[int, ...] = (16, 32),
+                 mis: tuple[float, ...] = PAPER_MI_GRID) -> tuple[Spec, ...]:
     return tuple((family, {"size": size, "mi": mi}) for family in families for size in sizes for mi in mis)
 
 
@@ -78,7 +83,7 @@ def _digits_sweep() -> tuple[Spec, ...]:
     return tuple(("digits-label", {"flip": flip}) for flip in DIGITS_FLIPS)
 
 
-def _qnn_sweep(datasets=("szt", "digits"), epochs=1000) -> tuple[Spec, ...]:
+def _qnn_sweep(datasets: tuple[str, ...] = ("szt", "digits"), epochs: int = 1000) -> tuple[Spec, ...]:
     # Lorenzen et al. (ICLR 2022): every layer of the quantized nets, (X, T) and (T, Y), last epoch
     configs = {"szt": [(a, b) for a in ("tanh", "relu") for b in (4, 8)], "digits": [("relu", 8)]}
     n_layers = {"szt": 6, "digits": 5}

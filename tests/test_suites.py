@@ -5,7 +5,7 @@ import pytest
 
 import ibbench
 from ibbench.registry import get_task_class
-from ibbench.tasks.suites import SUITES, Suite, get_suite, list_suites
+from ibbench.suites import SUITES, Suite, get_suite, list_suites
 
 
 @pytest.mark.parametrize("name", sorted(SUITES))
@@ -65,7 +65,7 @@ def test_paper_suite_is_the_butakov_sweep_and_the_qnn_planes():
 
 
 def test_composite_suite_runs_each_part_with_its_own_estimators(tmp_path, monkeypatch):
-    from ibbench.tasks import suites
+    from ibbench import suites
 
     monkeypatch.setitem(suites.SUITES, "t-a", Suite("t-a", "1", "a", (("categorical", {"n_symbols": 2}),), n=(50,),
                                                     seeds=1, estimators=(("exact", {}),)))
@@ -111,8 +111,20 @@ def test_sampling_the_quick_suite_is_fast():
 
 
 def test_catalogue_lists_every_registered_task():
-    from ibbench.tasks.catalogue import catalogue_markdown
+    from ibbench.report.catalogue import catalogue_markdown
 
     text = catalogue_markdown(suites=("quick",))
     for name in ibbench.list_tasks():
         assert f"| `{name}` |" in text
+
+
+def test_tasks_import_nothing_from_the_registry_or_the_suites():
+    """``ibbench.tasks`` defines tasks: it names no estimator, so it imports neither the registry nor the suites."""
+    import importlib
+    import re
+    from pathlib import Path
+
+    root = Path(importlib.import_module("ibbench.tasks").__file__).parent
+    pattern = re.compile(r"^\s*(from|import)\s+ibbench\.(registry|estimators|suites|studies|runner)\b", re.M)
+    offenders = [str(path.relative_to(root)) for path in root.rglob("*.py") if pattern.search(path.read_text())]
+    assert offenders == []
