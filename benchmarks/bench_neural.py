@@ -97,11 +97,12 @@ class ImageAutoencoder:
         self.X = X
         try:
             from ibbench.estimators.torch_utils import fit_autoencoder
-        except ImportError:  # older commits kept it in ibbench.estimators._torch
-            from ibbench.estimators._torch import fit_autoencoder  # type: ignore[no-redef]
+        except ImportError:  # older commits kept it in ibbench.estimators.torch_utils
+            from ibbench.estimators.torch_utils import fit_autoencoder  # type: ignore[no-redef]
 
-        self.fit = lambda: fit_autoencoder(self.X, 2, (1, 16, 16), hidden=128, n_epochs=60, batch_size=128,
-                                           lr=1e-3, n_threads=1, seed=0)
+        self.fit = lambda: fit_autoencoder(
+            self.X, 2, (1, 16, 16), hidden=128, n_epochs=60, batch_size=128, lr=1e-3, n_threads=1, seed=0
+        )
 
     def time_train_one_side(self):
         self.fit()

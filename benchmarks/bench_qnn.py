@@ -30,11 +30,11 @@ class QNNExactMI:
 
         load_population, self.layer_information, TrainConfig, _ = _imports()
         from ibbench.tasks.qnn.network import QuantizedMLP
-        from ibbench.tasks.qnn.training import _inputs
+        from ibbench.tasks.qnn.training import network_inputs
 
         net = QuantizedMLP((12, 10, 7, 5, 4, 3, 2), "tanh", bits, generator=torch.Generator().manual_seed(0))
         with torch.no_grad():
-            _, recorded = net(_inputs(TrainConfig()), record=True)
+            _, recorded = net(network_inputs(TrainConfig()), record=True)
         self.codes = [c.numpy().astype(np.uint8) for _, c in recorded]
         self.labels = load_population("szt")[1]
 
@@ -82,8 +82,10 @@ class QNNBinningError:
             def rows(config: object) -> list[dict]:
                 return bve.binning_vs_exact(config, seeds=[0], n_bins=(30,))
         else:
+
             def rows(config: object) -> list[dict]:  # computed, not stored (store=None)
                 return run_binning_vs_exact(None, config, seeds=[0], n_bins=(30,))[0]
+
         self.rows = rows
 
     def track_binning_error_bits_layer6(self) -> float:

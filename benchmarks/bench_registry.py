@@ -46,8 +46,20 @@ PARAM_OVERRIDES: dict[str, dict] = {
 #: comparison: known names keep their slot (a commit lacking one skips it), names discovered
 #: beyond these (new built-ins, plug-ins) are appended in sorted order.
 KNOWN_ESTIMATORS = (
-    "binning", "binning-adaptive", "compressed-ae", "compressed-pca", "exact", "gaussian", "infonce",
-    "kde-lse", "kde-ml", "kl", "ksg", "mine", "nwj", "wkl",
+    "binning",
+    "binning-adaptive",
+    "compressed-ae",
+    "compressed-pca",
+    "exact",
+    "gaussian",
+    "infonce",
+    "kde-lse",
+    "kde-ml",
+    "kl",
+    "ksg",
+    "mine",
+    "nwj",
+    "wkl",
 )
 
 #: Representative tasks by the kinds an estimator accepts: (task name, params, swap X and Y).

@@ -1,7 +1,7 @@
 """Binning (histogram) mutual-information estimators: uniform bins and equal-mass bins.
 
 Each continuous side is discretised into bin codes, every row becomes one symbol, and the plug-in
-MI of the symbols is returned (:func:`ibbench._math.entropy.plugin_mutual_info`). Discrete sides
+MI of the symbols is returned (:func:`ibbench.numerics.entropy.plugin_mutual_info`). Discrete sides
 (integer-valued data, or forced with ``discrete_x`` / ``discrete_y``) are used as they are.
 """
 
@@ -12,8 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from ibbench._math.entropy import plugin_mutual_info, row_codes
 from ibbench.base import MIEstimator
+from ibbench.numerics.entropy import plugin_mutual_info, row_codes
 from ibbench.params import Interval, StrOptions
 
 
@@ -136,8 +136,14 @@ class Binning(_BinningBase):
     # maps change it (per_dimension=True would be per-column-affine)
     tags = {"invariance": "per-side-scalar-affine"}
 
-    def __init__(self, n_bins: int = 30, per_dimension: bool = False, discrete_x: str | bool = "auto",
-                 discrete_y: str | bool = "auto", miller_madow: bool = False) -> None:
+    def __init__(
+        self,
+        n_bins: int = 30,
+        per_dimension: bool = False,
+        discrete_x: str | bool = "auto",
+        discrete_y: str | bool = "auto",
+        miller_madow: bool = False,
+    ) -> None:
         self.n_bins = n_bins
         self.per_dimension = per_dimension
         self.discrete_x = discrete_x
@@ -191,8 +197,13 @@ class AdaptiveBinning(_BinningBase):
     # far from 0 are rounded onto data points (one point changes bin at offsets ~1e12 × spread)
     tags = {"invariance": "none"}
 
-    def __init__(self, n_bins: int = 30, discrete_x: str | bool = "auto", discrete_y: str | bool = "auto",
-                 miller_madow: bool = False) -> None:
+    def __init__(
+        self,
+        n_bins: int = 30,
+        discrete_x: str | bool = "auto",
+        discrete_y: str | bool = "auto",
+        miller_madow: bool = False,
+    ) -> None:
         self.n_bins = n_bins
         self.discrete_x = discrete_x
         self.discrete_y = discrete_y

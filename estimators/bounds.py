@@ -18,7 +18,7 @@ Importing this module imports torch.
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 

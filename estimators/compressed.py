@@ -14,14 +14,15 @@ torch is imported only when the autoencoder is used.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from numbers import Integral, Real
-from typing import Any, NamedTuple, Sequence
+from typing import Any, NamedTuple
 
 import numpy as np
 from sklearn.base import clone
 
-from ibbench._math.random import derive_seed
 from ibbench.base import MIEstimator
+from ibbench.numerics.random import derive_seed
 from ibbench.params import Interval, IntSequence, StrOptions
 
 __all__ = ["Compressed", "CompressedPCA", "CompressedAE"]
@@ -34,9 +35,9 @@ class Compressed(MIEstimator):
 
     Each side is reduced to ``n_components_*`` dimensions by the chosen compressor fitted on that
     side's own samples; the inner estimator (registry key ``estimator`` built with
-    ``estimator_params``, or an estimator object) estimates ``I(z_x; z_y)``. By the data-processing inequality the result
-    targets a value ``≤ I(X; Y)``, with equality when the compressor is injective on the data's
-    support (e.g. images rendered from a low-dimensional latent).
+    ``estimator_params``, or an estimator object) estimates ``I(z_x; z_y)``. By the data-processing
+    inequality the result targets a value ``≤ I(X; Y)``, with equality when the compressor is
+    injective on the data's support (e.g. images rendered from a low-dimensional latent).
 
     - ``"pca"``: ``sklearn.decomposition.PCA`` (full SVD, deterministic); latents are the principal
       component scores.
@@ -120,8 +121,13 @@ class Compressed(MIEstimator):
     # PCA on unstandardised data is not per-column invariant, the autoencoder's image scaling is global,
     # and at offsets ~1e12 × spread the rounded column means move PCA directions by ~1e-6 and the
     # autoencoder's float32 inputs by ~1e-4 (estimates move by 1e-4…1e-2)
-    tags = {"accepts_x": "continuous", "accepts_y": "continuous", "stochastic": True, "symmetric": False,
-            "invariance": "none"}
+    tags = {
+        "accepts_x": "continuous",
+        "accepts_y": "continuous",
+        "stochastic": True,
+        "symmetric": False,
+        "invariance": "none",
+    }
     _parameter_constraints = {
         "estimator": [str, MIEstimator],
         "estimator_params": [dict, None],
@@ -138,11 +144,22 @@ class Compressed(MIEstimator):
         "random_state": ["random_state"],
     }
 
-    def __init__(self, estimator: str | MIEstimator = "ksg", estimator_params: dict[str, Any] | None = None,
-                 compressor: str = "pca", n_components_x: int | None = None, n_components_y: int | None = None,
-                 image_shape_x: str | Sequence[int] | None = None, image_shape_y: str | Sequence[int] | None = None,
-                 hidden: int = 128, n_epochs: int = 60, batch_size: int = 128, lr: float = 1e-3,
-                 n_threads: int | None = 1, random_state: Any = None):
+    def __init__(
+        self,
+        estimator: str | MIEstimator = "ksg",
+        estimator_params: dict[str, Any] | None = None,
+        compressor: str = "pca",
+        n_components_x: int | None = None,
+        n_components_y: int | None = None,
+        image_shape_x: str | Sequence[int] | None = None,
+        image_shape_y: str | Sequence[int] | None = None,
+        hidden: int = 128,
+        n_epochs: int = 60,
+        batch_size: int = 128,
+        lr: float = 1e-3,
+        n_threads: int | None = 1,
+        random_state: Any = None,
+    ):
         self.estimator = estimator
         self.estimator_params = estimator_params
         self.compressor = compressor
@@ -194,8 +211,10 @@ class Compressed(MIEstimator):
         inner_params = params.get("estimator_params")
         if isinstance(name, MIEstimator):  # an object: its own parameters must be valid
             if inner_params is not None:
-                raise ValueError(f"estimator {cls.name!r}: estimator_params must be None when estimator is an "
-                                 f"object (set the parameters on the object), got {inner_params!r}")
+                raise ValueError(
+                    f"estimator {cls.name!r}: estimator_params must be None when estimator is an "
+                    f"object (set the parameters on the object), got {inner_params!r}"
+                )
             try:
                 type(name).check_params(name.get_params(deep=False))
             except ValueError as exc:
@@ -228,9 +247,13 @@ class Compressed(MIEstimator):
         else:
             shape_x = _image_shape(self._param("image_shape_x", None), X.shape[1], "x")
             shape_y = _image_shape(self._param("image_shape_y", None), Y.shape[1], "y")
-            cfg = dict(hidden=int(self._param("hidden", 128)), n_epochs=int(self._param("n_epochs", 60)),
-                       batch_size=int(self._param("batch_size", 128)), lr=float(self._param("lr", 1e-3)),
-                       n_threads=self._param("n_threads", 1))
+            cfg = dict(
+                hidden=int(self._param("hidden", 128)),
+                n_epochs=int(self._param("n_epochs", 60)),
+                batch_size=int(self._param("batch_size", 128)),
+                lr=float(self._param("lr", 1e-3)),
+                n_threads=self._param("n_threads", 1),
+            )
             cx = _compress_side("ae", X, kx, shape=shape_x, seed=int(seeds[0]), **cfg)
             cy = _compress_side("ae", Y, ky, shape=shape_y, seed=int(seeds[1]), **cfg)
             self.history_ = {"x": cx.history, "y": cy.history}
@@ -336,13 +359,13 @@ def _compress_side(method: str, A: np.ndarray, k: int, **config: Any) -> _Codes:
     An entry written before costs were recorded (it has no ``seconds``) counts as unusable: it is
     recomputed and rewritten in place. An entry that cannot be read (truncated or corrupt file, missing
     arrays, codes of the wrong shape) is deleted with a ``RuntimeWarning`` naming its file, then
-    recomputed, so a damaged cache never fails a cell twice. The codes of such an entry are the same, so ``_CACHE_FORMAT``
-    (part of this cache's key and of the benchmark cells' keys, see :meth:`identity_parts`) stays
+    recomputed, so a damaged cache never fails a cell twice. The codes of such an entry are the same,
+    so ``_CACHE_FORMAT`` (part of this cache's key and of the benchmark cells' keys, see :meth:`identity_parts`) stays
     unchanged: no stored cell is invalidated and no orphaned entries are left behind.
     """
     import time
 
-    from ibbench._cache import cache_enabled
+    from ibbench.cache import cache_enabled
 
     def compute() -> _Codes:
         t0 = time.perf_counter()
@@ -362,12 +385,15 @@ def _compress_side(method: str, A: np.ndarray, k: int, **config: Any) -> _Codes:
     import hashlib
     import json
 
-    from ibbench._cache import cache_root, file_lock, save_npz_atomic
-
     import ibbench
+    from ibbench.cache import cache_root, file_lock, save_npz_atomic
 
-    versions = {"numpy": np.__version__, "ibbench": ibbench.__version__, "compressed": Compressed.version,
-                "cache_format": _CACHE_FORMAT}
+    versions = {
+        "numpy": np.__version__,
+        "ibbench": ibbench.__version__,
+        "compressed": Compressed.version,
+        "cache_format": _CACHE_FORMAT,
+    }
     if method == "ae":
         import torch
 
@@ -376,8 +402,14 @@ def _compress_side(method: str, A: np.ndarray, k: int, **config: Any) -> _Codes:
         import sklearn
 
         versions["sklearn"] = sklearn.__version__
-    key = {"method": method, "k": k, "data_shape": list(A.shape), "dtype": str(A.dtype), "versions": versions,
-           "config": {name: list(v) if isinstance(v, tuple) else v for name, v in config.items()}}
+    key = {
+        "method": method,
+        "k": k,
+        "data_shape": list(A.shape),
+        "dtype": str(A.dtype),
+        "versions": versions,
+        "config": {name: list(v) if isinstance(v, tuple) else v for name, v in config.items()},
+    }
     digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode())
     digest.update(np.ascontiguousarray(A).tobytes())
     path = cache_root() / "compression" / f"{digest.hexdigest()[:32]}.npz"
@@ -395,12 +427,21 @@ def _compress_side(method: str, A: np.ndarray, k: int, **config: Any) -> _Codes:
                 except Exception as exc:  # noqa: BLE001 - truncated / corrupt file, missing arrays, wrong shapes
                     import warnings
 
-                    warnings.warn(f"compression cache entry {path} is unreadable or corrupt "
-                                  f"({type(exc).__name__}: {exc}); deleted and recomputed", RuntimeWarning)
+                    warnings.warn(
+                        f"compression cache entry {path} is unreadable or corrupt "
+                        f"({type(exc).__name__}: {exc}); deleted and recomputed",
+                        RuntimeWarning,
+                        stacklevel=2,
+                    )
                     path.unlink(missing_ok=True)
             result = compute()
-            save_npz_atomic(path, codes=result.codes, error=np.float64(result.error),
-                            history=np.asarray(result.history, dtype=np.float64), seconds=np.float64(result.seconds))
+            save_npz_atomic(
+                path,
+                codes=result.codes,
+                error=np.float64(result.error),
+                history=np.asarray(result.history, dtype=np.float64),
+                seconds=np.float64(result.seconds),
+            )
     except OSError:  # unwritable or full cache directory: compute without the cache rather than fail the cell
         result = compute()
     return result
@@ -432,8 +473,14 @@ class CompressedPCA(Compressed):
     name = "compressed-pca"
     compressor = "pca"
 
-    def __init__(self, estimator: str | MIEstimator = "ksg", estimator_params: dict[str, Any] | None = None,
-                 n_components_x: int | None = None, n_components_y: int | None = None, random_state: Any = None):
+    def __init__(
+        self,
+        estimator: str | MIEstimator = "ksg",
+        estimator_params: dict[str, Any] | None = None,
+        n_components_x: int | None = None,
+        n_components_y: int | None = None,
+        random_state: Any = None,
+    ):
         self.estimator = estimator
         self.estimator_params = estimator_params
         self.n_components_x = n_components_x
@@ -470,11 +517,21 @@ class CompressedAE(Compressed):
     name = "compressed-ae"
     compressor = "ae"
 
-    def __init__(self, estimator: str | MIEstimator = "ksg", estimator_params: dict[str, Any] | None = None,
-                 n_components_x: int | None = None, n_components_y: int | None = None,
-                 image_shape_x: str | Sequence[int] | None = None, image_shape_y: str | Sequence[int] | None = None,
-                 hidden: int = 128, n_epochs: int = 60, batch_size: int = 128, lr: float = 1e-3,
-                 n_threads: int | None = 1, random_state: Any = None):
+    def __init__(
+        self,
+        estimator: str | MIEstimator = "ksg",
+        estimator_params: dict[str, Any] | None = None,
+        n_components_x: int | None = None,
+        n_components_y: int | None = None,
+        image_shape_x: str | Sequence[int] | None = None,
+        image_shape_y: str | Sequence[int] | None = None,
+        hidden: int = 128,
+        n_epochs: int = 60,
+        batch_size: int = 128,
+        lr: float = 1e-3,
+        n_threads: int | None = 1,
+        random_state: Any = None,
+    ):
         self.estimator = estimator
         self.estimator_params = estimator_params
         self.n_components_x = n_components_x
@@ -490,5 +547,11 @@ class CompressedAE(Compressed):
 
     @classmethod
     def get_test_params(cls) -> dict[str, Any]:
-        return {"n_components_x": 1, "n_components_y": 1, "estimator_params": {"k": 3}, "hidden": 16,
-                "n_epochs": 4, "random_state": 0}
+        return {
+            "n_components_x": 1,
+            "n_components_y": 1,
+            "estimator_params": {"k": 3},
+            "hidden": 16,
+            "n_epochs": 4,
+            "random_state": 0,
+        }

@@ -7,7 +7,7 @@ A critic scores pairs: :meth:`Critic.pair` scores row ``i`` of ``x`` with row ``
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 from torch import nn

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ibbench._math.entropy import plugin_mutual_info, row_codes
 from ibbench.base import MIEstimator
+from ibbench.numerics.entropy import plugin_mutual_info, row_codes
 
 
 class ExactMI(MIEstimator):

@@ -62,8 +62,7 @@ class EntropyMIEstimator(MIEstimator):
         """
         return A, 0.0
 
-    def _entropy_terms(self, Z: np.ndarray, space: str, fitted: dict[str, Any],
-                       rng: np.random.Generator) -> np.ndarray:
+    def _entropy_terms(self, Z: np.ndarray, space: str, fitted: dict[str, Any], rng: np.random.Generator) -> np.ndarray:
         """Per-point entropy terms ``h_i`` of the prepared sample ``Z`` (n, d), ``Ĥ = mean(h_i)``.
 
         ``space`` is ``"xy"`` (called first), ``"x"`` or ``"y"``; ``fitted`` collects per-space

@@ -47,8 +47,12 @@ class GaussianMI(MIEstimator):
     version = "1"
     # canonical correlations are invariant under invertible affine maps of each side
     # constant columns are dropped by MIEstimator.fit (tag constant_columns="drop"), see the class notes
-    tags = {"accepts_x": "continuous", "accepts_y": "continuous", "invariance": "per-side-affine",
-            "constant_columns": "drop"}
+    tags = {
+        "accepts_x": "continuous",
+        "accepts_y": "continuous",
+        "invariance": "per-side-affine",
+        "constant_columns": "drop",
+    }
 
     _parameter_constraints = {"ridge": [Interval(Real, 0, None, closed="left")]}
 
@@ -66,8 +70,11 @@ class GaussianMI(MIEstimator):
         eig = np.linalg.eigvalsh(corr)
         if self.ridge == 0 and eig[0] <= 1e-10 * eig[-1]:
             rank = int(np.sum(eig > 1e-10 * eig[-1]))
-            few = (f"; n={len(X)} samples cannot determine a {len(eig)}-dimensional covariance (need n > {len(eig)})"
-                   if len(X) <= len(eig) else "")
+            few = (
+                f"; n={len(X)} samples cannot determine a {len(eig)}-dimensional covariance (need n > {len(eig)})"
+                if len(X) <= len(eig)
+                else ""
+            )
             raise ValueError(
                 f"the joint covariance is singular (numerical rank {rank} of {len(eig)}){few}: the Gaussian "
                 "MI is undefined; reduce the dimension (e.g. compressed-pca) or pass ridge > 0"
@@ -78,5 +85,4 @@ class GaussianMI(MIEstimator):
         m = np.linalg.solve(lx, np.linalg.solve(ly, cxy.T).T)
         rho = np.clip(np.linalg.svd(m, compute_uv=False), 0.0, 1.0 - 1e-15)
         self.canonical_correlations_ = rho
-        self.mutual_info_ = float(-0.5 * np.sum(np.log1p(-rho**2)))
-
+        self.mutual_info_ = float(-0.5 * np.sum(np.log1p(-(rho**2))))

@@ -4,7 +4,7 @@ Entropies are resubstitution estimates with leave-one-out densities,
 ``Ĥ = −(1/n) Σ_i log f̂_{-i}(z_i)``; the bandwidth is chosen by leave-one-out maximum likelihood
 (``kde-ml``) or least-squares cross-validation (``kde-lse``), as in the KDE estimators of
 Butakov et al. (2024). Numerics (chunked float32 kernel sums, bandwidth search) live in
-:mod:`ibbench._math.kde`.
+:mod:`ibbench.numerics.kde`.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from ibbench._math.kde import LeaveOneOutKDE, fit_log_bandwidth, silverman_bandwidth, whiten
 from ibbench.estimators.entropy_base import EntropyMIEstimator
+from ibbench.numerics.kde import LeaveOneOutKDE, fit_log_bandwidth, silverman_bandwidth, whiten
 from ibbench.params import Interval
 
 
@@ -41,8 +41,13 @@ class _KDEBase(EntropyMIEstimator):
         "max_cache_bytes": [Interval(Integral, 0, None, closed="left")],
     }
 
-    def __init__(self, whiten: bool = True, separate_bandwidths: bool = False, bandwidth: float | None = None,
-                 max_cache_bytes: int = 1 << 28) -> None:
+    def __init__(
+        self,
+        whiten: bool = True,
+        separate_bandwidths: bool = False,
+        bandwidth: float | None = None,
+        max_cache_bytes: int = 1 << 28,
+    ) -> None:
         self.whiten = whiten
         self.separate_bandwidths = separate_bandwidths
         self.bandwidth = bandwidth
@@ -68,8 +73,7 @@ class _KDEBase(EntropyMIEstimator):
         s = float(np.sqrt(np.mean(A.var(axis=0)))) or 1.0
         return A / s, A.shape[1] * np.log(s)
 
-    def _entropy_terms(self, Z: np.ndarray, space: str, fitted: dict[str, Any],
-                       rng: np.random.Generator) -> np.ndarray:
+    def _entropy_terms(self, Z: np.ndarray, space: str, fitted: dict[str, Any], rng: np.random.Generator) -> np.ndarray:
         # the bandwidth is fitted on the joint and reused for the marginals (Butakov et al.), unless
         # separate_bandwidths or there is no joint (a constant side): then each space fits its own
         if space == "xy" or self.separate_bandwidths or "xy" not in fitted:

@@ -1,7 +1,7 @@
 """k-nearest-neighbour MI estimators: Kraskov–Stögbauer–Grassberger (KSG), Kozachenko–Leonenko
 (KL) and weighted Kozachenko–Leonenko (WKL) entropies combined as ``I = H(X) + H(Y) − H(X, Y)``.
 
-Ties (duplicate rows in discrete-valued data) are broken by :func:`ibbench._math.knn.prepare_knn_input`:
+Ties (duplicate rows in discrete-valued data) are broken by :func:`ibbench.numerics.knn.prepare_knn_input`:
 after centring each column, seeded Gaussian noise of ``jitter`` (default 1e-10) times the column's
 standard deviation, so distances are never zero and estimates stay finite. For KL/WKL duplicates
 then contribute ``log ρ ≈ log(jitter)`` to each entropy; these terms largely cancel in
@@ -39,7 +39,9 @@ from typing import Any
 import numpy as np
 from scipy.special import digamma
 
-from ibbench._math.knn import (
+from ibbench.base import MIEstimator
+from ibbench.estimators.entropy_base import EntropyMIEstimator
+from ibbench.numerics.knn import (
     MAX_NORM,
     build_tree,
     column_scale,
@@ -49,8 +51,6 @@ from ibbench._math.knn import (
     prepare_knn_input,
     wkl_weights,
 )
-from ibbench.base import MIEstimator
-from ibbench.estimators.entropy_base import EntropyMIEstimator
 from ibbench.params import Interval, Options, StrOptions
 
 
@@ -78,7 +78,7 @@ class KSG(_KNeighbours, MIEstimator):
 
     Neighbour search (``neighbors``): ``"tree"`` uses ``scipy.spatial.cKDTree`` (``workers=-1``,
     memory O(n·k), about n log n in low dimensions); ``"brute"`` a chunked brute force
-    (:func:`ibbench._math.knn.ksg_counts_brute`, memory O(block·n)), which wins once k-d trees
+    (:func:`ibbench.numerics.knn.ksg_counts_brute`, memory O(block·n)), which wins once k-d trees
     degrade; ``"auto"`` picks brute force when the joint dimension is at least 10, or at least 8 with
     n ≤ 10 000 (measured crossover on 2 cores). Both paths give identical estimates.
 
@@ -117,8 +117,13 @@ class KSG(_KNeighbours, MIEstimator):
     # 3: columns centred before the jitter, which scales with each column's std, not with mean |x|
     version = "3"
     # standardising makes the max-norm neighbours independent of each column's scale and sign
-    tags = {"accepts_x": "continuous", "accepts_y": "continuous", "stochastic": True,
-            "invariance": "per-column-affine", "constant_columns": "drop"}
+    tags = {
+        "accepts_x": "continuous",
+        "accepts_y": "continuous",
+        "stochastic": True,
+        "invariance": "per-column-affine",
+        "constant_columns": "drop",
+    }
     _parameter_constraints = {
         "k": [Interval(Integral, 1, None, closed="left")],
         "algorithm": [Options(Integral, {1, 2})],
@@ -128,8 +133,15 @@ class KSG(_KNeighbours, MIEstimator):
         "random_state": ["random_state"],
     }
 
-    def __init__(self, k: int = 3, algorithm: int = 1, standardize: bool = True, jitter: float = 1e-10,
-                 neighbors: str = "auto", random_state: int | np.random.Generator | None = None) -> None:
+    def __init__(
+        self,
+        k: int = 3,
+        algorithm: int = 1,
+        standardize: bool = True,
+        jitter: float = 1e-10,
+        neighbors: str = "auto",
+        random_state: int | np.random.Generator | None = None,
+    ) -> None:
         self.k = k
         self.algorithm = algorithm
         self.standardize = standardize
@@ -145,8 +157,9 @@ class KSG(_KNeighbours, MIEstimator):
         # constant columns were dropped (tag constant_columns="drop", see the module notes)
         X = prepare_knn_input(X, self.standardize, self.jitter, rng)
         Y = prepare_knn_input(Y, self.standardize, self.jitter, rng)
-        self.neighbors_ = (choose_ksg_search(len(X), X.shape[1] + Y.shape[1]) if self.neighbors == "auto"
-                           else self.neighbors)
+        self.neighbors_ = (
+            choose_ksg_search(len(X), X.shape[1] + Y.shape[1]) if self.neighbors == "auto" else self.neighbors
+        )
         self.mutual_info_ = float(ksg_mi(X, Y, int(self.k), self.algorithm, self.neighbors_))
 
     def _fit_constant_side(self, X: np.ndarray, Y: np.ndarray, rng: np.random.Generator) -> None:
@@ -189,8 +202,7 @@ class _KLBase(_KNeighbours, EntropyMIEstimator):
     # scales), and these shifts cancel in H(X) + H(Y) − H(X, Y). Constant columns are dropped
     # (EntropyMIEstimator's tag constant_columns="drop"): a jittered one would add a log(jitter)-sized
     # entropy term that does not cancel in the MI.
-    tags = {"accepts_x": "continuous", "accepts_y": "continuous", "stochastic": True,
-            "invariance": "per-column-affine"}
+    tags = {"accepts_x": "continuous", "accepts_y": "continuous", "stochastic": True, "invariance": "per-column-affine"}
     _parameter_constraints = {
         "k": [Interval(Integral, 1, None, closed="left")],
         "standardize": ["boolean"],
@@ -199,8 +211,13 @@ class _KLBase(_KNeighbours, EntropyMIEstimator):
     }
     fitted_attribute = "weights_"
 
-    def __init__(self, k: int = 5, standardize: bool = True, jitter: float = 1e-10,
-                 random_state: int | np.random.Generator | None = None) -> None:
+    def __init__(
+        self,
+        k: int = 5,
+        standardize: bool = True,
+        jitter: float = 1e-10,
+        random_state: int | np.random.Generator | None = None,
+    ) -> None:
         self.k = k
         self.standardize = standardize
         self.jitter = jitter
@@ -219,8 +236,7 @@ class _KLBase(_KNeighbours, EntropyMIEstimator):
         offset = np.sum(np.log(column_scale(A))) if self.standardize else 0.0
         return prepare_knn_input(A, self.standardize, self.jitter, rng), offset
 
-    def _entropy_terms(self, Z: np.ndarray, space: str, fitted: dict[str, Any],
-                       rng: np.random.Generator) -> np.ndarray:
+    def _entropy_terms(self, Z: np.ndarray, space: str, fitted: dict[str, Any], rng: np.random.Generator) -> np.ndarray:
         k = int(self.k)
         fitted[space] = self._weights(Z.shape[1], k)
         return kl_entropy_terms(Z, k, fitted[space])
@@ -245,7 +261,7 @@ class KL(_KLBase):
     jitter : float, default 1e-10
         Size, relative to each column's standard deviation, of the seeded Gaussian noise (added
         after centring) that breaks ties between duplicate rows
-        (:func:`ibbench._math.knn.prepare_knn_input`); 0 disables it (duplicates then give
+        (:func:`ibbench.numerics.knn.prepare_knn_input`); 0 disables it (duplicates then give
         ``log ρ`` at the smallest positive double: finite but meaningless).
     random_state : None, int or Generator
         Seeds the jitter.
@@ -297,7 +313,7 @@ class WKL(_KLBase):
     """Weighted Kozachenko–Leonenko entropies (Berrett, Samworth & Yuan 2019) combined into MI.
 
     Each entropy is ``Ĥ_w = Σ_j w_j Ĥ_j`` where ``Ĥ_j`` is the Kozachenko–Leonenko estimate with the
-    j-th neighbour and the weights (:func:`ibbench._math.knn.wkl_weights`) satisfy ``Σ w_j = 1`` and
+    j-th neighbour and the weights (:func:`ibbench.numerics.knn.wkl_weights`) satisfy ``Σ w_j = 1`` and
     ``Σ_j w_j Γ(j + 2ℓ/d)/Γ(j) = 0`` for ``ℓ = 1…⌊d/4⌋``, with ``d`` the dimension of the space of
     that entropy (``d_x`` for H(X), ``d_y`` for H(Y), ``d_x + d_y`` for the joint); minimum-norm
     solution. The constraints cancel the leading bias terms of order ``(k/n)^{2ℓ/d}``, which makes the

@@ -29,17 +29,18 @@ requested, so ``import ibbench`` stays torch-free.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterator, Sequence
 from numbers import Integral, Real
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any
 
 import numpy as np
 import torch
 
-from ibbench._math.torch_determinism import deterministic_torch
 from ibbench.base import MIEstimator
 from ibbench.estimators.bounds import Bound, EMADonskerVaradhan, donsker_varadhan, infonce, nwj
 from ibbench.estimators.critics import Critic, make_critic
 from ibbench.estimators.torch_utils import as_tensor, check_hidden, init_weights_, torch_generator
+from ibbench.numerics.torch_determinism import deterministic_torch
 from ibbench.params import Interval, IntSequence, StrOptions
 
 __all__ = ["MINE", "InfoNCE", "NWJ", "NeuralEstimator", "train_critic", "Pairing", "SHUFFLED_PAIRS", "ALL_PAIRS"]
@@ -52,13 +53,15 @@ Callback = Callable[[dict[str, Any]], object]
 class Pairing:
     """How a batch of joint samples ``(x_i, y_i)`` is turned into critic scores for a bound."""
 
-    def scores(self, critic: Critic, x: torch.Tensor, y: torch.Tensor,
-               gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    def scores(
+        self, critic: Critic, x: torch.Tensor, y: torch.Tensor, gen: torch.Generator
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """``(joint, marginal)`` scores of one batch, as the bounds take them."""
         raise NotImplementedError
 
-    def evaluate(self, critic: Critic, X: torch.Tensor, Y: torch.Tensor, gen: torch.Generator, bound: Bound,
-                 batch_size: int) -> float:
+    def evaluate(
+        self, critic: Critic, X: torch.Tensor, Y: torch.Tensor, gen: torch.Generator, bound: Bound, batch_size: int
+    ) -> float:
         """``bound`` of ``critic`` on the evaluation rows ``(X, Y)`` (fresh negatives each call)."""
         raise NotImplementedError
 
@@ -70,14 +73,16 @@ class ShuffledPairs(Pairing):
     evaluation rows at once, with one fresh shuffle.
     """
 
-    def scores(self, critic: Critic, x: torch.Tensor, y: torch.Tensor,
-               gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    def scores(
+        self, critic: Critic, x: torch.Tensor, y: torch.Tensor, gen: torch.Generator
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         b = len(x)
         out = critic.pair(torch.cat([x, x]), torch.cat([y, y[torch.randperm(b, generator=gen)]]))
         return out[:b], out[b:]
 
-    def evaluate(self, critic: Critic, X: torch.Tensor, Y: torch.Tensor, gen: torch.Generator, bound: Bound,
-                 batch_size: int) -> float:
+    def evaluate(
+        self, critic: Critic, X: torch.Tensor, Y: torch.Tensor, gen: torch.Generator, bound: Bound, batch_size: int
+    ) -> float:
         return float(bound(*self.scores(critic, X, Y, gen)))
 
 
@@ -89,13 +94,15 @@ class AllPairs(Pairing):
     ``log B``) has the same cap in evaluation as in training.
     """
 
-    def scores(self, critic: Critic, x: torch.Tensor, y: torch.Tensor,
-               gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    def scores(
+        self, critic: Critic, x: torch.Tensor, y: torch.Tensor, gen: torch.Generator
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         matrix = critic.matrix(x, y)
         return matrix.diagonal(), matrix
 
-    def evaluate(self, critic: Critic, X: torch.Tensor, Y: torch.Tensor, gen: torch.Generator, bound: Bound,
-                 batch_size: int) -> float:
+    def evaluate(
+        self, critic: Critic, X: torch.Tensor, Y: torch.Tensor, gen: torch.Generator, bound: Bound, batch_size: int
+    ) -> float:
         n, b = len(X), batch_size
         perm = torch.randperm(n, generator=gen)
         vals = [bound(*self.scores(critic, X[idx], Y[idx], gen)) for idx in perm[: (n // b) * b].view(-1, b)]
@@ -109,11 +116,24 @@ ALL_PAIRS = AllPairs()
 
 
 # ----------------------------------------------------------------------------------------- trainer
-def train_critic(critic: Critic, objective: Bound, readout: Bound, train: tuple[torch.Tensor, torch.Tensor],
-                 evaluation: tuple[torch.Tensor, torch.Tensor], gen: torch.Generator, *,
-                 pairing: Pairing = SHUFFLED_PAIRS, n_steps: int, batch_size: int, eval_batch_size: int,
-                 lr: float, weight_decay: float = 0.0, average_last: float = 0.2, eval_every: int = 10,
-                 callback: Callback | None = None) -> dict[str, list[Any]]:
+def train_critic(
+    critic: Critic,
+    objective: Bound,
+    readout: Bound,
+    train: tuple[torch.Tensor, torch.Tensor],
+    evaluation: tuple[torch.Tensor, torch.Tensor],
+    gen: torch.Generator,
+    *,
+    pairing: Pairing = SHUFFLED_PAIRS,
+    n_steps: int,
+    batch_size: int,
+    eval_batch_size: int,
+    lr: float,
+    weight_decay: float = 0.0,
+    average_last: float = 0.2,
+    eval_every: int = 10,
+    callback: Callback | None = None,
+) -> dict[str, list[Any]]:
     """Maximise ``objective`` over ``critic`` with AdamW; evaluate ``readout`` over the last steps.
 
     Parameters
@@ -169,8 +189,14 @@ def train_critic(critic: Critic, objective: Bound, readout: Bound, train: tuple[
                 history["eval_step"].append(step + 1)
                 history["eval"].append(pairing.evaluate(critic, X_eval, Y_eval, gen, readout, eval_batch_size))
         if callback is not None:
-            callback({"step": step + 1, "n_steps": n_steps, "train_bound": train_bound,
-                      "eval_bound": history["eval"][-1] if history["eval"] else None})
+            callback(
+                {
+                    "step": step + 1,
+                    "n_steps": n_steps,
+                    "train_bound": train_bound,
+                    "eval_bound": history["eval"][-1] if history["eval"] else None,
+                }
+            )
     return history
 
 
@@ -185,7 +211,7 @@ def _batches(n: int, b: int, gen: torch.Generator) -> Iterator[torch.Tensor]:
     while True:
         perm = torch.randperm(n, generator=gen)
         for i in range(0, n - b + 1, b):
-            yield perm[i:i + b]
+            yield perm[i : i + b]
 
 
 # ------------------------------------------------------------------------------------ estimators
@@ -202,8 +228,13 @@ class NeuralEstimator(MIEstimator):
     version = "1"
     # inputs are standardised per column, but a sign flip changes the critic's input and at offsets
     # ~1e12 × spread the rounded column mean shifts the float32 inputs by ~1e-4 (estimates move ~1e-3)
-    tags = {"accepts_x": "continuous", "accepts_y": "continuous", "stochastic": True, "symmetric": False,
-            "invariance": "none"}
+    tags = {
+        "accepts_x": "continuous",
+        "accepts_y": "continuous",
+        "stochastic": True,
+        "symmetric": False,
+        "invariance": "none",
+    }
     _parameter_constraints: dict[str, Any] = {
         "hidden": [Interval(Integral, 1, None, closed="left"), IntSequence(min_len=1)],
         "activation": [StrOptions({"relu", "elu", "tanh", "leaky_relu"})],
@@ -222,11 +253,24 @@ class NeuralEstimator(MIEstimator):
         "random_state": ["random_state"],
     }
 
-    def __init__(self, hidden: int | Sequence[int] = (128, 128), activation: str = "relu", critic: str = "joint",
-                 embed_dim: int = 32, n_steps: int = 1000, n_epochs: float | None = None, batch_size: int = 512,
-                 lr: float = 1e-3, weight_decay: float = 0.0, average_last: float = 0.2, eval_every: int = 10,
-                 test_size: float = 0.2, n_threads: int | None = 1, callback: Callback | None = None,
-                 random_state: Any = None):
+    def __init__(
+        self,
+        hidden: int | Sequence[int] = (128, 128),
+        activation: str = "relu",
+        critic: str = "joint",
+        embed_dim: int = 32,
+        n_steps: int = 1000,
+        n_epochs: float | None = None,
+        batch_size: int = 512,
+        lr: float = 1e-3,
+        weight_decay: float = 0.0,
+        average_last: float = 0.2,
+        eval_every: int = 10,
+        test_size: float = 0.2,
+        n_threads: int | None = 1,
+        callback: Callback | None = None,
+        random_state: Any = None,
+    ):
         self.hidden = hidden
         self.activation = activation
         self.critic = critic
@@ -245,11 +289,25 @@ class NeuralEstimator(MIEstimator):
 
     @classmethod
     def get_test_params(cls) -> dict[str, Any]:
-        return {"hidden": (32, 32), "n_steps": 150, "batch_size": 256, "lr": 3e-3, "average_last": 0.3,
-                "random_state": 0}
+        return {
+            "hidden": (32, 32),
+            "n_steps": 150,
+            "batch_size": 256,
+            "lr": 3e-3,
+            "average_last": 0.3,
+            "random_state": 0,
+        }
 
-    def _train(self, X: np.ndarray, Y: np.ndarray, rng: np.random.Generator, *, objective: Bound, readout: Bound,
-               pairing: Pairing = SHUFFLED_PAIRS) -> None:
+    def _train(
+        self,
+        X: np.ndarray,
+        Y: np.ndarray,
+        rng: np.random.Generator,
+        *,
+        objective: Bound,
+        readout: Bound,
+        pairing: Pairing = SHUFFLED_PAIRS,
+    ) -> None:
         """Standardise, split, train a fresh critic (:func:`train_critic`) and set the fitted attributes.
 
         Random draws, in order: the train/test split from ``rng``, one draw from ``rng`` seeding the
@@ -275,10 +333,23 @@ class NeuralEstimator(MIEstimator):
             evaluation = as_tensor(X[test_idx]), as_tensor(Y[test_idx])
             critic = make_critic(self.critic, X.shape[1], Y.shape[1], hidden, self.activation, int(self.embed_dim))
             init_weights_(critic, gen)
-            history = train_critic(critic, objective, readout, train, evaluation, gen, pairing=pairing,
-                                   n_steps=n_steps, batch_size=batch, eval_batch_size=eval_batch, lr=float(self.lr),
-                                   weight_decay=float(self.weight_decay), average_last=self.average_last,
-                                   eval_every=int(self.eval_every), callback=self.callback)
+            history = train_critic(
+                critic,
+                objective,
+                readout,
+                train,
+                evaluation,
+                gen,
+                pairing=pairing,
+                n_steps=n_steps,
+                batch_size=batch,
+                eval_batch_size=eval_batch,
+                lr=float(self.lr),
+                weight_decay=float(self.weight_decay),
+                average_last=self.average_last,
+                eval_every=int(self.eval_every),
+                callback=self.callback,
+            )
         evals = np.asarray(history["eval"], dtype=float)
         if not np.all(np.isfinite(evals)):
             raise ValueError(f"{self.name}: training diverged (non-finite bound); lower lr or use fewer steps")
@@ -338,7 +409,6 @@ _ATTR_DOC = """
 """
 
 
-
 class MINE(NeuralEstimator):
     __doc__ = f"""Mutual Information Neural Estimation: the Donsker–Varadhan bound with EMA-corrected gradients.
 
@@ -370,18 +440,47 @@ class MINE(NeuralEstimator):
     """
 
     name = "mine"
-    _parameter_constraints = {**NeuralEstimator._parameter_constraints,
-                              "ema_rate": [Interval(Real, 0, 1, closed="right")]}
+    _parameter_constraints = {
+        **NeuralEstimator._parameter_constraints,
+        "ema_rate": [Interval(Real, 0, 1, closed="right")],
+    }
 
-    def __init__(self, hidden: int | Sequence[int] = (128, 128), activation: str = "relu", critic: str = "joint",
-                 embed_dim: int = 32, n_steps: int = 1000, n_epochs: float | None = None, batch_size: int = 512,
-                 lr: float = 1e-3, weight_decay: float = 0.0, ema_rate: float = 0.01, average_last: float = 0.2,
-                 eval_every: int = 10, test_size: float = 0.2, n_threads: int | None = 1,
-                 callback: Callback | None = None, random_state: Any = None):
-        super().__init__(hidden=hidden, activation=activation, critic=critic, embed_dim=embed_dim, n_steps=n_steps,
-                         n_epochs=n_epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay,
-                         average_last=average_last, eval_every=eval_every, test_size=test_size,
-                         n_threads=n_threads, callback=callback, random_state=random_state)
+    def __init__(
+        self,
+        hidden: int | Sequence[int] = (128, 128),
+        activation: str = "relu",
+        critic: str = "joint",
+        embed_dim: int = 32,
+        n_steps: int = 1000,
+        n_epochs: float | None = None,
+        batch_size: int = 512,
+        lr: float = 1e-3,
+        weight_decay: float = 0.0,
+        ema_rate: float = 0.01,
+        average_last: float = 0.2,
+        eval_every: int = 10,
+        test_size: float = 0.2,
+        n_threads: int | None = 1,
+        callback: Callback | None = None,
+        random_state: Any = None,
+    ):
+        super().__init__(
+            hidden=hidden,
+            activation=activation,
+            critic=critic,
+            embed_dim=embed_dim,
+            n_steps=n_steps,
+            n_epochs=n_epochs,
+            batch_size=batch_size,
+            lr=lr,
+            weight_decay=weight_decay,
+            average_last=average_last,
+            eval_every=eval_every,
+            test_size=test_size,
+            n_threads=n_threads,
+            callback=callback,
+            random_state=random_state,
+        )
         self.ema_rate = ema_rate
 
     def _fit(self, X: np.ndarray, Y: np.ndarray, rng: np.random.Generator) -> None:
@@ -458,18 +557,47 @@ class InfoNCE(NeuralEstimator):
     """
 
     name = "infonce"
-    _parameter_constraints = {**NeuralEstimator._parameter_constraints,
-                              "saturation_margin": [Interval(Real, 0, None, closed="left")]}
+    _parameter_constraints = {
+        **NeuralEstimator._parameter_constraints,
+        "saturation_margin": [Interval(Real, 0, None, closed="left")],
+    }
 
-    def __init__(self, hidden: int | Sequence[int] = (128, 128), activation: str = "relu",
-                 critic: str = "separable", embed_dim: int = 32, n_steps: int = 1000, n_epochs: float | None = None,
-                 batch_size: int = 512, lr: float = 1e-3, weight_decay: float = 1.0, average_last: float = 0.2,
-                 eval_every: int = 10, test_size: float = 0.2, saturation_margin: float = 1.0,
-                 n_threads: int | None = 1, callback: Callback | None = None, random_state: Any = None):
-        super().__init__(hidden=hidden, activation=activation, critic=critic, embed_dim=embed_dim, n_steps=n_steps,
-                         n_epochs=n_epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay,
-                         average_last=average_last, eval_every=eval_every, test_size=test_size,
-                         n_threads=n_threads, callback=callback, random_state=random_state)
+    def __init__(
+        self,
+        hidden: int | Sequence[int] = (128, 128),
+        activation: str = "relu",
+        critic: str = "separable",
+        embed_dim: int = 32,
+        n_steps: int = 1000,
+        n_epochs: float | None = None,
+        batch_size: int = 512,
+        lr: float = 1e-3,
+        weight_decay: float = 1.0,
+        average_last: float = 0.2,
+        eval_every: int = 10,
+        test_size: float = 0.2,
+        saturation_margin: float = 1.0,
+        n_threads: int | None = 1,
+        callback: Callback | None = None,
+        random_state: Any = None,
+    ):
+        super().__init__(
+            hidden=hidden,
+            activation=activation,
+            critic=critic,
+            embed_dim=embed_dim,
+            n_steps=n_steps,
+            n_epochs=n_epochs,
+            batch_size=batch_size,
+            lr=lr,
+            weight_decay=weight_decay,
+            average_last=average_last,
+            eval_every=eval_every,
+            test_size=test_size,
+            n_threads=n_threads,
+            callback=callback,
+            random_state=random_state,
+        )
         self.saturation_margin = saturation_margin
 
     def _fit(self, X: np.ndarray, Y: np.ndarray, rng: np.random.Generator) -> None:

@@ -2,7 +2,7 @@
 
 Everything here is about reproducibility on the CPU: a seeded ``torch.Generator`` derived once from
 the fit's numpy generator, weight initialisation drawn from that generator (never from torch's
-global RNG); fits run inside :func:`ibbench._math.torch_determinism.deterministic_torch` (fixed
+global RNG); fits run inside :func:`ibbench.numerics.torch_determinism.deterministic_torch` (fixed
 thread count and deterministic algorithms, the caller's settings restored afterwards; the same
 context the QNN tasks' training uses).
 """
@@ -10,21 +10,29 @@ context the QNN tasks' training uses).
 from __future__ import annotations
 
 import math
-from typing import Sequence, TypeVar
+from collections.abc import Sequence
+from typing import TypeVar
 
 import numpy as np
 import torch
 from torch import nn
 
-from ibbench._math.torch_determinism import deterministic_torch
+from ibbench.numerics.torch_determinism import deterministic_torch
 
-__all__ = ["torch_generator", "init_weights_", "activation", "mlp", "check_hidden", "as_tensor",
-           "TanhAutoencoder", "fit_autoencoder"]
+__all__ = [
+    "torch_generator",
+    "init_weights_",
+    "activation",
+    "mlp",
+    "check_hidden",
+    "as_tensor",
+    "TanhAutoencoder",
+    "fit_autoencoder",
+]
 
 _M = TypeVar("_M", bound=nn.Module)
 
-_ACTIVATIONS: dict[str, type[nn.Module]] = {"relu": nn.ReLU, "elu": nn.ELU, "tanh": nn.Tanh,
-                                            "leaky_relu": nn.LeakyReLU}
+_ACTIVATIONS: dict[str, type[nn.Module]] = {"relu": nn.ReLU, "elu": nn.ELU, "tanh": nn.Tanh, "leaky_relu": nn.LeakyReLU}
 
 
 def torch_generator(rng: np.random.Generator) -> torch.Generator:
@@ -108,9 +116,15 @@ class TanhAutoencoder(nn.Module):
             h4, w4 = math.ceil(math.ceil(h / 2) / 2), math.ceil(math.ceil(w / 2) / 2)
             self.encoder = nn.Sequential(
                 nn.Unflatten(1, shape),
-                nn.Conv2d(c, 16, 3, stride=2, padding=1), nn.ReLU(),
-                nn.Conv2d(16, 32, 3, stride=2, padding=1), nn.ReLU(),
-                nn.Flatten(), nn.Linear(32 * h4 * w4, hidden), nn.ReLU(), nn.Linear(hidden, k), nn.Tanh(),
+                nn.Conv2d(c, 16, 3, stride=2, padding=1),
+                nn.ReLU(),
+                nn.Conv2d(16, 32, 3, stride=2, padding=1),
+                nn.ReLU(),
+                nn.Flatten(),
+                nn.Linear(32 * h4 * w4, hidden),
+                nn.ReLU(),
+                nn.Linear(hidden, k),
+                nn.Tanh(),
             )
         self.decoder = mlp(k, (hidden, hidden), d)
 
@@ -118,9 +132,18 @@ class TanhAutoencoder(nn.Module):
         return self.decoder(self.encoder(x))
 
 
-def fit_autoencoder(A: np.ndarray, k: int, shape: tuple[int, int, int] | None, *, hidden: int, n_epochs: int,
-                    batch_size: int, lr: float, n_threads: int | None, seed: int,
-                    ) -> tuple[np.ndarray, float, list[float]]:
+def fit_autoencoder(
+    A: np.ndarray,
+    k: int,
+    shape: tuple[int, int, int] | None,
+    *,
+    hidden: int,
+    n_epochs: int,
+    batch_size: int,
+    lr: float,
+    n_threads: int | None,
+    seed: int,
+) -> tuple[np.ndarray, float, list[float]]:
     """Train a :class:`TanhAutoencoder` on the rows of ``A`` and return its codes.
 
     Inputs are standardised (per column; one global mean/std when ``shape`` is given, so flat
@@ -155,7 +178,7 @@ def fit_autoencoder(A: np.ndarray, k: int, shape: tuple[int, int, int] | None, *
             perm = torch.randperm(n, generator=gen)
             total = 0.0
             for i in range(0, n, b):
-                batch = data[perm[i:i + b]]
+                batch = data[perm[i : i + b]]
                 loss = torch.mean((model(batch) - batch) ** 2)
                 opt.zero_grad(set_to_none=True)
                 loss.backward()

@@ -85,8 +85,7 @@ class HistogramMI(MIEstimator):
     #    that leave the estimate unchanged (checked by `ibbench check`). Bins over each column's own
     #    range move with a positive scale and shift of that column. Other tags: "constant_columns"
     #    ("drop" to have `fit` remove constant columns first, e.g. for density-based estimators).
-    tags = {"accepts_x": "any", "accepts_y": "any", "stochastic": False,
-            "invariance": "per-column-positive-affine"}
+    tags = {"accepts_x": "any", "accepts_y": "any", "stochastic": False, "invariance": "per-column-positive-affine"}
     # 3. Each parameter's type and range (scikit-learn notation, see ibbench.params): `fit` rejects
     #    invalid values with the parameter's name and casts 8.0 to 8 before cells are keyed.
     _parameter_constraints = {"n_bins": [Interval(Integral, 1, None, closed="left")]}

@@ -12,8 +12,16 @@ from ibbench.task import Task
 __version__ = "0.1.0"
 
 __all__ = [
-    "MIEstimator", "Task", "validate_pair", "get_estimator", "get_task", "list_estimators",
-    "list_tasks", "run", "load_results", "__version__",
+    "MIEstimator",
+    "Task",
+    "validate_pair",
+    "get_estimator",
+    "get_task",
+    "list_estimators",
+    "list_tasks",
+    "run",  # noqa: F822 - resolved lazily by __getattr__ (keeps `import ibbench` light)
+    "load_results",  # noqa: F822
+    "__version__",
 ]
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator
 
-from ibbench._math.random import as_generator
+from ibbench.numerics.random import as_generator
 
 #: Values a side-kind tag (``accepts_x`` / ``accepts_y``) may take.
 KINDS = ("continuous", "discrete", "any")
@@ -86,15 +86,15 @@ def validate_pair(X: Any, Y: Any, *, min_samples: int = 2) -> tuple[np.ndarray, 
         if arr.shape[1] == 0:
             raise ValueError(f"{side} has shape {arr.shape}: at least one column is needed")
         if arr.dtype.kind in "iu" and arr.size and (arr.max() > MAX_EXACT_INT or arr.min() < -MAX_EXACT_INT):
-            raise ValueError(f"{side} has integers beyond ±2**53, which float64 cannot represent exactly "
-                             "(distinct values would merge); relabel the symbols, e.g. with "
-                             "np.unique(..., return_inverse=True)")
+            raise ValueError(
+                f"{side} has integers beyond ±2**53, which float64 cannot represent exactly "
+                "(distinct values would merge); relabel the symbols, e.g. with "
+                "np.unique(..., return_inverse=True)"
+            )
         arr = np.ascontiguousarray(arr, dtype=np.float64)
         if not np.isfinite(arr).all():
             bad = np.argwhere(~np.isfinite(arr))[0]
-            raise ValueError(
-                f"{side} contains NaN or inf (first at row {bad[0]}, column {bad[1]}: {arr[tuple(bad)]})"
-            )
+            raise ValueError(f"{side} contains NaN or inf (first at row {bad[0]}, column {bad[1]}: {arr[tuple(bad)]})")
         if arr.size:
             _check_scale(side, arr)
         out.append(arr)
@@ -115,7 +115,8 @@ def _check_scale(side: str, arr: np.ndarray) -> None:
         raise ValueError(
             f"{side} column {j} has values up to {max(hi[j], -lo[j]):.3g} in magnitude; values beyond "
             f"±{MAX_ABS:.0e} overflow float64 variances and squared distances: rescale {side} (MI is "
-            "unchanged when a side is multiplied by a constant)")
+            "unchanged when a side is multiplied by a constant)"
+        )
     spread = hi - lo  # <= 2e150: no overflow
     small = np.flatnonzero((spread > 0) & (spread < MIN_SPREAD))
     if small.size:
@@ -123,7 +124,8 @@ def _check_scale(side: str, arr: np.ndarray) -> None:
         raise ValueError(
             f"{side} column {j} varies only by {spread[j]:.3g} (max - min); variations below {MIN_SPREAD:.0e} "
             f"underflow in float64 variances and squared distances: rescale {side} (MI is unchanged "
-            "when a side is multiplied by a constant)")
+            "when a side is multiplied by a constant)"
+        )
 
 
 def drop_constant_columns(A: np.ndarray) -> np.ndarray:
@@ -213,8 +215,9 @@ class MIEstimator(BaseEstimator):
             raise NotImplementedError(f"{type(self).__name__} must implement _fit(X, Y, rng) (or override fit)")
         policy = self.get_tags()["constant_columns"]
         if policy not in CONSTANT_COLUMN_POLICIES:
-            raise ValueError(f"{type(self).__name__}: tag constant_columns must be one of "
-                             f"{CONSTANT_COLUMN_POLICIES}, got {policy!r}")
+            raise ValueError(
+                f"{type(self).__name__}: tag constant_columns must be one of {CONSTANT_COLUMN_POLICIES}, got {policy!r}"
+            )
         self.validate_params()
         min_samples = self._min_samples()
         # the shape and value checks (and the generic "at least 2 samples") first, then the

@@ -28,8 +28,9 @@ import sys
 import threading
 import time
 from collections import deque
+from collections.abc import Callable, Iterable
 from multiprocessing.connection import wait
-from typing import TYPE_CHECKING, Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any
 
 from ibbench.execution import execute_cell, failure_row, now
 
@@ -37,8 +38,17 @@ if TYPE_CHECKING:
     from multiprocessing.connection import Connection
     from multiprocessing.context import ForkServerContext
 
-_PRELOAD = ["numpy", "scipy.spatial", "scipy.special", "sklearn.base", "ibbench.base", "ibbench.registry",
-            "ibbench.execution", "ibbench.cell_process", "ibbench._math.random"]
+_PRELOAD = [
+    "numpy",
+    "scipy.spatial",
+    "scipy.special",
+    "sklearn.base",
+    "ibbench.base",
+    "ibbench.registry",
+    "ibbench.execution",
+    "ibbench.cell_process",
+    "ibbench.numerics.random",
+]
 
 #: times a cell is retried in a fresh process after an infrastructure failure, before it is reported
 START_RETRIES = 2
@@ -63,8 +73,10 @@ class _NotStarted(Exception):
 def unguarded_main_message() -> str:
     """The error of a run whose cell processes found ``ibbench.run`` called while importing the main module."""
     script = getattr(sys.modules.get("__main__"), "__file__", None) or "the main module"
-    return (f"the script ({script}) must guard ibbench.run with `if __name__ == \"__main__\":` because cell "
-            "processes re-import the main module; no cell was run")
+    return (
+        f'the script ({script}) must guard ibbench.run with `if __name__ == "__main__":` because cell '
+        "processes re-import the main module; no cell was run"
+    )
 
 
 def exit_if_reimporting_main() -> None:
@@ -75,8 +87,10 @@ def exit_if_reimporting_main() -> None:
     touches the store, and the run reports :func:`unguarded_main_message`.
     """
     if getattr(mp.current_process(), "_inheriting", False):
-        sys.stderr.write("ibbench: ibbench.run called while a child process imports the main module; "
-                         "guard it with `if __name__ == \"__main__\":`\n")
+        sys.stderr.write(
+            "ibbench: ibbench.run called while a child process imports the main module; "
+            'guard it with `if __name__ == "__main__":`\n'
+        )
         sys.stderr.flush()
         os._exit(EXIT_UNGUARDED_MAIN)
 
@@ -267,15 +281,17 @@ def _reset_peak_rss() -> bool:
         return False
 
 
-def _registry_tables() -> dict[str, dict[str, str]]:
+def registry_tables() -> dict[str, dict[str, str]]:
     """This process's built-in registry entries (``name -> "module:Class"``), sent to cell processes."""
     from ibbench import registry
 
-    return {"estimators": {k: v for k, v in registry.BUILTIN_ESTIMATORS.items() if isinstance(v, str)},
-            "tasks": {k: v for k, v in registry.BUILTIN_TASKS.items() if isinstance(v, str)}}
+    return {
+        "estimators": {k: v for k, v in registry.BUILTIN_ESTIMATORS.items() if isinstance(v, str)},
+        "tasks": {k: v for k, v in registry.BUILTIN_TASKS.items() if isinstance(v, str)},
+    }
 
 
-def _sync_registry(tables: dict[str, dict[str, str]]) -> None:
+def sync_registry(tables: dict[str, dict[str, str]]) -> None:
     """Add the parent's registry entries (e.g. registered at run time, or by a test) to this process."""
     from ibbench import registry
 
@@ -308,7 +324,7 @@ def _worker_main(conn: Connection[Any, Any], forkserver_pid: int | None = None, 
         if cell is None:
             return
         if isinstance(cell, tuple) and cell[0] == "registry":
-            _sync_registry(cell[1])
+            sync_registry(cell[1])
             continue
         try:
             conn.send(_STARTED)
@@ -348,8 +364,8 @@ class CellProcess:
         from multiprocessing import forkserver
 
         self.conn, child = ctx.Pipe(duplex=True)
-        self.proc = ctx.Process(target=_worker_main, daemon=True,
-                                args=(child, forkserver._forkserver._forkserver_pid, max_memory))  # type: ignore[attr-defined]
+        forkserver_pid = forkserver._forkserver._forkserver_pid  # type: ignore[attr-defined]
+        self.proc = ctx.Process(target=_worker_main, daemon=True, args=(child, forkserver_pid, max_memory))
         try:
             self.proc.start()
         except BaseException:
@@ -380,7 +396,7 @@ class CellProcess:
     def submit(self, cell: dict[str, Any], attempt: int = 0) -> bool:
         """Send ``cell`` to the process; False if the process is gone (start a new one)."""
         try:
-            tables = _registry_tables()
+            tables = registry_tables()
             if tables != self._registry:  # names registered here since the last cell
                 self.conn.send(("registry", tables))
                 self._registry = tables
@@ -414,8 +430,13 @@ class CellProcess:
             note = ""
             if self.max_memory and code is not None and code < 0:  # killed by a signal: maybe out of memory
                 note = f"; its memory limit was {self.max_memory / 2**30:.3g} GiB"
-            return failure_row(cell, "error", f"cell process died (exit code {code}{note})",
-                               self.started_iso, time.monotonic() - self.started)
+            return failure_row(
+                cell,
+                "error",
+                f"cell process died (exit code {code}{note})",
+                self.started_iso,
+                time.monotonic() - self.started,
+            )
         if message == _STARTED:
             self.cell_started = True
             return None
@@ -481,14 +502,23 @@ MAX_INFRA_FAILURES_IN_A_ROW = 3
 
 
 def _cell_name(cell: dict[str, Any]) -> str:
-    return (f"{cell.get('estimator_label', cell.get('estimator'))} on {cell.get('task_label', cell.get('task'))} "
-            f"n={cell.get('n')} seed={cell.get('seed')}")
+    return (
+        f"{cell.get('estimator_label', cell.get('estimator'))} on {cell.get('task_label', cell.get('task'))} "
+        f"n={cell.get('n')} seed={cell.get('seed')}"
+    )
 
 
-def run_local(cells: Iterable[dict[str, Any]], *, jobs: int = 1, timeout: float | None = 600.0,
-              on_result: Callable[[dict[str, Any]], None], on_start: Callable[[dict[str, Any]], None] | None = None,
-              max_cells_per_process: int | None = MAX_CELLS_PER_PROCESS, max_memory: float | str | None = "auto",
-              on_infra: Callable[[dict[str, Any], str], None] | None = None) -> None:
+def run_local(
+    cells: Iterable[dict[str, Any]],
+    *,
+    jobs: int = 1,
+    timeout: float | None = 600.0,
+    on_result: Callable[[dict[str, Any]], None],
+    on_start: Callable[[dict[str, Any]], None] | None = None,
+    max_cells_per_process: int | None = MAX_CELLS_PER_PROCESS,
+    max_memory: float | str | None = "auto",
+    on_infra: Callable[[dict[str, Any], str], None] | None = None,
+) -> None:
     """Run ``cells`` in up to ``jobs`` concurrent cell processes, each cell killed at ``timeout``.
 
     Every cell runs in a separate process from this one, with a watchdog: a cell that overruns
@@ -527,8 +557,10 @@ def run_local(cells: Iterable[dict[str, Any]], *, jobs: int = 1, timeout: float 
         message = f"{exc} ({attempt + 1} attempts)"
         in_a_row += 1
         if in_a_row >= MAX_INFRA_FAILURES_IN_A_ROW:
-            raise InfrastructureError(f"{in_a_row} cells in a row could not be started, the last ({_cell_name(cell)}): "
-                                      f"{message}; the run stopped with {len(pending) + len(busy)} cell(s) not run")
+            raise InfrastructureError(
+                f"{in_a_row} cells in a row could not be started, the last ({_cell_name(cell)}): "
+                f"{message}; the run stopped with {len(pending) + len(busy)} cell(s) not run"
+            )
         if on_infra is None:
             raise InfrastructureError(f"{_cell_name(cell)}: {message}")
         on_infra(cell, message)
@@ -540,13 +572,21 @@ def run_local(cells: Iterable[dict[str, Any]], *, jobs: int = 1, timeout: float 
                 try:
                     worker = idle.pop() if idle else CellProcess(ctx, max_cells_per_process, limit)
                 except Exception as exc:  # noqa: BLE001 - fork failure, forkserver gone: the infrastructure's
-                    not_started(cell, attempt, _NotStarted(f"cannot start a cell process: {type(exc).__name__}: {exc}",
-                                                           _forkserver_exit_code()))
+                    not_started(
+                        cell,
+                        attempt,
+                        _NotStarted(
+                            f"cannot start a cell process: {type(exc).__name__}: {exc}", _forkserver_exit_code()
+                        ),
+                    )
                     continue
                 if not worker.submit(cell, attempt):
                     worker.kill()
-                    not_started(cell, attempt, _NotStarted("the cell process was gone before the cell was sent",
-                                                           worker.proc.exitcode))
+                    not_started(
+                        cell,
+                        attempt,
+                        _NotStarted("the cell process was gone before the cell was sent", worker.proc.exitcode),
+                    )
                     continue
                 busy.append(worker)
                 if on_start and attempt == 0:
@@ -591,9 +631,12 @@ def run_local(cells: Iterable[dict[str, Any]], *, jobs: int = 1, timeout: float 
 _thread_local = threading.local()
 
 
-def run_isolated(cell: dict[str, Any], timeout: float | None = None,
-                 max_cells_per_process: int | None = MAX_CELLS_PER_PROCESS,
-                 max_memory: float | str | None = "auto") -> dict[str, Any]:
+def run_isolated(
+    cell: dict[str, Any],
+    timeout: float | None = None,
+    max_cells_per_process: int | None = MAX_CELLS_PER_PROCESS,
+    max_memory: float | str | None = "auto",
+) -> dict[str, Any]:
     """Run one cell in a separate (warm, reused) process of this thread and return its row.
 
     The cell's process is killed at ``timeout`` seconds and the row says ``timeout``; its address

@@ -46,6 +46,7 @@ def _child(target: str, path: list[str], conn: Connection[Any, Any]) -> None:
     checker = getattr(testing, "_Checker", None)
     original = getattr(checker, "run", None)
     if checker is not None and original is not None:  # report each check as it starts and ends
+
         def run(self: Any, name: str, fn: Callable[[], None]) -> None:
             conn.send(("start", name))
             original(self, name, fn)
@@ -82,15 +83,24 @@ def run_checks(target: str, timeout: float | None = DEFAULT_CHECK_TIMEOUT) -> li
             wait = None if deadline is None else max(0.0, deadline - time.monotonic())
             if not parent.poll(wait):
                 name = current or "conformance suite"
-                results.append(CheckResult(name, False, f"did not finish within the time limit of {timeout:g} s "
-                                                        "(hangs or too slow); the suite was stopped here"))
+                results.append(
+                    CheckResult(
+                        name,
+                        False,
+                        f"did not finish within the time limit of {timeout:g} s "
+                        "(hangs or too slow); the suite was stopped here",
+                    )
+                )
                 return results
             try:
                 kind, payload = parent.recv()
             except EOFError:
                 proc.join(5)
-                results.append(CheckResult(current or "conformance suite", False,
-                                           f"the check process died (exit code {proc.exitcode})"))
+                results.append(
+                    CheckResult(
+                        current or "conformance suite", False, f"the check process died (exit code {proc.exitcode})"
+                    )
+                )
                 return results
             if kind == "start":
                 current = payload

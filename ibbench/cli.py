@@ -6,7 +6,7 @@ import shlex
 import sys
 import time
 from pathlib import Path
-from typing import Any, NoReturn, Optional, TextIO
+from typing import Any, NoReturn, TextIO
 
 import typer
 from rich.console import Console
@@ -16,8 +16,9 @@ from rich.table import Table
 
 from ibbench.store import DEFAULT_STORE
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
-                  help="Benchmark mutual-information estimators on tasks with known MI.")
+app = typer.Typer(
+    add_completion=False, no_args_is_help=True, help="Benchmark mutual-information estimators on tasks with known MI."
+)
 # user-derived text is printed through rich.markup.escape; emoji codes (":x:") stay literal too
 console = Console(emoji=False)
 err = Console(stderr=True, emoji=False)
@@ -30,8 +31,14 @@ def _fail(message: str) -> NoReturn:
     raise typer.Exit(2)
 
 
-def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
-                  file: TextIO | None = None, line: str | None = None) -> None:
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: TextIO | None = None,
+    line: str | None = None,
+) -> None:
     """Warnings (e.g. a plug-in left out of ``all``) as one escaped line on stderr."""
     err.print(f"[yellow]warning:[/] {escape(str(message))}", soft_wrap=True)
 
@@ -45,8 +52,9 @@ def _check_timeout(value: float) -> float:
     try:
         return check_timeout(value) or 0.0
     except ValueError:
-        _fail(f"--timeout must be a number of seconds in (0, {MAX_TIMEOUT:.0e}], or 0 / inf for no limit; "
-              f"got {value:g}")
+        _fail(
+            f"--timeout must be a number of seconds in (0, {MAX_TIMEOUT:.0e}], or 0 / inf for no limit; got {value:g}"
+        )
 
 
 @app.callback()
@@ -86,8 +94,12 @@ def list_cmd(what: str = typer.Argument(..., help="estimators | tasks | suites |
             try:
                 cls = registry.get_estimator_class(name)
                 tags = cls.get_tags()
-                table.add_row(escape(name), escape(f"{cls.__module__}.{cls.__name__}"),
-                              escape(f"{tags['accepts_x']} / {tags['accepts_y']}"), escape(str(tags["stochastic"])))
+                table.add_row(
+                    escape(name),
+                    escape(f"{cls.__module__}.{cls.__name__}"),
+                    escape(f"{tags['accepts_x']} / {tags['accepts_y']}"),
+                    escape(str(tags["stochastic"])),
+                )
             except Exception as exc:  # noqa: BLE001 - show broken plug-ins instead of crashing
                 table.add_row(escape(name), f"[red]cannot load: {escape(str(exc))}[/]", "", "")
     elif what == "tasks":
@@ -102,8 +114,12 @@ def list_cmd(what: str = typer.Argument(..., help="estimators | tasks | suites |
                 table.add_row(escape(name), f"[red]cannot load: {escape(str(exc))}[/]", "", "")
                 continue
             doc = (task_cls.__doc__ or "").strip().splitlines()
-            table.add_row(*map(escape, (name, str(task_cls.family), f"{task_cls.x_kind} / {task_cls.y_kind}",
-                                        doc[0] if doc else "")))
+            table.add_row(
+                *map(
+                    escape,
+                    (name, str(task_cls.family), f"{task_cls.x_kind} / {task_cls.y_kind}", doc[0] if doc else ""),
+                )
+            )
     elif what == "suites":
         from ibbench.suites import get_suite, list_suites
 
@@ -113,11 +129,35 @@ def list_cmd(what: str = typer.Argument(..., help="estimators | tasks | suites |
             s = get_suite(name)
             if s.parts:  # composite: its size is the sum of its parts'
                 parts = [get_suite(p) for p in s.parts]
-                table.add_row(*map(escape, (s.name, s.version, str(sum(len(p.tasks) for p in parts)), "(parts)",
-                                            "(parts)", "(parts)", s.description)))
+                table.add_row(
+                    *map(
+                        escape,
+                        (
+                            s.name,
+                            s.version,
+                            str(sum(len(p.tasks) for p in parts)),
+                            "(parts)",
+                            "(parts)",
+                            "(parts)",
+                            s.description,
+                        ),
+                    )
+                )
                 continue
-            table.add_row(*map(escape, (s.name, s.version, str(len(s.tasks)), ",".join(map(str, s.n)), str(s.seeds),
-                                        str(len(s.estimators)) if s.estimators else "all", s.description)))
+            table.add_row(
+                *map(
+                    escape,
+                    (
+                        s.name,
+                        s.version,
+                        str(len(s.tasks)),
+                        ",".join(map(str, s.n)),
+                        str(s.seeds),
+                        str(len(s.estimators)) if s.estimators else "all",
+                        s.description,
+                    ),
+                )
+            )
     elif what == "plots":
         from ibbench.report.plots import list_plot_kinds
 
@@ -131,29 +171,48 @@ def list_cmd(what: str = typer.Argument(..., help="estimators | tasks | suites |
 
 @app.command()
 def run(
-    estimators: Optional[str] = typer.Option(None, "--estimators", "-e",
-                                             help='"all", names, or specs with params: "ksg:k=3,ksg:k=10,kl" '
-                                                  "(default: the suite's own estimators if it has them, else all)."),
-    suite: Optional[str] = typer.Option(None, "--suite", "-s", help="Named suite (ibbench list suites)."),
-    tasks: Optional[str] = typer.Option(None, "--tasks", "-t", help='Task specs: "gaussian-dense:dim=3;mi=1.0,categorical".'),
-    n: Optional[str] = typer.Option(None, "--n", help="Sample sizes, comma-separated (default: the suite's)."),
-    seeds: Optional[int] = typer.Option(None, "--seeds", help="Number of seeds 0..S-1 (default: the suite's)."),
+    estimators: str | None = typer.Option(
+        None,
+        "--estimators",
+        "-e",
+        help='"all", names, or specs with params: "ksg:k=3,ksg:k=10,kl" '
+        "(default: the suite's own estimators if it has them, else all).",
+    ),
+    suite: str | None = typer.Option(None, "--suite", "-s", help="Named suite (ibbench list suites)."),
+    tasks: str | None = typer.Option(
+        None, "--tasks", "-t", help='Task specs: "gaussian-dense:dim=3;mi=1.0,categorical".'
+    ),
+    n: str | None = typer.Option(None, "--n", help="Sample sizes, comma-separated (default: the suite's)."),
+    seeds: int | None = typer.Option(None, "--seeds", help="Number of seeds 0..S-1 (default: the suite's)."),
     jobs: int = typer.Option(1, "--jobs", "-j", help="Cells run concurrently (one process each)."),
-    timeout: float = typer.Option(600.0, "--timeout", callback=_check_timeout,
-                                  help="Seconds before a cell's process is killed: at most 1e6; 0 or inf = no limit."),
+    timeout: float = typer.Option(
+        600.0,
+        "--timeout",
+        callback=_check_timeout,
+        help="Seconds before a cell's process is killed: at most 1e6; 0 or inf = no limit.",
+    ),
     store: Path = STORE_OPTION,
     rerun_failed: bool = typer.Option(False, "--rerun-failed", help="Retry cells stored as error/timeout."),
-    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="dask.distributed scheduler address tcp://host:8786."),
-    dask_local: Optional[int] = typer.Option(None, "--dask-local", help="Run on a local dask cluster of N workers."),
-    config: Optional[Path] = typer.Option(None, "--config", help="TOML run file with the same selections."),
+    scheduler: str | None = typer.Option(
+        None, "--scheduler", help="dask.distributed scheduler address tcp://host:8786."
+    ),
+    dask_local: int | None = typer.Option(None, "--dask-local", help="Run on a local dask cluster of N workers."),
+    config: Path | None = typer.Option(None, "--config", help="TOML run file with the same selections."),
     inline: bool = typer.Option(False, "--inline", help="Run cells in this process (debugging; no timeout)."),
-    no_cache: bool = typer.Option(False, "--no-cache",
-                                  help="Compute every cell's compression codes afresh and cache none (cold-cache "
-                                       "runtimes; results and keys unchanged). The qnn tasks' trained networks "
-                                       "are still cached: a task needs its network."),
-    max_memory: str = typer.Option("auto", "--max-memory", metavar="GIB",
-                                   help="Memory limit per cell process in GiB (address space); a cell over it "
-                                        "fails with 'exceeded memory limit'. auto = 75% of RAM; 0 or inf = none."),
+    no_cache: bool = typer.Option(
+        False,
+        "--no-cache",
+        help="Compute every cell's compression codes afresh and cache none (cold-cache "
+        "runtimes; results and keys unchanged). The qnn tasks' trained networks "
+        "are still cached: a task needs its network.",
+    ),
+    max_memory: str = typer.Option(
+        "auto",
+        "--max-memory",
+        metavar="GIB",
+        help="Memory limit per cell process in GiB (address space); a cell over it "
+        "fails with 'exceeded memory limit'. auto = 75% of RAM; 0 or inf = none.",
+    ),
     strict: bool = typer.Option(False, "--strict", help="Exit 1 if any cell failed (error or timeout)."),
 ) -> None:
     """Run a benchmark grid; finished cells are stored at once and never recomputed.
@@ -162,7 +221,8 @@ def run(
 
     0 the run did its job (cells that failed are stored as error/timeout rows).
 
-    1 every cell it ran failed, or cells could not be run (infrastructure failure: nothing stored), or any cell failed with --strict.
+    1 every cell it ran failed, or cells could not be run (infrastructure failure: nothing stored), or any
+      cell failed with --strict.
 
     2 invalid options.
     """
@@ -195,8 +255,16 @@ def run(
     if not options["suite"] and not options["tasks"]:
         _fail("give --suite or --tasks (see `ibbench list suites` / `ibbench list tasks`)")
     backend = "inline" if inline else "dask" if (scheduler or dask_local) else "local"
-    progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                        TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), console=err, transient=False)
+    progress = Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        console=err,
+        transient=False,
+    )
     state: dict[str, Any] = {"bar": None, "failed": 0}  # the progress bar's TaskID once planned
 
     def on_plan(todo: int, existing: int) -> None:
@@ -209,17 +277,36 @@ def run(
         if row["status"] in ("error", "timeout"):
             state["failed"] += 1
             first = (row.get("message") or "").splitlines()[0] if row.get("message") else ""
-            progress.console.print(f"[yellow]{row['status']}[/]: " + escape(f"{row['estimator_label']} on "
-                                   f"{row['task_label']} n={row['n']} seed={row['seed']}: {first[:160]}"))
-        progress.update(state["bar"], completed=done,
-                        description=escape(f"{row['estimator_label'][:18]:<18} {row['task'][:22]:<22}"))
+            progress.console.print(
+                f"[yellow]{row['status']}[/]: "
+                + escape(
+                    f"{row['estimator_label']} on {row['task_label']} n={row['n']} seed={row['seed']}: {first[:160]}"
+                )
+            )
+        progress.update(
+            state["bar"],
+            completed=done,
+            description=escape(f"{row['estimator_label'][:18]:<18} {row['task'][:22]:<22}"),
+        )
 
     started = time.monotonic()
     try:
-        summary = ibbench.run(**options, store=store, jobs=jobs, timeout=timeout or None, rerun_failed=rerun_failed,
-                              backend=backend, scheduler=scheduler, dask_local=dask_local, progress=on_progress,
-                              on_plan=on_plan, command=shlex.join(["ibbench", *sys.argv[1:]]), config=run_config,
-                              cache=not no_cache, max_memory=memory)
+        summary = ibbench.run(
+            **options,
+            store=store,
+            jobs=jobs,
+            timeout=timeout or None,
+            rerun_failed=rerun_failed,
+            backend=backend,
+            scheduler=scheduler,
+            dask_local=dask_local,
+            progress=on_progress,
+            on_plan=on_plan,
+            command=shlex.join(["ibbench", *sys.argv[1:]]),
+            config=run_config,
+            cache=not no_cache,
+            max_memory=memory,
+        )
     except ValueError as exc:
         if state["bar"] is not None:
             progress.stop()
@@ -238,11 +325,11 @@ def run(
 def leaderboard(
     store: Path = STORE_OPTION,
     format: str = typer.Option("md,csv", "--format", "-f", help="Comma-separated: md, csv, json, html."),
-    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output directory (default leaderboards/<suite>)."),
+    out: Path | None = typer.Option(None, "--out", "-o", help="Output directory (default leaderboards/<suite>)."),
     show: bool = typer.Option(True, "--show/--no-show", help="Print the overall ranking."),
 ) -> None:
     """Score the store and write leaderboard tables; prints the overall ranking."""
-    from ibbench.report.leaderboard import OVERALL_COLUMNS, _fmt, build_leaderboard, write_leaderboard
+    from ibbench.report.leaderboard import OVERALL_COLUMNS, build_leaderboard, format_number, write_leaderboard
 
     try:
         board = build_leaderboard(store)
@@ -258,7 +345,7 @@ def leaderboard(
         for header in OVERALL_COLUMNS.values():
             table.add_column(header)
         for _, row in board.overall.iterrows():
-            table.add_row(*[escape(_fmt(row[c])) for c in OVERALL_COLUMNS])
+            table.add_row(*[escape(format_number(row[c])) for c in OVERALL_COLUMNS])
         console.print(table)
         console.print(escape(f"cells: {board.status_counts}"))
     err.print(escape("wrote " + ", ".join(str(f) for f in files)))
@@ -285,11 +372,16 @@ def plot(
 
 
 @app.command()
-def check(target: str = typer.Argument(..., help="module:Class of an estimator (or task) to check."),
-          timeout: float = typer.Option(300.0, "--timeout", callback=_check_timeout,
-                                        help="Seconds the whole suite may take (it runs in a separate process); "
-                                             "a check still running then fails. At most 1e6; 0 or inf = no limit."),
-          ) -> None:
+def check(
+    target: str = typer.Argument(..., help="module:Class of an estimator (or task) to check."),
+    timeout: float = typer.Option(
+        300.0,
+        "--timeout",
+        callback=_check_timeout,
+        help="Seconds the whole suite may take (it runs in a separate process); "
+        "a check still running then fails. At most 1e6; 0 or inf = no limit.",
+    ),
+) -> None:
     """Run the conformance suite on your estimator or task class (in a separate process, with a time limit)."""
     from ibbench.check_process import run_checks
 
@@ -314,9 +406,12 @@ def check(target: str = typer.Argument(..., help="module:Class of an estimator (
 def export(
     store: Path = STORE_OPTION,
     format: str = typer.Option("csv", "--format", "-f", help="csv or parquet (parquet needs pyarrow)."),
-    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output file (default results.<format>); "
-                                                                   "never the store itself."),
-    force: bool = typer.Option(False, "--force", help="Overwrite an existing --out file that is not a previous export."),
+    out: Path | None = typer.Option(
+        None, "--out", "-o", help="Output file (default results.<format>); never the store itself."
+    ),
+    force: bool = typer.Option(
+        False, "--force", help="Overwrite an existing --out file that is not a previous export."
+    ),
 ) -> None:
     """Export every stored cell (long format, params expanded)."""
     from ibbench.store import export_results
@@ -338,9 +433,16 @@ class _StudyProgress:
     def __init__(self) -> None:
         from rich.progress import TaskID
 
-        self.display = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                                TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), console=err,
-                                transient=False)
+        self.display = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            console=err,
+            transient=False,
+        )
         self.bars: dict[str, TaskID] = {}
 
     def __call__(self, description: str, done: int, total: int) -> None:
@@ -360,7 +462,7 @@ def _study_lists(activation: str, bits: str) -> tuple[list[str], list[int]]:
         raise  # unreachable: _fail exits
 
 
-def _study_output(text: str, out: Optional[Path]) -> None:
+def _study_output(text: str, out: Path | None) -> None:
     from ibbench.studies.common import write_markdown
 
     if out is None:
@@ -373,18 +475,18 @@ def _study_output(text: str, out: Optional[Path]) -> None:
 def study_info_planes(
     store: Path = STORE_OPTION,
     dataset: str = typer.Option("szt", "--dataset", help="szt or digits."),
-    activation: Optional[str] = typer.Option(None, "--activation",
-                                             help="Comma list (default tanh,relu; digits: relu)."),
+    activation: str | None = typer.Option(None, "--activation", help="Comma list (default tanh,relu; digits: relu)."),
     bits: str = typer.Option("4,8", "--bits", help="Comma list of quantization bits."),
     epochs: int = typer.Option(1000, "--epochs"),
     n_snapshots: int = typer.Option(40, "--n-snapshots"),
     seeds: int = typer.Option(3, "--seeds", help="Training repetitions 0 .. seeds-1."),
-    min_accuracy: Optional[float] = typer.Option(None, "--min-accuracy",
-                                                 help="Leave out runs whose final training accuracy is lower."),
-    estimator: Optional[str] = typer.Option(None, "--estimator", help="Also estimate the plane with this estimator."),
-    estimator_params: Optional[str] = typer.Option(None, "--estimator-params", help="JSON params of --estimator."),
+    min_accuracy: float | None = typer.Option(
+        None, "--min-accuracy", help="Leave out runs whose final training accuracy is lower."
+    ),
+    estimator: str | None = typer.Option(None, "--estimator", help="Also estimate the plane with this estimator."),
+    estimator_params: str | None = typer.Option(None, "--estimator-params", help="JSON params of --estimator."),
     every: int = typer.Option(1, "--every", help="Estimate every k-th snapshot (and always the last)."),
-    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Markdown file of the phase tables (default: print)."),
+    out: Path | None = typer.Option(None, "--out", "-o", help="Markdown file of the phase tables (default: print)."),
 ) -> None:
     """Train quantized networks and store their exact (and estimated) information planes."""
     import json
@@ -399,9 +501,20 @@ def study_info_planes(
     report = _StudyProgress()
     try:
         with report.display:
-            text = run_study(str(store), dataset=dataset, activations=activations, bits=bit_list, epochs=epochs,
-                             n_snapshots=n_snapshots, n_seeds=seeds, min_accuracy=min_accuracy, estimator=estimator,
-                             estimator_params=params, every=every, progress=report)
+            text = run_study(
+                str(store),
+                dataset=dataset,
+                activations=activations,
+                bits=bit_list,
+                epochs=epochs,
+                n_snapshots=n_snapshots,
+                n_seeds=seeds,
+                min_accuracy=min_accuracy,
+                estimator=estimator,
+                estimator_params=params,
+                every=every,
+                progress=report,
+            )
     except (OSError, ValueError) as exc:
         _fail(str(exc))
     _study_output(text, out)
@@ -417,10 +530,11 @@ def study_binning_vs_exact(
     n_snapshots: int = typer.Option(40, "--n-snapshots"),
     seeds: int = typer.Option(3, "--seeds", help="Training repetitions 0 .. seeds-1."),
     n_bins: str = typer.Option("30,100,256", "--n-bins", help="Comma list of bin counts."),
-    epoch: Optional[int] = typer.Option(None, "--epoch", help="Snapshot epoch (default: the last)."),
-    min_accuracy: Optional[float] = typer.Option(None, "--min-accuracy",
-                                                 help="Leave out runs whose final training accuracy is lower."),
-    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Markdown file of the tables (default: print)."),
+    epoch: int | None = typer.Option(None, "--epoch", help="Snapshot epoch (default: the last)."),
+    min_accuracy: float | None = typer.Option(
+        None, "--min-accuracy", help="Leave out runs whose final training accuracy is lower."
+    ),
+    out: Path | None = typer.Option(None, "--out", "-o", help="Markdown file of the tables (default: print)."),
 ) -> None:
     """Store binning of the unquantized activations against the exact MI of the quantized layers."""
     from ibbench.studies.binning_vs_exact import run_study
@@ -430,9 +544,19 @@ def study_binning_vs_exact(
     report = _StudyProgress()
     try:
         with report.display:
-            text = run_study(str(store), dataset=dataset, activations=activations, bits=bit_list, epochs=epochs,
-                             n_snapshots=n_snapshots, n_seeds=seeds, n_bins=bin_list, epoch=epoch,
-                             min_accuracy=min_accuracy, progress=report)
+            text = run_study(
+                str(store),
+                dataset=dataset,
+                activations=activations,
+                bits=bit_list,
+                epochs=epochs,
+                n_snapshots=n_snapshots,
+                n_seeds=seeds,
+                n_bins=bin_list,
+                epoch=epoch,
+                min_accuracy=min_accuracy,
+                progress=report,
+            )
     except (OSError, ValueError) as exc:
         _fail(str(exc))
     _study_output(text, out)

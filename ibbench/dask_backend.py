@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable, Iterable
 from contextlib import ExitStack
-from typing import TYPE_CHECKING, Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -55,10 +56,13 @@ def _worker_environment() -> dict[str, Any]:
     return _ENV
 
 
-def run_cell_task(cell: dict[str, Any], timeout: float | None = None,
-                  max_cells_per_process: int | None = None,
-                  registry: dict[str, dict[str, str]] | None = None,
-                  max_memory: float | str | None = "auto") -> dict[str, Any]:
+def run_cell_task(
+    cell: dict[str, Any],
+    timeout: float | None = None,
+    max_cells_per_process: int | None = None,
+    registry: dict[str, dict[str, str]] | None = None,
+    max_memory: float | str | None = "auto",
+) -> dict[str, Any]:
     """The dask task of one cell: run it in a killable cell process of this worker, return its row.
 
     Parameters
@@ -82,14 +86,14 @@ def run_cell_task(cell: dict[str, Any], timeout: float | None = None,
     ibbench.cell_process.InfrastructureError
         The cell's process could not be started or died before it started the cell (retried).
     """
-    from ibbench.cell_process import MAX_CELLS_PER_PROCESS, _sync_registry, run_isolated
+    from ibbench.cell_process import MAX_CELLS_PER_PROCESS, run_isolated, sync_registry
 
     _allow_cell_processes()
     if registry:
-        _sync_registry(registry)
-    row = run_isolated(cell, timeout,
-                       MAX_CELLS_PER_PROCESS if max_cells_per_process is None else max_cells_per_process,
-                       max_memory)
+        sync_registry(registry)
+    row = run_isolated(
+        cell, timeout, MAX_CELLS_PER_PROCESS if max_cells_per_process is None else max_cells_per_process, max_memory
+    )
     row.update(_worker_environment())
     return row
 
@@ -107,20 +111,30 @@ def _check_versions(client: Client) -> None:
     versions = client.run(_ibbench_version)
     if not versions:
         address = client.scheduler.address if client.scheduler is not None else "(not connected)"
-        raise ValueError(f"the dask cluster at {address} has no workers; start some with "
-                         "`dask worker <scheduler address>`")
+        raise ValueError(
+            f"the dask cluster at {address} has no workers; start some with `dask worker <scheduler address>`"
+        )
     wrong = {w: v for w, v in versions.items() if v != ibbench.__version__}
     if wrong:
         listed = ", ".join(f"{w} has {v}" for w, v in sorted(wrong.items()))
-        raise ValueError(f"dask workers run a different ibbench than this client ({ibbench.__version__}): {listed}; "
-                         "install the same version on every worker")
+        raise ValueError(
+            f"dask workers run a different ibbench than this client ({ibbench.__version__}): {listed}; "
+            "install the same version on every worker"
+        )
 
 
-def run_dask(cells: Iterable[dict[str, Any]], *, scheduler: str | None = None, n_workers: int | None = None,
-             timeout: float | None = 600.0, on_result: Callable[[dict[str, Any]], None],
-             max_cells_per_process: int | None = None, connect_timeout: float = 30.0,
-             max_memory: float | str | None = "auto",
-             on_infra: Callable[[dict[str, Any], str], None] | None = None) -> None:
+def run_dask(
+    cells: Iterable[dict[str, Any]],
+    *,
+    scheduler: str | None = None,
+    n_workers: int | None = None,
+    timeout: float | None = 600.0,
+    on_result: Callable[[dict[str, Any]], None],
+    max_cells_per_process: int | None = None,
+    connect_timeout: float = 30.0,
+    max_memory: float | str | None = "auto",
+    on_infra: Callable[[dict[str, Any], str], None] | None = None,
+) -> None:
     """Run ``cells`` on dask.distributed and call ``on_result(row)`` here as each one finishes.
 
     Parameters
@@ -153,8 +167,10 @@ def run_dask(cells: Iterable[dict[str, Any]], *, scheduler: str | None = None, n
         or workers run another ibbench version.
     """
     if bool(scheduler) == bool(n_workers):
-        raise ValueError("the dask backend needs exactly one of a scheduler address (--scheduler tcp://host:8786) "
-                         "or a local cluster size (--dask-local N)")
+        raise ValueError(
+            "the dask backend needs exactly one of a scheduler address (--scheduler tcp://host:8786) "
+            "or a local cluster size (--dask-local N)"
+        )
     if n_workers is not None and int(n_workers) < 1:
         raise ValueError(f"--dask-local needs at least 1 worker, got {n_workers}")
     cells = list(cells)
@@ -162,7 +178,7 @@ def run_dask(cells: Iterable[dict[str, Any]], *, scheduler: str | None = None, n
         return
     from distributed import Client, LocalCluster, as_completed
 
-    from ibbench.cell_process import InfrastructureError, _registry_tables
+    from ibbench.cell_process import InfrastructureError, registry_tables
 
     with ExitStack() as stack:
         if scheduler:
@@ -172,15 +188,29 @@ def run_dask(cells: Iterable[dict[str, Any]], *, scheduler: str | None = None, n
                 raise ValueError(f"cannot reach the dask scheduler at {scheduler}: {exc}") from exc
         else:
             assert n_workers is not None  # exactly one of scheduler / n_workers, checked above
-            cluster = stack.enter_context(LocalCluster(
-                n_workers=int(n_workers), threads_per_worker=1, processes=True, dashboard_address=None,
-                silence_logs=logging.ERROR))
+            cluster = stack.enter_context(
+                LocalCluster(
+                    n_workers=int(n_workers),
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=None,
+                    silence_logs=logging.ERROR,
+                )
+            )
             client = stack.enter_context(Client(cluster))
         _check_versions(client)
         token = uuid.uuid4().hex[:8]
         keys = [f"ibbench-cell-{c['key'][:16]}-{token}" for c in cells]
-        futures = client.map(run_cell_task, cells, timeout=timeout, max_cells_per_process=max_cells_per_process,
-                             registry=_registry_tables(), max_memory=max_memory, key=keys, pure=False)
+        futures = client.map(
+            run_cell_task,
+            cells,
+            timeout=timeout,
+            max_cells_per_process=max_cells_per_process,
+            registry=registry_tables(),
+            max_memory=max_memory,
+            key=keys,
+            pure=False,
+        )
         by_key = {f.key: cell for f, cell in zip(futures, cells)}
         try:
             for future in as_completed(futures):

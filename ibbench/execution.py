@@ -37,13 +37,15 @@ import resource
 import socket
 import time
 import traceback
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
-from typing import Any, Callable, Iterable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
 
 def now() -> str:
     """UTC timestamp (ISO 8601, seconds)."""
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def _cpu_model() -> str:
@@ -106,9 +108,18 @@ def _out_of_memory(exc: BaseException) -> bool:
 def _fitted_extras(est: object) -> dict[str, Any]:
     """Optional fitted attributes worth keeping (stderr, entropies, saturation, ...)."""
     extras = {}
-    for attr in ("stderr_", "entropy_x_", "entropy_y_", "entropy_xy_", "saturated_", "bandwidth_",
-                 "reconstruction_error_x_", "reconstruction_error_y_", "compression_seconds_x_",
-                 "compression_seconds_y_"):
+    for attr in (
+        "stderr_",
+        "entropy_x_",
+        "entropy_y_",
+        "entropy_xy_",
+        "saturated_",
+        "bandwidth_",
+        "reconstruction_error_x_",
+        "reconstruction_error_y_",
+        "compression_seconds_x_",
+        "compression_seconds_y_",
+    ):
         value = getattr(est, attr, None)
         if isinstance(value, (bool, int, float)) and (not isinstance(value, float) or math.isfinite(value)):
             extras[attr] = value
@@ -121,7 +132,7 @@ def _optional_caches(enabled: bool) -> Iterator[None]:
     if enabled:
         yield
         return
-    from ibbench._cache import cache_setting
+    from ibbench.cache import cache_setting
 
     with cache_setting("off"):
         yield
@@ -143,7 +154,7 @@ def execute_cell(cell: dict[str, Any]) -> dict[str, Any]:
     ``derive_seed(seed, 1)``. Besides the estimate, the row records ``seconds`` (``fit`` alone),
     ``cache_hit`` and ``cold_seconds`` (the module docstring's runtime accounting).
     """
-    from ibbench._math.random import derive_seed
+    from ibbench.numerics.random import derive_seed
     from ibbench.registry import get_estimator, get_task
 
     row = dict(cell)
@@ -189,18 +200,33 @@ def execute_cell(cell: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-def failure_row(cell: dict[str, Any], status: str, message: str, started_at: str,
-                seconds: float | None = None) -> dict[str, Any]:
+def failure_row(
+    cell: dict[str, Any], status: str, message: str, started_at: str, seconds: float | None = None
+) -> dict[str, Any]:
     """A result row for a cell that produced no result of its own (timeout, crashed worker)."""
     row = dict(cell)
     row.pop("use_cache", None)
-    row.update(status=status, message=message, estimate=None, seconds=seconds, cache_hit=None, cold_seconds=None,
-               started_at=started_at, finished_at=now(), extra={})
+    row.update(
+        status=status,
+        message=message,
+        estimate=None,
+        seconds=seconds,
+        cache_hit=None,
+        cold_seconds=None,
+        started_at=started_at,
+        finished_at=now(),
+        extra={},
+    )
     return row
 
 
-def run_inline(cells: Iterable[dict[str, Any]], *, on_result: Callable[[dict[str, Any]], None],
-               on_start: Callable[[dict[str, Any]], None] | None = None, **_ignored: Any) -> None:
+def run_inline(
+    cells: Iterable[dict[str, Any]],
+    *,
+    on_result: Callable[[dict[str, Any]], None],
+    on_start: Callable[[dict[str, Any]], None] | None = None,
+    **_ignored: Any,
+) -> None:
     """Run cells one after another in this process (no isolation, no timeout; for debugging)."""
     for cell in cells:
         if on_start:

@@ -31,9 +31,9 @@ from typing import Any
 
 import numpy as np
 
-from ibbench._serial import jsonable
 from ibbench.base import accepts
 from ibbench.registry import get_estimator, get_estimator_class, get_task, get_task_class
+from ibbench.serial import jsonable
 
 #: Command that regenerates the repository's golden file (quoted in every report).
 REGENERATE = "python scripts/golden_outputs.py --write"
@@ -54,10 +54,18 @@ TOLERANCES: dict[str, dict[str, float]] = {
 
 #: Built-ins whose outputs go through torch (compared with the ``"torch"`` tolerance). Add a new
 #: torch-based estimator or task here, or its golden check may fail on another machine.
-TORCH_BASED = frozenset({
-    "infonce", "mine", "nwj", "compressed-ae",
-    "qnn-digits-ty", "qnn-digits-xt", "qnn-szt-ty", "qnn-szt-xt",
-})
+TORCH_BASED = frozenset(
+    {
+        "infonce",
+        "mine",
+        "nwj",
+        "compressed-ae",
+        "qnn-digits-ty",
+        "qnn-digits-xt",
+        "qnn-szt-ty",
+        "qnn-szt-xt",
+    }
+)
 
 #: Input of the estimators by the data kind both sides accept: ``(task, params)``. Continuous: a
 #: 2+2-dimensional Gaussian with 0.5 nats; discrete: a 4-symbol channel (flip 0.3). The task and its
@@ -126,8 +134,14 @@ def sample_stats(A: np.ndarray) -> dict[str, Any]:
     A = np.asarray(A, dtype=np.float64)
     i, j = np.indices(A.shape)
     weights = np.cos(0.7 * i + 1.3 * j)
-    return {"shape": list(A.shape), "mean": _round(A.mean()), "std": _round(A.std()),
-            "min": _round(A.min()), "max": _round(A.max()), "weighted_mean": _round(np.mean(A * weights))}
+    return {
+        "shape": list(A.shape),
+        "mean": _round(A.mean()),
+        "std": _round(A.std()),
+        "min": _round(A.min()),
+        "max": _round(A.max()),
+        "weighted_mean": _round(np.mean(A * weights)),
+    }
 
 
 def estimator_input(name: str) -> tuple[dict[str, Any], np.ndarray, np.ndarray]:
@@ -135,13 +149,23 @@ def estimator_input(name: str) -> tuple[dict[str, Any], np.ndarray, np.ndarray]:
     tags = get_estimator_class(name).get_tags()
     kinds = {"continuous" if accepts(tags[side], "continuous") else "discrete" for side in ("accepts_x", "accepts_y")}
     if len(kinds) != 1:
-        raise ValueError(f"estimator {name!r} accepts X {tags['accepts_x']} and Y {tags['accepts_y']}: "
-                         f"no golden input for mixed kinds; add one to ibbench.golden.INPUTS")
+        raise ValueError(
+            f"estimator {name!r} accepts X {tags['accepts_x']} and Y {tags['accepts_y']}: "
+            f"no golden input for mixed kinds; add one to ibbench.golden.INPUTS"
+        )
     task_name, params = INPUTS[kinds.pop()]
     task = get_task(task_name, **params)
     X, Y = task.sample(INPUT_N, random_state=INPUT_SEED)
-    described = {"task": task_name, "version": str(task.version), "params": jsonable(params), "n": INPUT_N,
-                 "seed": INPUT_SEED, "true_mi": task.true_mi, "x": sample_stats(X), "y": sample_stats(Y)}
+    described = {
+        "task": task_name,
+        "version": str(task.version),
+        "params": jsonable(params),
+        "n": INPUT_N,
+        "seed": INPUT_SEED,
+        "true_mi": task.true_mi,
+        "x": sample_stats(X),
+        "y": sample_stats(Y),
+    }
     return described, X, Y
 
 
@@ -153,8 +177,12 @@ def estimator_entry(name: str) -> tuple[str, dict[str, Any]]:
         params["random_state"] = 0
     described, X, Y = estimator_input(name)
     est = get_estimator(name, **params)
-    entry = {"backend": backend(name), "params": jsonable(params), "input": described,
-             "estimate": float(est.fit(X, Y).mutual_info_)}
+    entry = {
+        "backend": backend(name),
+        "params": jsonable(params),
+        "input": described,
+        "estimate": float(est.fit(X, Y).mutual_info_),
+    }
     parts = est.identity_parts() if hasattr(est, "identity_parts") else {}
     if parts:
         entry["parts"] = jsonable(parts)
@@ -168,8 +196,15 @@ def task_entry(name: str) -> tuple[str, dict[str, Any]]:
     task = get_task(name, **params)
     n = None if task.fixed_population else TASK_N
     X, Y = task.sample(n, random_state=TASK_SEED)
-    entry = {"backend": backend(name), "params": jsonable(params), "n": n, "seed": TASK_SEED,
-             "true_mi": task.true_mi, "x": sample_stats(X), "y": sample_stats(Y)}
+    entry = {
+        "backend": backend(name),
+        "params": jsonable(params),
+        "n": n,
+        "seed": TASK_SEED,
+        "true_mi": task.true_mi,
+        "x": sample_stats(X),
+        "y": sample_stats(Y),
+    }
     depends = task.identity_depends() if hasattr(task, "identity_depends") else {}
     if depends:
         entry["depends"] = jsonable(depends)
@@ -180,7 +215,7 @@ def golden_outputs(estimators: list[str], tasks: list[str]) -> dict[str, Any]:
     """The golden document of the named estimators and tasks (see :func:`dumps` for the file form)."""
     return {
         "_about": "Pinned outputs of the built-in estimators and tasks, keyed name@version; checked by "
-                  f"tests/test_golden.py. After bumping a version, regenerate with `{REGENERATE}`.",
+        f"tests/test_golden.py. After bumping a version, regenerate with `{REGENERATE}`.",
         "environment": environment(),
         "tolerances": TOLERANCES,
         "estimators": dict(estimator_entry(name) for name in estimators),
@@ -246,26 +281,43 @@ def compare_entry(golden: dict[str, Any], section: str, key: str, entry: dict[st
     name, _, current_version = key.rpartition("@")
     stored = golden.get(section, {}).get(key)
     if stored is None:
-        return [Problem("new", key, f"new version {current_version} of {name}: regenerate the golden file "
-                                    f"with `{REGENERATE}`")]
+        return [
+            Problem(
+                "new", key, f"new version {current_version} of {name}: regenerate the golden file with `{REGENERATE}`"
+            )
+        ]
     tolerance = TOLERANCES[entry.get("backend", "numpy")]
-    setup = [d for field in _SETUP[section]
-             for d in differences(stored.get(field), entry.get(field), tolerance, field)]
+    setup = [d for field in _SETUP[section] for d in differences(stored.get(field), entry.get(field), tolerance, field)]
     if setup:
-        return [Problem("outdated", key, f"the golden entry of {key} was computed from other inputs "
-                                         f"({'; '.join(setup)}): if only get_test_params(), the input task or a "
-                                         f"nested part's version changed, regenerate with `{REGENERATE}`")]
+        return [
+            Problem(
+                "outdated",
+                key,
+                f"the golden entry of {key} was computed from other inputs "
+                f"({'; '.join(setup)}): if only get_test_params(), the input task or a "
+                f"nested part's version changed, regenerate with `{REGENERATE}`",
+            )
+        ]
     ignored = set(_SETUP[section]) | set(_NOT_COMPARED)
-    changed = differences({k: v for k, v in stored.items() if k not in ignored},
-                          {k: v for k, v in entry.items() if k not in ignored}, tolerance)
+    changed = differences(
+        {k: v for k, v in stored.items() if k not in ignored},
+        {k: v for k, v in entry.items() if k not in ignored},
+        tolerance,
+    )
     if not changed:
         return []
     headline = _HEADLINE[section] + ": "
-    what = changed[0][len(headline):] if len(changed) == 1 and changed[0].startswith(headline) else "; ".join(changed)
+    what = changed[0][len(headline) :] if len(changed) == 1 and changed[0].startswith(headline) else "; ".join(changed)
     nested = " (or the version of the nested part it depends on)" if entry.get("parts") or entry.get("depends") else ""
-    return [Problem("changed", key, f"output of {name} changed without a version bump ({what}): bump "
-                                    f"{_class_name(section, name)}.version{nested} and regenerate with "
-                                    f"`{REGENERATE}`{_environment_note(golden)}")]
+    return [
+        Problem(
+            "changed",
+            key,
+            f"output of {name} changed without a version bump ({what}): bump "
+            f"{_class_name(section, name)}.version{nested} and regenerate with "
+            f"`{REGENERATE}`{_environment_note(golden)}",
+        )
+    ]
 
 
 def stale_entries(golden: dict[str, Any], estimators: list[str], tasks: list[str]) -> list[Problem]:
@@ -276,18 +328,32 @@ def stale_entries(golden: dict[str, Any], estimators: list[str], tasks: list[str
         for key in sorted(golden.get(section, {})):
             name, _, stored_version = key.rpartition("@")
             if name not in names:
-                problems.append(Problem("stale", key, f"golden entry {key} belongs to no built-in {kind}: "
-                                                      f"regenerate with `{REGENERATE}`"))
+                problems.append(
+                    Problem(
+                        "stale",
+                        key,
+                        f"golden entry {key} belongs to no built-in {kind}: regenerate with `{REGENERATE}`",
+                    )
+                )
             elif stored_version != str(lookup(name).version):
-                problems.append(Problem("stale", key, f"golden entry {key} is for an old version of {name} "
-                                                      f"(now {lookup(name).version}): regenerate with `{REGENERATE}`"))
+                problems.append(
+                    Problem(
+                        "stale",
+                        key,
+                        f"golden entry {key} is for an old version of {name} "
+                        f"(now {lookup(name).version}): regenerate with `{REGENERATE}`",
+                    )
+                )
     return problems
 
 
 def compare(golden: dict[str, Any], current: dict[str, Any]) -> list[Problem]:
     """All problems of a current document (:func:`golden_outputs`) against ``golden``, stale entries included."""
-    problems = [p for section in ("estimators", "tasks")
-                for key, entry in sorted(current[section].items())
-                for p in compare_entry(golden, section, key, entry)]
+    problems = [
+        p
+        for section in ("estimators", "tasks")
+        for key, entry in sorted(current[section].items())
+        for p in compare_entry(golden, section, key, entry)
+    ]
     names = {section: [key.rpartition("@")[0] for key in current[section]] for section in ("estimators", "tasks")}
     return problems + stale_entries(golden, names["estimators"], names["tasks"])

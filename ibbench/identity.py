@@ -34,7 +34,7 @@ import hashlib
 import inspect
 from typing import TYPE_CHECKING, Any
 
-from ibbench._serial import canonical_json, jsonable
+from ibbench.serial import canonical_json, jsonable
 
 if TYPE_CHECKING:
     from ibbench.base import MIEstimator
@@ -77,8 +77,11 @@ def estimator_identity(name: str, estimator: MIEstimator) -> dict[str, Any]:
     # parameters that only describe nested parts are keyed by those parts' identities instead
     for nested in getattr(cls, "identity_nested_params", ()):
         params.pop(nested, None)
-    ident = {"name": name, "version": str(getattr(cls, "version", "0")),
-             "params": changed_params(params, default_params(cls))}
+    ident = {
+        "name": name,
+        "version": str(getattr(cls, "version", "0")),
+        "params": changed_params(params, default_params(cls)),
+    }
     parts = estimator.identity_parts() if hasattr(estimator, "identity_parts") else {}
     if parts:
         ident["parts"] = jsonable(parts)
@@ -98,8 +101,11 @@ def registered_estimator_identity(name: str, params: dict[str, Any] | None) -> d
 
 def task_identity(task: Task) -> dict[str, Any]:
     """Identity of a task instance (see the module docstring)."""
-    ident = {"name": task.name, "version": str(task.version),
-             "params": changed_params(task.params, default_params(type(task)))}
+    ident = {
+        "name": task.name,
+        "version": str(task.version),
+        "params": changed_params(task.params, default_params(type(task))),
+    }
     depends = task.identity_depends() if hasattr(task, "identity_depends") else {}
     if depends:
         ident["depends"] = jsonable(depends)

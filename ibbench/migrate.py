@@ -51,7 +51,8 @@ def migrate_keys(store: Store) -> dict[str, int]:
             return counts
         rows = conn.execute(
             "SELECT key, estimator, estimator_params, estimator_version, task, task_params, task_version, n, seed, "
-            "status, finished_at FROM cells WHERE identity IS NULL").fetchall()
+            "status, finished_at FROM cells WHERE identity IS NULL"
+        ).fetchall()
         tasks: dict[str, Any] = {}
         for key, est, est_params, est_version, task, task_params, task_version, n, seed, status, finished in rows:
             try:
@@ -69,13 +70,18 @@ def migrate_keys(store: Store) -> dict[str, int]:
                 continue
             ident = cell_identity(eident, tident, None if t.fixed_population else n, seed)
             new_key = identity_key(ident)
-            update = ("UPDATE cells SET key = ?, identity = ?, task_role = ? WHERE key = ?",
-                      (new_key, json.dumps(ident, sort_keys=True), t.rank_scope, key))
+            update = (
+                "UPDATE cells SET key = ?, identity = ?, task_role = ? WHERE key = ?",
+                (new_key, json.dumps(ident, sort_keys=True), t.rank_scope, key),
+            )
             if new_key != key:
                 other = conn.execute("SELECT status, finished_at FROM cells WHERE key = ?", (new_key,)).fetchone()
                 if other is not None:
                     counts["merged"] += 1
-                    if (_STATUS_RANK.get(other[0], -1), other[1] or "") >= (_STATUS_RANK.get(status, -1), finished or ""):
+                    if (_STATUS_RANK.get(other[0], -1), other[1] or "") >= (
+                        _STATUS_RANK.get(status, -1),
+                        finished or "",
+                    ):
                         conn.execute("DELETE FROM cells WHERE key = ?", (key,))
                         continue
                     conn.execute("DELETE FROM cells WHERE key = ?", (new_key,))

@@ -40,7 +40,10 @@ from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
-from sklearn.utils._param_validation import Interval, Options, StrOptions, make_constraint
+
+# scikit-learn's constraint classes have no public module; ibbench re-exports them from here so that
+# a change on sklearn's side is fixed in one place.
+from sklearn.utils._param_validation import Interval, Options, StrOptions, make_constraint  # noqa: PLC2701
 
 __all__ = ["Interval", "Options", "StrOptions", "IntSequence", "check_parameters", "unknown_parameters"]
 
@@ -77,8 +80,13 @@ class IntSequence:
         return True
 
     def __str__(self) -> str:
-        length = (f"{self.min_len}" if self.max_len == self.min_len
-                  else f"{self.min_len} to {self.max_len}" if self.max_len is not None else f"at least {self.min_len}")
+        length = (
+            f"{self.min_len}"
+            if self.max_len == self.min_len
+            else f"{self.min_len} to {self.max_len}"
+            if self.max_len is not None
+            else f"at least {self.min_len}"
+        )
         return f"a list of {length} ints >= {self.min_value}"
 
 

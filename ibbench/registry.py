@@ -8,7 +8,7 @@ the entry-point groups ``ibbench.estimators`` and ``ibbench.tasks``; a built-in 
 from __future__ import annotations
 
 import importlib
-from functools import lru_cache
+from functools import cache
 from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any
 
@@ -64,7 +64,7 @@ def _load(path: str) -> Any:
     return getattr(importlib.import_module(module), attr)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _plugins(group: str) -> dict[str, Any]:
     return {ep.name: ep for ep in entry_points(group=group)}
 
@@ -171,7 +171,7 @@ def parse_value(text: str) -> Any:
         return lowered.lower() == "true"
     if lowered.lower() in ("none", "null"):
         return None
-    if lowered[:1] in "[{\"":
+    if lowered[:1] in '[{"':
         try:
             return json.loads(lowered)
         except json.JSONDecodeError:

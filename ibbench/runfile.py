@@ -158,8 +158,9 @@ def _specs(path: Path, key: str, entries: Any) -> list[tuple[str, dict[str, Any]
             raise ValueError(f"{path}: every [[{key}]] entry needs a name, got {_show(entry)}")
         extra = set(entry) - {"name", "params", "grid"}
         if extra:
-            raise ValueError(f"{path}: unknown keys {sorted(extra)} in [[{key}]] {entry['name']!r}; "
-                             "allowed: name, params, grid")
+            raise ValueError(
+                f"{path}: unknown keys {sorted(extra)} in [[{key}]] {entry['name']!r}; allowed: name, params, grid"
+            )
         name = entry["name"]
         if not isinstance(name, str) or not name.strip():
             _bad(path, f"{where}.name", "a name (string)", name)

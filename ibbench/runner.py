@@ -14,22 +14,23 @@ import sys
 import time
 import uuid
 import warnings
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable, NamedTuple, Sequence, cast
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
-from ibbench._serial import jsonable
 from ibbench.base import accepts
 from ibbench.identity import cell_identity, estimator_identity, identity_key, task_identity
 from ibbench.migrate import migrate_keys
 from ibbench.registry import (
+    PluginWarning,
     available_estimators,
     get_estimator_class,
     get_task,
     list_tasks,
-    PluginWarning,
     parse_spec,
 )
+from ibbench.serial import jsonable
 from ibbench.store import CLAIM_POLL, DEFAULT_STORE, FAILED, Store
 
 if TYPE_CHECKING:
@@ -89,7 +90,7 @@ def split_specs(text: str | Sequence[str]) -> list[Spec]:
     return specs
 
 
-def _label(name: str, params: dict[str, Any], defaults: dict[str, Any]) -> str:
+def params_label(name: str, params: dict[str, Any], defaults: dict[str, Any]) -> str:
     changed = {k: v for k, v in params.items() if defaults.get(k, object()) != v}
     if not changed:
         return name
@@ -116,7 +117,9 @@ def _all_estimators() -> list[str]:
     return names
 
 
-def resolve_estimators(estimators: str | Sequence[str] | Sequence[Spec], overrides: dict[str, dict] | None = None) -> list[Spec]:
+def resolve_estimators(
+    estimators: str | Sequence[str] | Sequence[Spec], overrides: dict[str, dict] | None = None
+) -> list[Spec]:
     """Expand ``"all"`` / spec strings into ``[(name, params)]`` with suite overrides applied."""
     overrides = overrides or {}
     if isinstance(estimators, str) and estimators.strip() == "all":
@@ -130,7 +133,9 @@ def resolve_estimators(estimators: str | Sequence[str] | Sequence[Spec], overrid
     return [(name, {**overrides.get(name, {}), **params}) for name, params in specs]
 
 
-def build_grid(estimators: Iterable[Spec], tasks: Iterable[Spec], ns: Sequence[int], seeds: Sequence[int]) -> list[Cell]:
+def build_grid(
+    estimators: Iterable[Spec], tasks: Iterable[Spec], ns: Sequence[int], seeds: Sequence[int]
+) -> list[Cell]:
     """The product of the selections as cells (fixed-population tasks ignore ``ns``).
 
     Parameters are validated and cast to their declared types (``check_params``, see
@@ -148,8 +153,16 @@ def build_grid(estimators: Iterable[Spec], tasks: Iterable[Spec], ns: Sequence[i
         full = jsonable(est.get_params(deep=False))
         defaults = jsonable(cls().get_params(deep=False))
         tags = cls.get_tags() if hasattr(cls, "get_tags") else {}
-        est_info.append((name, full, str(getattr(cls, "version", "0")), _label(name, full, defaults), tags,
-                         estimator_identity(name, est)))
+        est_info.append(
+            (
+                name,
+                full,
+                str(getattr(cls, "version", "0")),
+                params_label(name, full, defaults),
+                tags,
+                estimator_identity(name, est),
+            )
+        )
     cells: list[Cell] = []
     for tname, tparams in tasks:
         try:
@@ -159,10 +172,10 @@ def build_grid(estimators: Iterable[Spec], tasks: Iterable[Spec], ns: Sequence[i
         ident = task.identity()
         task_ident = task_identity(task)
         scope = task.rank_scope if hasattr(task, "rank_scope") else "overall"
-        tlabel = _label(tname, ident["params"], {})
+        tlabel = params_label(tname, ident["params"], {})
         task_ns = [None] if getattr(task, "fixed_population", False) else list(ns)
         # fixed-population tasks (qnn): the seed selects a training repetition with its own exact truth
-        truth = getattr(task, "true_mi_for", lambda seed: task.true_mi)
+        truth = getattr(task, "true_mi_for", lambda seed, task=task: task.true_mi)
         true_mi = {int(s): float(truth(int(s))) for s in seeds}
         for name, full, version, label, tags, est_ident in est_info:
             skip = None
@@ -175,9 +188,25 @@ def build_grid(estimators: Iterable[Spec], tasks: Iterable[Spec], ns: Sequence[i
                 skip = f"{name} is meant for dim_x + dim_y <= {max_dim}, task has {task.dim_x + task.dim_y}"
             for n in task_ns:
                 for seed in seeds:
-                    cells.append(Cell(name, full, version, label, tname, ident["params"], ident["version"], tlabel,
-                                      getattr(task, "family", "other"), n, int(seed), true_mi[int(seed)],
-                                      cell_identity(est_ident, task_ident, n, int(seed)), scope, skip))
+                    cells.append(
+                        Cell(
+                            name,
+                            full,
+                            version,
+                            label,
+                            tname,
+                            ident["params"],
+                            ident["version"],
+                            tlabel,
+                            getattr(task, "family", "other"),
+                            n,
+                            int(seed),
+                            true_mi[int(seed)],
+                            cell_identity(est_ident, task_ident, n, int(seed)),
+                            scope,
+                            skip,
+                        )
+                    )
     return cells
 
 
@@ -195,8 +224,12 @@ def _seed_list(seeds: int | Sequence[int]) -> list[int]:
     return list(range(seeds)) if isinstance(seeds, int) else [int(s) for s in seeds]
 
 
-def suite_segments(suite: Suite, estimators: str | Sequence[str] | Sequence[Spec] | None = None,
-                   n: Sequence[int] | None = None, seeds: int | Sequence[int] | None = None) -> list[Segment]:
+def suite_segments(
+    suite: Suite,
+    estimators: str | Sequence[str] | Sequence[Spec] | None = None,
+    n: Sequence[int] | None = None,
+    seeds: int | Sequence[int] | None = None,
+) -> list[Segment]:
     """The grid blocks of a suite: one for a plain suite, one per part for a composite suite.
 
     Each block takes its suite's (or part's) tasks, estimator overrides, sample sizes and seeds;
@@ -206,14 +239,21 @@ def suite_segments(suite: Suite, estimators: str | Sequence[str] | Sequence[Spec
     from ibbench.suites import get_suite
 
     parts = [get_suite(p) for p in suite.parts] if suite.parts else [suite]
-    return [Segment(list(part.tasks), resolve_estimators(_chosen_estimators(estimators, part), part.estimator_overrides),
-                    list(n) if n else list(part.n), _seed_list(part.seeds if seeds is None else seeds),
-                    f"{part.name} v{part.version}" if suite.parts else None)
-            for part in parts]
+    return [
+        Segment(
+            list(part.tasks),
+            resolve_estimators(_chosen_estimators(estimators, part), part.estimator_overrides),
+            list(n) if n else list(part.n),
+            _seed_list(part.seeds if seeds is None else seeds),
+            f"{part.name} v{part.version}" if suite.parts else None,
+        )
+        for part in parts
+    ]
 
 
-def _chosen_estimators(estimators: str | Sequence[str] | Sequence[Spec] | None,
-                       suite: Suite | None) -> str | Sequence[str] | Sequence[Spec]:
+def _chosen_estimators(
+    estimators: str | Sequence[str] | Sequence[Spec] | None, suite: Suite | None
+) -> str | Sequence[str] | Sequence[Spec]:
     """The caller's selection, else the suite's own estimators, else all."""
     if estimators is not None:
         return estimators
@@ -222,8 +262,17 @@ def _chosen_estimators(estimators: str | Sequence[str] | Sequence[Spec] | None,
 
 def _segments_config(segments: list[Segment]) -> dict[str, Any]:
     """The selections for the ``runs`` table: flat for one segment, a list for a composite suite."""
-    parts = [{"estimators": seg.estimators, "tasks": seg.tasks, "n": seg.n, "seeds": seg.seeds,
-              **({"suite": seg.label} if seg.label else {})} for seg in segments if seg.tasks]
+    parts = [
+        {
+            "estimators": seg.estimators,
+            "tasks": seg.tasks,
+            "n": seg.n,
+            "seeds": seg.seeds,
+            **({"suite": seg.label} if seg.label else {}),
+        }
+        for seg in segments
+        if seg.tasks
+    ]
     return parts[0] if len(parts) == 1 else {"segments": parts}
 
 
@@ -267,17 +316,33 @@ def check_timeout(timeout: float | None) -> float | None:
     if timeout is None or (isinstance(timeout, (int, float)) and timeout == float("inf")):
         return None
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout <= MAX_TIMEOUT:
-        raise ValueError(f"timeout must be a number of seconds in (0, {MAX_TIMEOUT:.0e}], or None / inf for no "
-                         f"limit; got {timeout!r}")
+        raise ValueError(
+            f"timeout must be a number of seconds in (0, {MAX_TIMEOUT:.0e}], or None / inf for no "
+            f"limit; got {timeout!r}"
+        )
     return float(timeout)
 
 
-def run(estimators: str | Sequence[str] | None = None, suite: str | None = None, tasks: str | Sequence[str] | None = None,
-        n: int | Sequence[int] | None = None, seeds: int | Sequence[int] | None = None,
-        store: str | Path = DEFAULT_STORE, jobs: int = 1, timeout: float | None = 600.0, rerun_failed: bool = False,
-        backend: str = "local", scheduler: str | None = None, dask_local: int | None = None, progress: Callable[[dict[str, Any], int, int], None] | None = None,
-        on_plan: Callable[[int, int], None] | None = None, command: str | None = None,
-        config: dict[str, Any] | None = None, cache: bool = True, max_memory: float | str | None = "auto") -> RunSummary:
+def run(
+    estimators: str | Sequence[str] | None = None,
+    suite: str | None = None,
+    tasks: str | Sequence[str] | None = None,
+    n: int | Sequence[int] | None = None,
+    seeds: int | Sequence[int] | None = None,
+    store: str | Path = DEFAULT_STORE,
+    jobs: int = 1,
+    timeout: float | None = 600.0,
+    rerun_failed: bool = False,
+    backend: str = "local",
+    scheduler: str | None = None,
+    dask_local: int | None = None,
+    progress: Callable[[dict[str, Any], int, int], None] | None = None,
+    on_plan: Callable[[int, int], None] | None = None,
+    command: str | None = None,
+    config: dict[str, Any] | None = None,
+    cache: bool = True,
+    max_memory: float | str | None = "auto",
+) -> RunSummary:
     """Run a benchmark grid and store every cell's result (the Python twin of ``ibbench run``).
 
     Parameters
@@ -345,11 +410,17 @@ def run(estimators: str | Sequence[str] | None = None, suite: str | None = None,
     segments = suite_segments(suite_obj, estimators, ns_arg, seeds) if suite_obj else []
     if extra_tasks:
         plain = suite_obj if suite_obj is not None and not suite_obj.parts else None  # extra tasks take its settings
-        segments.append(Segment(extra_tasks, resolve_estimators(_chosen_estimators(estimators, suite_obj),
-                                                                suite_obj.estimator_overrides if suite_obj else None),
-                                ns_arg or list(plain.n if plain is not None else (1000,)),
-                                _seed_list(seeds if seeds is not None else plain.seeds if plain is not None else 3),
-                                None))
+        segments.append(
+            Segment(
+                extra_tasks,
+                resolve_estimators(
+                    _chosen_estimators(estimators, suite_obj), suite_obj.estimator_overrides if suite_obj else None
+                ),
+                ns_arg or list(plain.n if plain is not None else (1000,)),
+                _seed_list(seeds if seeds is not None else plain.seeds if plain is not None else 3),
+                None,
+            )
+        )
     if not any(seg.tasks for seg in segments):
         raise ValueError("nothing to run: give a suite or tasks")
     grid = [cell for seg in segments if seg.tasks for cell in build_grid(seg.estimators, seg.tasks, seg.n, seg.seeds)]
@@ -373,16 +444,32 @@ def run(estimators: str | Sequence[str] | None = None, suite: str | None = None,
         if waiting:
             logging.getLogger("ibbench").warning(
                 "%d cell(s) are being computed by another run on %s (run %s): left to it; this run waits for them",
-                len(waiting), store, ", ".join(sorted(set(waiting.values()))))
+                len(waiting),
+                store,
+                ", ".join(sorted(set(waiting.values()))),
+            )
         if on_plan:
             on_plan(len(todo), n_existing)
-        st.start_run({
-            "id": run_id, "command": command or " ".join(sys.argv), "suite": suite,
-            "suite_version": suite_obj.version if suite_obj else None,
-            "config": {**_segments_config(segments), "jobs": jobs, "timeout": timeout, "backend": backend,
-                       "no_cache": not cache, "max_memory": max_memory, **(config or {})},
-            "versions": env, "started_at": now(), "n_cells": len(grid),
-        })
+        st.start_run(
+            {
+                "id": run_id,
+                "command": command or " ".join(sys.argv),
+                "suite": suite,
+                "suite_version": suite_obj.version if suite_obj else None,
+                "config": {
+                    **_segments_config(segments),
+                    "jobs": jobs,
+                    "timeout": timeout,
+                    "backend": backend,
+                    "no_cache": not cache,
+                    "max_memory": max_memory,
+                    **(config or {}),
+                },
+                "versions": env,
+                "started_at": now(),
+                "n_cells": len(grid),
+            }
+        )
 
         def record(row: dict[str, Any]) -> None:
             nonlocal finished
@@ -400,7 +487,9 @@ def run(estimators: str | Sequence[str] | None = None, suite: str | None = None,
 
         def infra_failed(cell: dict[str, Any] | None, message: str) -> None:
             if cell is not None:
-                message = f"{cell['estimator_label']} on {cell['task_label']} n={cell['n']} seed={cell['seed']}: {message}"
+                message = (
+                    f"{cell['estimator_label']} on {cell['task_label']} n={cell['n']} seed={cell['seed']}: {message}"
+                )
             infra.append(message)
             logging.getLogger("ibbench").error("not run (infrastructure failure): %s", message)
 
@@ -414,15 +503,28 @@ def run(estimators: str | Sequence[str] | None = None, suite: str | None = None,
                     runnable.append(cell.as_dict() if cache else {**cell.as_dict(), "use_cache": False})
             try:
                 if backend == "local":
-                    run_local(runnable, jobs=jobs, timeout=timeout, on_result=record, max_memory=max_memory,
-                              on_infra=infra_failed)
+                    run_local(
+                        runnable,
+                        jobs=jobs,
+                        timeout=timeout,
+                        on_result=record,
+                        max_memory=max_memory,
+                        on_infra=infra_failed,
+                    )
                 elif backend == "inline":
                     run_inline(runnable, on_result=record)
                 elif backend == "dask":
                     from ibbench.dask_backend import run_dask
 
-                    run_dask(runnable, scheduler=scheduler, n_workers=dask_local, timeout=timeout, on_result=record,
-                             max_memory=max_memory, on_infra=infra_failed)
+                    run_dask(
+                        runnable,
+                        scheduler=scheduler,
+                        n_workers=dask_local,
+                        timeout=timeout,
+                        on_result=record,
+                        max_memory=max_memory,
+                        on_infra=infra_failed,
+                    )
                 else:
                     raise ValueError(f"unknown backend {backend!r}; use local, inline or dask")
             except InfrastructureError as exc:  # the run cannot go on (e.g. an unguarded main module)

@@ -37,8 +37,13 @@ ABS_TOL, REL_TOL = 0.1, 0.1
 ALPHA = 0.05
 
 
-def bootstrap_ci(values: np.ndarray, stat: Callable[..., Any] = np.mean, n_boot: int = 1000, level: float = 0.95,
-                 random_state: int = 0) -> tuple[float, float]:
+def bootstrap_ci(
+    values: np.ndarray,
+    stat: Callable[..., Any] = np.mean,
+    n_boot: int = 1000,
+    level: float = 0.95,
+    random_state: int = 0,
+) -> tuple[float, float]:
     """Percentile bootstrap confidence interval of ``stat`` over ``values`` (NaN for < 2 values)."""
     values = np.asarray(values, dtype=float)
     if len(values) < 2:
@@ -85,8 +90,9 @@ def resolve_roles(df: pd.DataFrame) -> pd.DataFrame:
         for name in df.loc[missing, "task"].unique():
             try:
                 cls = get_task_class(name)
-                scopes[name] = rank_scope(getattr(cls, "role", "benchmark"),
-                                          bool(getattr(cls, "recoverable_by_discretisation", False)))
+                scopes[name] = rank_scope(
+                    getattr(cls, "role", "benchmark"), bool(getattr(cls, "recoverable_by_discretisation", False))
+                )
             except Exception:  # noqa: BLE001 - an uninstalled plug-in task: treat as benchmark
                 scopes[name] = "overall"
         df.loc[missing, "task_role"] = df.loc[missing, "task"].map(scopes)
@@ -131,25 +137,31 @@ def score_groups(df: pd.DataFrame, n_boot: int = 1000) -> pd.DataFrame:
         lo, hi = bootstrap_ci(est, n_boot=n_boot)
         mlo, mhi = bootstrap_ci(abs_err, n_boot=n_boot)
         truth = g["true_mi"].astype(float)
-        rows.append({
-            **dict(zip(GROUP, keys)),
-            "task_role": g["task_role"].iloc[0],
-            "true_mi": float(truth.mean()), "true_mi_min": float(truth.min()), "true_mi_max": float(truth.max()),
-            "mean_estimate": float(est.mean()) if len(est) else np.nan,
-            "ci_low": lo, "ci_high": hi,
-            "bias": float(ok["error"].mean()) if len(ok) else np.nan,
-            "mae": float(abs_err.mean()) if len(ok) else np.nan,
-            "mae_ci_low": mlo, "mae_ci_high": mhi,
-            "rmse": float(np.sqrt(np.mean(ok["error"] ** 2))) if len(ok) else np.nan,
-            "rel_error": float(ok["rel_error"].mean()) if len(ok) else np.nan,
-            "within_tol": float(ok["within_tol"].mean()) if len(ok) else np.nan,
-            "failure_rate": float(g["failed"].mean()),
-            "median_seconds": float(ok["seconds"].median()) if len(ok) else np.nan,
-            "median_cold_seconds": float(ok["cold"].median()) if len(ok) else np.nan,
-            "cache_hits": int((ok["cache_hit_num"] == 1).sum()),
-            "n_seeds": int(len(ok)),
-            "n_failed": int(g["failed"].sum()),
-        })
+        rows.append(
+            {
+                **dict(zip(GROUP, keys)),
+                "task_role": g["task_role"].iloc[0],
+                "true_mi": float(truth.mean()),
+                "true_mi_min": float(truth.min()),
+                "true_mi_max": float(truth.max()),
+                "mean_estimate": float(est.mean()) if len(est) else np.nan,
+                "ci_low": lo,
+                "ci_high": hi,
+                "bias": float(ok["error"].mean()) if len(ok) else np.nan,
+                "mae": float(abs_err.mean()) if len(ok) else np.nan,
+                "mae_ci_low": mlo,
+                "mae_ci_high": mhi,
+                "rmse": float(np.sqrt(np.mean(ok["error"] ** 2))) if len(ok) else np.nan,
+                "rel_error": float(ok["rel_error"].mean()) if len(ok) else np.nan,
+                "within_tol": float(ok["within_tol"].mean()) if len(ok) else np.nan,
+                "failure_rate": float(g["failed"].mean()),
+                "median_seconds": float(ok["seconds"].median()) if len(ok) else np.nan,
+                "median_cold_seconds": float(ok["cold"].median()) if len(ok) else np.nan,
+                "cache_hits": int((ok["cache_hit_num"] == 1).sum()),
+                "n_seeds": int(len(ok)),
+                "n_failed": int(g["failed"].sum()),
+            }
+        )
     out = pd.DataFrame(rows)
     if len(out):
         out["n"] = out["n"].replace(-1, pd.NA)
@@ -194,16 +206,22 @@ class Ranking:
         """One paragraph saying exactly what is ranked on what."""
         k, n_part = len(self.table), len(self.partial)
         what = "all benchmark task configurations" if self.scope == "overall" else f"the family {self.scope!r}"
-        text = (f"Ranked: {k} estimator configuration(s) that completed every one of the {len(self.configs)} "
-                f"configurations of {what} on the same seeds, by mean rank of their per-configuration MAE "
-                "(rank 1 = best; ties share the average rank).")
+        text = (
+            f"Ranked: {k} estimator configuration(s) that completed every one of the {len(self.configs)} "
+            f"configurations of {what} on the same seeds, by mean rank of their per-configuration MAE "
+            "(rank 1 = best; ties share the average rank)."
+        )
         if self.test:
             t = self.test
-            text += (f" {t['name']} test over N = {t['N']} configurations and k = {t['k']} estimators: "
-                     f"statistic {t['statistic']:.3g}, p = {t['p_value']:.3g}.")
+            text += (
+                f" {t['name']} test over N = {t['N']} configurations and k = {t['k']} estimators: "
+                f"statistic {t['statistic']:.3g}, p = {t['p_value']:.3g}."
+            )
             if t.get("cd") is not None:
-                text += (f" Nemenyi critical difference at α = {ALPHA:g}: {t['cd']:.3g} ranks (mean ranks closer than "
-                         "that are not significantly different).")
+                text += (
+                    f" Nemenyi critical difference at α = {ALPHA:g}: {t['cd']:.3g} ranks (mean ranks closer than "
+                    "that are not significantly different)."
+                )
         else:
             text += " Too few estimators or configurations for a significance test."
         if n_part:
@@ -271,8 +289,15 @@ def friedman_nemenyi(mae: pd.DataFrame, alpha: float = ALPHA) -> tuple[dict, pd.
             pvalues = sp.posthoc_nemenyi_friedman(mae.to_numpy())
             pvalues.index = pvalues.columns = labels
         q = stats.studentized_range.ppf(1 - alpha, k, np.inf) / np.sqrt(2)
-        test = {"name": "Friedman", "statistic": float(stat), "p_value": float(p), "k": k, "N": n_configs,
-                "cd": float(q * np.sqrt(k * (k + 1) / (6.0 * n_configs))), "posthoc": "Nemenyi"}
+        test = {
+            "name": "Friedman",
+            "statistic": float(stat),
+            "p_value": float(p),
+            "k": k,
+            "N": n_configs,
+            "cd": float(q * np.sqrt(k * (k + 1) / (6.0 * n_configs))),
+            "posthoc": "Nemenyi",
+        }
     elif k == 2 and n_configs >= 2:
         a, b = mae[labels[0]].to_numpy(), mae[labels[1]].to_numpy()
         if np.allclose(a, b):
@@ -280,8 +305,15 @@ def friedman_nemenyi(mae: pd.DataFrame, alpha: float = ALPHA) -> tuple[dict, pd.
         else:
             stat, p = stats.wilcoxon(a, b)
         pvalues.loc[labels[0], labels[1]] = pvalues.loc[labels[1], labels[0]] = float(p)
-        test = {"name": "Wilcoxon signed-rank", "statistic": float(stat), "p_value": float(p), "k": k,
-                "N": n_configs, "cd": None, "posthoc": "Wilcoxon signed-rank"}
+        test = {
+            "name": "Wilcoxon signed-rank",
+            "statistic": float(stat),
+            "p_value": float(p),
+            "k": k,
+            "N": n_configs,
+            "cd": None,
+            "posthoc": "Wilcoxon signed-rank",
+        }
     for label in labels:
         pvalues.loc[label, label] = 1.0
     return test, pvalues, mean_ranks
@@ -309,20 +341,42 @@ def rank_scope(cells: pd.DataFrame, groups: pd.DataFrame, scope: str) -> Ranking
         c = counts.loc[e]
         reasons = []
         if c["declined"]:
-            reasons.append(f"declines {c['declined']} configuration(s) by its tags"
-                           + ("; ranked only within the families it accepts" if scope == "overall" else ""))
+            reasons.append(
+                f"declines {c['declined']} configuration(s) by its tags"
+                + ("; ranked only within the families it accepts" if scope == "overall" else "")
+            )
         if c["failed"]:
             reasons.append(f"failed cells in {c['failed']}")
         if c["missing"]:
             reasons.append(f"not run (or on fewer seeds) in {c['missing']}")
         done = mae.loc[e][status.loc[e] == "complete"]
-        partial_rows.append({"estimator_label": e, "complete": int(c["complete"]), "configs": n_cfg,
-                             "coverage": float(c["complete"]) / n_cfg, "declined": int(c["declined"]),
-                             "failed": int(c["failed"]), "missing": int(c["missing"]),
-                             "mae_completed": float(done.mean()) if len(done) else np.nan,
-                             "reason": "; ".join(reasons)})
-    partial = pd.DataFrame(partial_rows, columns=["estimator_label", "complete", "configs", "coverage", "declined",
-                                                  "failed", "missing", "mae_completed", "reason"])
+        partial_rows.append(
+            {
+                "estimator_label": e,
+                "complete": int(c["complete"]),
+                "configs": n_cfg,
+                "coverage": float(c["complete"]) / n_cfg,
+                "declined": int(c["declined"]),
+                "failed": int(c["failed"]),
+                "missing": int(c["missing"]),
+                "mae_completed": float(done.mean()) if len(done) else np.nan,
+                "reason": "; ".join(reasons),
+            }
+        )
+    partial = pd.DataFrame(
+        partial_rows,
+        columns=[
+            "estimator_label",
+            "complete",
+            "configs",
+            "coverage",
+            "declined",
+            "failed",
+            "missing",
+            "mae_completed",
+            "reason",
+        ],
+    )
     if len(partial):
         partial = partial.sort_values(["coverage", "mae_completed"], ascending=[False, True]).reset_index(drop=True)
 
@@ -333,19 +387,39 @@ def rank_scope(cells: pd.DataFrame, groups: pd.DataFrame, scope: str) -> Ranking
     g = g[g["config"].isin(configs)]
     for e in full:
         ge = g[g["estimator_label"] == e]
-        rows.append({"estimator_label": e, "mean_rank": float(mean_ranks[e]), "configs": n_cfg,
-                     "mae": float(matrix[e].mean()), "rel_error": float(ge["rel_error"].mean()),
-                     "within_tol": float(ge["within_tol"].mean()),
-                     "median_cold_seconds": float(ge["median_cold_seconds"].median()),
-                     "median_seconds": float(ge["median_seconds"].median())})
-    table = pd.DataFrame(rows, columns=["estimator_label", "mean_rank", "configs", "mae", "rel_error", "within_tol",
-                                        "median_cold_seconds", "median_seconds"])
+        rows.append(
+            {
+                "estimator_label": e,
+                "mean_rank": float(mean_ranks[e]),
+                "configs": n_cfg,
+                "mae": float(matrix[e].mean()),
+                "rel_error": float(ge["rel_error"].mean()),
+                "within_tol": float(ge["within_tol"].mean()),
+                "median_cold_seconds": float(ge["median_cold_seconds"].median()),
+                "median_seconds": float(ge["median_seconds"].median()),
+            }
+        )
+    table = pd.DataFrame(
+        rows,
+        columns=[
+            "estimator_label",
+            "mean_rank",
+            "configs",
+            "mae",
+            "rel_error",
+            "within_tol",
+            "median_cold_seconds",
+            "median_seconds",
+        ],
+    )
     if len(table):
         table = table.sort_values(["mean_rank", "mae"]).reset_index(drop=True)
         table.insert(0, "rank", table["mean_rank"].rank(method="min").astype(int))
         best = table["estimator_label"].iloc[0]
-        table["p_vs_best"] = [np.nan if e == best else float(pvalues.loc[best, e]) if len(pvalues) else np.nan
-                              for e in table["estimator_label"]]
+        table["p_vs_best"] = [
+            np.nan if e == best else float(pvalues.loc[best, e]) if len(pvalues) else np.nan
+            for e in table["estimator_label"]
+        ]
     else:
         table["rank"] = pd.Series(dtype=int)
         table["p_vs_best"] = pd.Series(dtype=float)

@@ -19,9 +19,10 @@ import socket
 import sqlite3
 import threading
 import time
+from collections.abc import Iterable, Iterator
 from contextlib import closing, contextmanager, suppress
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Iterator, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ibbench.identity import KEY_SCHEME
 
@@ -109,9 +110,26 @@ CLAIM_POLL = 1.0
 #: Columns each table of an ibbench store has had since the first release. A table of that name
 #: without them belongs to another program: the file is not an ibbench store and is left untouched.
 REQUIRED_COLUMNS: dict[str, list[str]] = {
-    "cells": ["key", "run_id", "estimator", "estimator_label", "estimator_params", "estimator_version", "task",
-              "task_label", "task_family", "task_params", "task_version", "n", "seed", "true_mi", "estimate",
-              "seconds", "status", "message"],
+    "cells": [
+        "key",
+        "run_id",
+        "estimator",
+        "estimator_label",
+        "estimator_params",
+        "estimator_version",
+        "task",
+        "task_label",
+        "task_family",
+        "task_params",
+        "task_version",
+        "n",
+        "seed",
+        "true_mi",
+        "estimate",
+        "seconds",
+        "status",
+        "message",
+    ],
     "runs": [n for n, _ in RUN_COLUMNS],
     "meta": ["name", "value"],
     "claims": [n for n, _ in CLAIM_COLUMNS],
@@ -164,7 +182,9 @@ class Store:
                 conn.execute("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT)")
                 if conn.execute("SELECT 1 FROM cells WHERE identity IS NULL LIMIT 1").fetchone() is None:
                     # nothing to migrate (a new store): it is written under the current key scheme
-                    conn.execute("INSERT OR IGNORE INTO meta (name, value) VALUES ('key_scheme', ?)", (str(KEY_SCHEME),))
+                    conn.execute(
+                        "INSERT OR IGNORE INTO meta (name, value) VALUES ('key_scheme', ?)", (str(KEY_SCHEME),)
+                    )
                 cols = ", ".join(f"{n} {t}" for n, t in RUN_COLUMNS)
                 conn.execute(f"CREATE TABLE IF NOT EXISTS runs ({cols})")
                 cols = ", ".join(f"{n} {t}" for n, t in CLAIM_COLUMNS)
@@ -197,7 +217,7 @@ class Store:
             self._conn.close()
             self._conn = None
 
-    def __enter__(self) -> "Store":
+    def __enter__(self) -> Store:
         self.connect()
         return self
 
@@ -230,15 +250,17 @@ class Store:
             cursor = conn.execute(
                 f"INSERT INTO cells ({', '.join(names)}) VALUES ({', '.join('?' * len(names))}) "
                 f"ON CONFLICT(key) DO UPDATE SET {update} WHERE excluded.status = 'ok' OR cells.status IS NOT 'ok'",
-                values)
+                values,
+            )
             stored = cursor.rowcount > 0
             conn.execute("DELETE FROM claims WHERE key = ? AND run_id = ?", (row.get("key"), row.get("run_id")))
             conn.commit()
         return stored
 
     # -- claims -------------------------------------------------------------------------------
-    def claim(self, keys: Iterable[str], run_id: str, *, retry: Iterable[str] = (),
-              final_runs: Iterable[str] = ()) -> ClaimPlan:
+    def claim(
+        self, keys: Iterable[str], run_id: str, *, retry: Iterable[str] = (), final_runs: Iterable[str] = ()
+    ) -> ClaimPlan:
         """Claim for ``run_id``, in one transaction, each cell among ``keys`` that is neither finished nor claimed.
 
         A cell is finished if it has a row whose status is not in ``retry`` (e.g. ``FAILED`` to rerun
@@ -255,8 +277,10 @@ class Store:
             conn.execute("BEGIN IMMEDIATE")  # reads and claims under the write lock: no other run interleaves
             try:
                 rows = {k: (s, r) for k, s, r in _select_keys(conn, "SELECT key, status, run_id FROM cells", keys)}
-                claims = {k: rest for k, *rest in
-                          _select_keys(conn, "SELECT key, run_id, pid, host, heartbeat FROM claims", keys)}
+                claims = {
+                    k: rest
+                    for k, *rest in _select_keys(conn, "SELECT key, run_id, pid, host, heartbeat FROM claims", keys)
+                }
                 now = time.time()
                 for key in keys:
                     status, row_run = rows.get(key, (None, None))
@@ -268,9 +292,11 @@ class Store:
                     else:
                         plan.claimed.append(key)
                 stamp = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(now))
-                conn.executemany("INSERT OR REPLACE INTO claims (key, run_id, pid, host, heartbeat, claimed_at) "
-                                 "VALUES (?, ?, ?, ?, ?, ?)",
-                                 [(k, run_id, os.getpid(), socket.gethostname(), now, stamp) for k in plan.claimed])
+                conn.executemany(
+                    "INSERT OR REPLACE INTO claims (key, run_id, pid, host, heartbeat, claimed_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    [(k, run_id, os.getpid(), socket.gethostname(), now, stamp) for k in plan.claimed],
+                )
                 conn.execute("COMMIT")
             except BaseException:
                 if conn.in_transaction:
@@ -283,8 +309,12 @@ class Store:
         :data:`HEARTBEAT_INTERVAL`) from a daemon thread, until :meth:`release_claims` or :meth:`close`."""
         self._stop_heartbeat()
         stop = threading.Event()
-        thread = threading.Thread(target=_heartbeat, args=(self.path, run_id, stop, interval or HEARTBEAT_INTERVAL),
-                                  name=f"ibbench-heartbeat-{run_id}", daemon=True)
+        thread = threading.Thread(
+            target=_heartbeat,
+            args=(self.path, run_id, stop, interval or HEARTBEAT_INTERVAL),
+            name=f"ibbench-heartbeat-{run_id}",
+            daemon=True,
+        )
         thread.start()
         self._heartbeat = (thread, stop)
 
@@ -311,8 +341,10 @@ class Store:
         conn = self.connect()
         names = [n for n, _ in RUN_COLUMNS]
         with self._writing():
-            conn.execute(f"INSERT INTO runs ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
-                         [_sql_value(run.get(n)) for n in names])
+            conn.execute(
+                f"INSERT INTO runs ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
+                [_sql_value(run.get(n)) for n in names],
+            )
             conn.commit()
 
     def finish_run(self, run_id: str, finished_at: str, n_run: int) -> None:
@@ -323,7 +355,6 @@ class Store:
 
     def runs(self) -> pd.DataFrame:
         """The ``runs`` table as a DataFrame (oldest first)."""
-        import pandas as pd
 
         return _read_sql(self.path, "SELECT * FROM runs ORDER BY started_at")
 
@@ -343,9 +374,11 @@ def check_tables(conn: sqlite3.Connection, path: str | Path) -> None:
         have = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
         missing = [c for c in required if c not in have]
         if have and missing:
-            raise StoreError(f"{path} is not an ibbench results store: its table {table!r} has other columns "
-                             f"(no {', '.join(missing[:4])}{', ...' if len(missing) > 4 else ''}); "
-                             "give another --store")
+            raise StoreError(
+                f"{path} is not an ibbench results store: its table {table!r} has other columns "
+                f"(no {', '.join(missing[:4])}{', ...' if len(missing) > 4 else ''}); "
+                "give another --store"
+            )
 
 
 def _hint(exc: Exception) -> str:
@@ -362,7 +395,7 @@ def _select_keys(conn: sqlite3.Connection, query: str, keys: list[str]) -> list[
     """Rows of ``query WHERE key IN keys``, in chunks (SQLite limits the number of parameters)."""
     rows: list[tuple[Any, ...]] = []
     for i in range(0, len(keys), 500):
-        chunk = keys[i:i + 500]
+        chunk = keys[i : i + 500]
         rows += conn.execute(f"{query} WHERE key IN ({', '.join('?' * len(chunk))})", chunk).fetchall()
     return rows
 
@@ -423,8 +456,9 @@ def _read_sql(path: Path, query: str) -> pd.DataFrame:
             return pd.read_sql_query(query, conn)
         except (pd.errors.DatabaseError, sqlite3.DatabaseError) as exc:
             cause = exc.__cause__ or exc
-            raise StoreError(f"cannot read the results store {path}: {cause} "
-                             "(is it a store written by `ibbench run`?)") from exc
+            raise StoreError(
+                f"cannot read the results store {path}: {cause} (is it a store written by `ibbench run`?)"
+            ) from exc
 
 
 def load_results(store: str | Path = DEFAULT_STORE, *, expand_params: bool = True) -> pd.DataFrame:
@@ -461,10 +495,16 @@ def write_study_row(store: str | Path, key: str, study: str, identity: dict[str,
         with s._writing():
             cols = ", ".join(f"{n} {t}" for n, t in STUDY_ROW_COLUMNS)
             conn.execute(f"CREATE TABLE IF NOT EXISTS study_rows ({cols})")
-            conn.execute("INSERT OR REPLACE INTO study_rows (key, study, identity, value, written_at) "
-                         "VALUES (?, ?, ?, ?, ?)",
-                         (key, study, json.dumps(identity, sort_keys=True), json.dumps(value),
-                          time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())))
+            conn.execute(
+                "INSERT OR REPLACE INTO study_rows (key, study, identity, value, written_at) VALUES (?, ?, ?, ?, ?)",
+                (
+                    key,
+                    study,
+                    json.dumps(identity, sort_keys=True),
+                    json.dumps(value),
+                    time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime()),
+                ),
+            )
             conn.commit()
 
 
@@ -477,8 +517,10 @@ def read_study_rows(store: str | Path, keys: Iterable[str]) -> dict[str, Any]:
     with closing(_reader(Path(store))) as conn:
         try:
             check_tables(conn, store)
-            if conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'study_rows'").fetchone() \
-                    is None:
+            if (
+                conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'study_rows'").fetchone()
+                is None
+            ):
                 return {}
             rows = _select_keys(conn, "SELECT key, value FROM study_rows", keys)
         except sqlite3.DatabaseError as exc:
@@ -505,8 +547,10 @@ def exportable(df: pd.DataFrame) -> pd.DataFrame:
             continue
         kinds = {type(v) for v in values if v is not None and not (isinstance(v, float) and v != v)}
         if len(kinds) > 1:
-            out[column] = [None if v is None or (isinstance(v, float) and v != v) else
-                           v if isinstance(v, str) else json.dumps(v) for v in values]
+            out[column] = [
+                None if v is None or (isinstance(v, float) and v != v) else v if isinstance(v, str) else json.dumps(v)
+                for v in values
+            ]
     return out
 
 
@@ -538,16 +582,18 @@ def _check_export_target(store: Path, path: Path, force: bool) -> None:
     own = [base.with_name(base.name + suffix) for suffix in ("", "-wal", "-shm", "-journal")]
     target = path.resolve()
     if target in own or (target.exists() and any(f.exists() and os.path.samefile(target, f) for f in own)):
-        raise ValueError(f"refusing to export to {path}: it is the results store {store} or one of its files; "
-                         "give another --out")
+        raise ValueError(
+            f"refusing to export to {path}: it is the results store {store} or one of its files; give another --out"
+        )
     if target.is_dir():
         raise IsADirectoryError(f"cannot write {path}: it is a folder; give a file name")
     if target.exists() and not force and not is_export(target):
         raise FileExistsError(f"{path} exists and is not an ibbench export; overwrite it with --force (force=True)")
 
 
-def export_results(store: str | Path = DEFAULT_STORE, out: str | Path | None = None, *, format: str = "csv",
-                   force: bool = False) -> tuple[Path, pd.DataFrame]:
+def export_results(
+    store: str | Path = DEFAULT_STORE, out: str | Path | None = None, *, format: str = "csv", force: bool = False
+) -> tuple[Path, pd.DataFrame]:
     """Write every stored cell (long format, parameters expanded: :func:`load_results`) to a file.
 
     The file is written next to its destination and then moved into place, so a failed export

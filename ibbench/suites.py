@@ -47,8 +47,13 @@ DIGITS_FLIPS: tuple[float, ...] = (0.0, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7,
 _QUICK_NEURAL: dict[str, dict[str, Any]] = {name: {"n_steps": 200} for name in ("mine", "nwj", "infonce")}
 # Compression wrappers: 2 latents per side (the intrinsic dimension of the bump images; capped at a
 # side's dimension, so 1-D sides stay 1-D), the AE convolutional on square image sides ("auto").
-_QUICK_NEURAL["compressed-ae"] = {"n_epochs": 15, "n_components_x": 2, "n_components_y": 2,
-                                  "image_shape_x": "auto", "image_shape_y": "auto"}
+_QUICK_NEURAL["compressed-ae"] = {
+    "n_epochs": 15,
+    "n_components_x": 2,
+    "n_components_y": 2,
+    "image_shape_x": "auto",
+    "image_shape_y": "auto",
+}
 _QUICK_NEURAL["compressed-pca"] = {"n_components_x": 2, "n_components_y": 2}
 
 
@@ -74,8 +79,11 @@ def _quick_tasks() -> tuple[Spec, ...]:
     )
 
 
-def _image_sweep(families: tuple[str, ...] = ("images-bumps", "images-rectangles"), sizes: tuple[int, ...] = (16, 32),
-                 mis: tuple[float, ...] = PAPER_MI_GRID) -> tuple[Spec, ...]:
+def _image_sweep(
+    families: tuple[str, ...] = ("images-bumps", "images-rectangles"),
+    sizes: tuple[int, ...] = (16, 32),
+    mis: tuple[float, ...] = PAPER_MI_GRID,
+) -> tuple[Spec, ...]:
     return tuple((family, {"size": size, "mi": mi}) for family in families for size in sizes for mi in mis)
 
 
@@ -87,9 +95,13 @@ def _qnn_sweep(datasets: tuple[str, ...] = ("szt", "digits"), epochs: int = 1000
     # Lorenzen et al. (ICLR 2022): every layer of the quantized nets, (X, T) and (T, Y), last epoch
     configs = {"szt": [(a, b) for a in ("tanh", "relu") for b in (4, 8)], "digits": [("relu", 8)]}
     n_layers = {"szt": 6, "digits": 5}
-    return tuple((f"qnn-{d}-{side}", {"activation": a, "bits": b, "layer": layer, "epochs": epochs})
-                 for d in datasets for a, b in configs[d] for layer in range(1, n_layers[d] + 1)
-                 for side in ("xt", "ty"))
+    return tuple(
+        (f"qnn-{d}-{side}", {"activation": a, "bits": b, "layer": layer, "epochs": epochs})
+        for d in datasets
+        for a, b in configs[d]
+        for layer in range(1, n_layers[d] + 1)
+        for side in ("xt", "ty")
+    )
 
 
 def _full_tasks() -> tuple[Spec, ...]:
@@ -129,90 +141,141 @@ def _full_tasks() -> tuple[Spec, ...]:
 #: The estimators of Butakov et al.'s image experiments: KDE with the bandwidth
 #: by leave-one-out maximum likelihood or least-squares CV, Kozachenko–Leonenko with k=1 (the
 #: setting of the paper's reference curve), weighted KL, and MINE (Adam 1e-3, batch 512).
-PAPER_INNER_ESTIMATORS: tuple[Spec, ...] = (("kde-ml", {}), ("kde-lse", {}), ("kl", {"k": 1}), ("wkl", {}),
-                                             ("mine", {}))
+PAPER_INNER_ESTIMATORS: tuple[Spec, ...] = (
+    ("kde-ml", {}),
+    ("kde-lse", {}),
+    ("kl", {"k": 1}),
+    ("wkl", {}),
+    ("mine", {}),
+)
 
 
 def _compressed_estimators(latent_dim: int) -> tuple[Spec, ...]:
     # each inner estimator after a per-side autoencoder (convolutional on the W x W images, tanh
     # bottleneck of the intrinsic dimension) and after PCA to the same dimension
     specs: list[Spec] = []
-    for compressor, extra in (("compressed-ae", {"image_shape_x": "auto", "image_shape_y": "auto"}),
-                              ("compressed-pca", {})):
+    for compressor, extra in (
+        ("compressed-ae", {"image_shape_x": "auto", "image_shape_y": "auto"}),
+        ("compressed-pca", {}),
+    ):
         for inner, params in PAPER_INNER_ESTIMATORS:
-            specs.append((compressor, {"estimator": inner, "estimator_params": dict(params),
-                                       "n_components_x": latent_dim, "n_components_y": latent_dim, **extra}))
+            specs.append(
+                (
+                    compressor,
+                    {
+                        "estimator": inner,
+                        "estimator_params": dict(params),
+                        "n_components_x": latent_dim,
+                        "n_components_y": latent_dim,
+                        **extra,
+                    },
+                )
+            )
     return tuple(specs)
 
 
 def _latent_sweep() -> tuple[Spec, ...]:
-    return tuple((f"{family}-latents", {"mi": mi}) for family in ("images-bumps", "images-rectangles")
-                 for mi in PAPER_MI_GRID)
+    return tuple(
+        (f"{family}-latents", {"mi": mi}) for family in ("images-bumps", "images-rectangles") for mi in PAPER_MI_GRID
+    )
 
 
 #: The quantized-network suite's estimators: binning of the dequantized layer with 30/100/256 bins
 #: (at 4 bits 30 bins already separate the 16 levels) and KSG.
-_QNN_ESTIMATORS: tuple[Spec, ...] = (("binning", {"n_bins": 30}), ("binning", {"n_bins": 100}),
-                                     ("binning", {"n_bins": 256}), ("ksg", {}))
+_QNN_ESTIMATORS: tuple[Spec, ...] = (
+    ("binning", {"n_bins": 30}),
+    ("binning", {"n_bins": 100}),
+    ("binning", {"n_bins": 256}),
+    ("ksg", {}),
+)
 
 
 SUITES: dict[str, Suite] = {
     "quick": Suite(
-        name="quick", version="4",
+        name="quick",
+        version="4",
         description="a representative slice of every family (Gaussian, transforms, Student-t, discrete, "
-                    "mixed, 16x16 images, digits); --estimators all finishes within ~5 minutes on 2 cores",
-        tasks=_quick_tasks(), n=(1000,), seeds=2, estimator_overrides=_QUICK_NEURAL,
+        "mixed, 16x16 images, digits); --estimators all finishes within ~5 minutes on 2 cores",
+        tasks=_quick_tasks(),
+        n=(1000,),
+        seeds=2,
+        estimator_overrides=_QUICK_NEURAL,
     ),
     "paper": Suite(
-        name="paper", version="2",
+        name="paper",
+        version="2",
         description="both seed papers: the Butakov et al. image sweeps (paper-latents, paper-bumps, "
-                    "paper-rectangles, paper-raw) and the Lorenzen et al. quantized networks (paper-qnn)",
-        tasks=(), parts=("paper-latents", "paper-qnn", "paper-bumps", "paper-rectangles", "paper-raw"),
+        "paper-rectangles, paper-raw) and the Lorenzen et al. quantized networks (paper-qnn)",
+        tasks=(),
+        parts=("paper-latents", "paper-qnn", "paper-bumps", "paper-rectangles", "paper-raw"),
     ),
     "paper-latents": Suite(
-        name="paper-latents", version="1",
+        name="paper-latents",
+        version="1",
         description="Butakov et al. (ICLR 2024) ideal compressor: KDE-ML, KDE-LSE, KL, WKL, MINE on the true "
-                    "(0,1) latents of the bump and rectangle images, MI 0..10 nats, n=5000",
-        tasks=_latent_sweep(), n=(5000,), seeds=3, estimators=PAPER_INNER_ESTIMATORS,
+        "(0,1) latents of the bump and rectangle images, MI 0..10 nats, n=5000",
+        tasks=_latent_sweep(),
+        n=(5000,),
+        seeds=3,
+        estimators=PAPER_INNER_ESTIMATORS,
     ),
     "paper-bumps": Suite(
-        name="paper-bumps", version="2",
+        name="paper-bumps",
+        version="2",
         description="Butakov et al. (ICLR 2024) Fig. 3: Gaussian-bump images 16x16 and 32x32, MI 0..10 nats, "
-                    "n=5000; KDE-ML, KDE-LSE, KL, WKL, MINE after autoencoder and after PCA compression to 2 dims",
-        tasks=_image_sweep(families=("images-bumps",)), n=(5000,), seeds=3,
+        "n=5000; KDE-ML, KDE-LSE, KL, WKL, MINE after autoencoder and after PCA compression to 2 dims",
+        tasks=_image_sweep(families=("images-bumps",)),
+        n=(5000,),
+        seeds=3,
         estimators=_compressed_estimators(latent_dim=2),
     ),
     "paper-rectangles": Suite(
-        name="paper-rectangles", version="2",
+        name="paper-rectangles",
+        version="2",
         description="Butakov et al. (ICLR 2024) Fig. 4: rectangle images 16x16 and 32x32, MI 0..10 nats, n=5000; "
-                    "KDE-ML, KDE-LSE, KL, WKL, MINE after autoencoder and after PCA compression to 4 dims",
-        tasks=_image_sweep(families=("images-rectangles",)), n=(5000,), seeds=3,
+        "KDE-ML, KDE-LSE, KL, WKL, MINE after autoencoder and after PCA compression to 4 dims",
+        tasks=_image_sweep(families=("images-rectangles",)),
+        n=(5000,),
+        seeds=3,
         estimators=_compressed_estimators(latent_dim=4),
     ),
     "paper-raw": Suite(
-        name="paper-raw", version="3",
+        name="paper-raw",
+        version="3",
         description="plain KL (k=5) and KSG on the raw 256 pixels of the 16x16 bump and rectangle images, "
-                    "MI 0, 2, ..., 10 nats, n=5000, 2 seeds (what happens without compression; a KL cell on 512 "
-                    "joint dimensions takes up to 90 s)",
-        tasks=_image_sweep(sizes=(16,), mis=PAPER_MI_GRID[::2]), n=(5000,), seeds=2,
+        "MI 0, 2, ..., 10 nats, n=5000, 2 seeds (what happens without compression; a KL cell on 512 "
+        "joint dimensions takes up to 90 s)",
+        tasks=_image_sweep(sizes=(16,), mis=PAPER_MI_GRID[::2]),
+        n=(5000,),
+        seeds=2,
         estimators=(("kl", {"k": 5}), ("ksg", {})),
     ),
     "paper-digits": Suite(
-        name="paper-digits", version="1",
+        name="paper-digits",
+        version="1",
         description="Lee & Rhee (NeurIPS 2024 D&B) label channel on sklearn digits: MI 0..log(10) nats",
-        tasks=_digits_sweep(), n=(1000, 5000), seeds=3,
+        tasks=_digits_sweep(),
+        n=(1000, 5000),
+        seeds=3,
     ),
     "paper-qnn": Suite(
-        name="paper-qnn", version="2",
+        name="paper-qnn",
+        version="2",
         description="Lorenzen et al. (ICLR 2022) quantized networks: every layer's I(X;T) and I(T;Y) after 1000 "
-                    "epochs, SZT 12-10-7-5-4-3-2 (tanh/ReLU, 4/8 bits) and the digits 64-16-8-4-2-10 ReLU net; "
-                    "the seed selects the training repetition",
-        tasks=_qnn_sweep(), n=(1000,), seeds=5, estimators=_QNN_ESTIMATORS,
+        "epochs, SZT 12-10-7-5-4-3-2 (tanh/ReLU, 4/8 bits) and the digits 64-16-8-4-2-10 ReLU net; "
+        "the seed selects the training repetition",
+        tasks=_qnn_sweep(),
+        n=(1000,),
+        seeds=5,
+        estimators=_QNN_ESTIMATORS,
     ),
     "full": Suite(
-        name="full", version="3",
+        name="full",
+        version="3",
         description="every task family over dimensions and MI levels",
-        tasks=_full_tasks(), n=(1000, 5000), seeds=5,
+        tasks=_full_tasks(),
+        n=(1000, 5000),
+        seeds=5,
     ),
 }
 

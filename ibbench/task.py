@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from ibbench._math.random import SeedLike, as_generator
-from ibbench._serial import canonical_json, jsonable
+from ibbench.numerics.random import SeedLike, as_generator
+from ibbench.serial import canonical_json, jsonable
 
 
 class Task:
@@ -84,8 +84,12 @@ class Task:
     def params(self) -> dict[str, Any]:
         """The ``__init__`` parameters (JSON-serialisable copy)."""
         sig = inspect.signature(type(self).__init__)
-        names = [p for p in sig.parameters if p != "self"
-                 and sig.parameters[p].kind not in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)]
+        names = [
+            p
+            for p in sig.parameters
+            if p != "self"
+            and sig.parameters[p].kind not in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+        ]
         return jsonable({p: getattr(self, p) for p in names})
 
     def identity(self) -> dict[str, Any]:

@@ -18,13 +18,14 @@ and raises :class:`SkipCheck` with the reason (e.g. ``symmetric`` on an estimato
 from __future__ import annotations
 
 import unittest
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence, Union
+from typing import TYPE_CHECKING, Any, Union
 
 import numpy as np
 
-from ibbench._serial import canonical_json
 from ibbench.base import MIEstimator
+from ibbench.serial import canonical_json
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     import pytest
@@ -92,8 +93,9 @@ class _Checker:
         if failed and raise_on_failure:
             skipped = sum(r.skipped for r in self.results)
             lines = "\n".join(f"- {r.name}: {r.message}" for r in failed)
-            raise AssertionError(f"{what} fails {len(failed)} of {len(self.results)} checks "
-                                 f"({skipped} skipped):\n{lines}")
+            raise AssertionError(
+                f"{what} fails {len(failed)} of {len(self.results)} checks ({skipped} skipped):\n{lines}"
+            )
         return self.results
 
 
@@ -212,8 +214,10 @@ _MIXING: tuple[str, TransformMaker, bool] = ("invertible column-mixing map", _li
 #: sample rounded to :data:`_INVARIANCE_GRID`.
 _INVARIANCE_MAKERS: dict[str, list[tuple[str, TransformMaker, bool]]] = {
     "none": [],
-    "per-side-scalar-affine": [("power-of-two scale, offset up to 1e12, one per side", _offset_affine(False), True),
-                               ("decimal scale ±1e-3…1e3, one per side", _decimal_affine(False, False), False)],
+    "per-side-scalar-affine": [
+        ("power-of-two scale, offset up to 1e12, one per side", _offset_affine(False), True),
+        ("decimal scale ±1e-3…1e3, one per side", _decimal_affine(False, False), False),
+    ],
     "per-column-positive-affine": [_OFFSETS, ("decimal scales 1e-3…1e3", _decimal_affine(True, True), False)],
     "per-column-affine": [_OFFSETS, ("decimal scales ±1e-3…1e3", _decimal_affine(True, False), False)],
     "per-side-affine": [_OFFSETS, _MIXING],
@@ -235,8 +239,6 @@ def _on_grid(A: np.ndarray) -> np.ndarray:
     return np.round(A / _INVARIANCE_GRID) * _INVARIANCE_GRID
 
 
-
-
 # --------------------------------------------------------------------------------------------------
 # estimator checks
 
@@ -252,16 +254,26 @@ class _EstimatorCase:
     """An estimator under test, its tags and the data of the checks (drawn in a fixed order from
     ``random_state``, so a check sees the same data alone or within the whole suite)."""
 
-    def __init__(self, estimator: EstimatorLike, *, n: int = 1000, tolerance: float = 0.25,
-                 random_state: int = 0, invariance_n: int = 300, invariance_tolerance: float = 1e-6) -> None:
+    def __init__(
+        self,
+        estimator: EstimatorLike,
+        *,
+        n: int = 1000,
+        tolerance: float = 0.25,
+        random_state: int = 0,
+        invariance_n: int = 300,
+        invariance_tolerance: float = 1e-6,
+    ) -> None:
         if isinstance(estimator, type):
             estimator = estimator(**_test_params(estimator))
         self.est: Any = estimator
         self.n, self.tolerance, self.random_state = int(n), tolerance, random_state
         self.invariance_n, self.invariance_tolerance = int(invariance_n), invariance_tolerance
         self.tags = _tags(estimator)
-        self.continuous = (self.tags["accepts_x"] in ("continuous", "any")
-                           and self.tags["accepts_y"] in ("continuous", "any"))
+        self.continuous = self.tags["accepts_x"] in ("continuous", "any") and self.tags["accepts_y"] in (
+            "continuous",
+            "any",
+        )
         rng = np.random.default_rng(random_state)
         self.xg, self.yg = _gaussian_pair(self.n, _RHO, rng)
         self.xd, self.yd = _symbols(self.n, 0.3, rng)
@@ -308,7 +320,7 @@ def _check_params_json(c: _EstimatorCase) -> None:
             canonical_json(value)
         except (TypeError, ValueError) as exc:
             bad.append(f"{key}={value!r} ({exc})")
-    assert not bad, "params are not JSON-serialisable (canonical JSON, ibbench._serial): " + "; ".join(bad)
+    assert not bad, "params are not JSON-serialisable (canonical JSON, ibbench.serial): " + "; ".join(bad)
     name = getattr(type(c.est), "name", None) or type(c.est).__name__
     try:
         canonical_json(estimator_identity(str(name), c.est))
@@ -405,8 +417,10 @@ def _check_invariance(c: _EstimatorCase) -> None:
             v = c.fresh().estimate(make(r, d)(X), make(r, d)(Y))
             if not abs(v - base[on_grid]) <= c.invariance_tolerance * max(1.0, abs(base[on_grid])):
                 failures.append(f"{label} (sample {t}): {v!r} vs {base[on_grid]!r}")
-    assert not failures, (f"tag invariance={declared!r} but the estimate changed by more than "
-                          f"{c.invariance_tolerance:g}: " + "; ".join(failures))
+    assert not failures, (
+        f"tag invariance={declared!r} but the estimate changed by more than "
+        f"{c.invariance_tolerance:g}: " + "; ".join(failures)
+    )
 
 
 _ESTIMATOR_CHECKS: dict[str, Callable[[_EstimatorCase], None]] = {
@@ -428,14 +442,21 @@ ESTIMATOR_CHECKS: tuple[str, ...] = tuple(_ESTIMATOR_CHECKS)
 ESTIMATOR_CHECK_OPTIONS: tuple[str, ...] = ("n", "tolerance", "random_state", "invariance_n", "invariance_tolerance")
 
 
-def check_mi_estimator(estimator: EstimatorLike, *, n: int = 1000, tolerance: float = 0.25,
-                       raise_on_failure: bool = True, random_state: int = 0, invariance_n: int = 300,
-                       invariance_tolerance: float = 1e-6) -> list[CheckResult]:
+def check_mi_estimator(
+    estimator: EstimatorLike,
+    *,
+    n: int = 1000,
+    tolerance: float = 0.25,
+    raise_on_failure: bool = True,
+    random_state: int = 0,
+    invariance_n: int = 300,
+    invariance_tolerance: float = 1e-6,
+) -> list[CheckResult]:
     """Run the estimator conformance suite on ``estimator`` (an instance or a class).
 
     Checks (names in :data:`ESTIMATOR_CHECKS`): ``api`` scikit-learn API (``get_params``/``clone``,
     nothing fitted before ``fit``, class attribute ``version``); ``params_json`` the parameters in
-    ibbench's canonical JSON (:func:`ibbench._serial.canonical_json`, what the runner stores and
+    ibbench's canonical JSON (:func:`ibbench.serial.canonical_json`, what the runner stores and
     keys: an object, a function or NaN in a parameter fails); ``fit_returns_self`` (and a finite
     float ``mutual_info_``, ``estimate`` returns a float); ``one_dimensional_input``; ``bad_inputs``
     (NaN, inf, one sample, mismatched rows, 3-D arrays, non-numeric) raise ``ValueError``/
@@ -482,8 +503,14 @@ def check_mi_estimator(estimator: EstimatorLike, *, n: int = 1000, tolerance: fl
     list of CheckResult
         One per check of :data:`ESTIMATOR_CHECKS`, in that order.
     """
-    case = _EstimatorCase(estimator, n=n, tolerance=tolerance, random_state=random_state,
-                          invariance_n=invariance_n, invariance_tolerance=invariance_tolerance)
+    case = _EstimatorCase(
+        estimator,
+        n=n,
+        tolerance=tolerance,
+        random_state=random_state,
+        invariance_n=invariance_n,
+        invariance_tolerance=invariance_tolerance,
+    )
     checker = _Checker()
     for name, fn in _ESTIMATOR_CHECKS.items():
         checker.run(name, _bind(fn, case))
@@ -510,8 +537,11 @@ class _TaskCase:
 
 
 def _check_task_attributes(c: _TaskCase) -> None:
-    missing = [a for a in ("name", "params", "dim_x", "dim_y", "x_kind", "y_kind", "true_mi", "sample", "version")
-               if not hasattr(c.task, a)]
+    missing = [
+        a
+        for a in ("name", "params", "dim_x", "dim_y", "x_kind", "y_kind", "true_mi", "sample", "version")
+        if not hasattr(c.task, a)
+    ]
     assert not missing, f"missing attributes {missing}"
     for side in ("x_kind", "y_kind"):
         assert getattr(c.task, side) in ("continuous", "discrete"), f"{side}={getattr(c.task, side)!r}"
@@ -528,7 +558,7 @@ def _check_task_params_rebuild(c: _TaskCase) -> None:
     try:
         text = canonical_json(c.task.params)
     except (TypeError, ValueError) as exc:
-        raise AssertionError(f"params are not JSON-serialisable (canonical JSON, ibbench._serial): {exc}") from exc
+        raise AssertionError(f"params are not JSON-serialisable (canonical JSON, ibbench.serial): {exc}") from exc
     again = type(c.task)(**json.loads(text))
     assert again.params == c.task.params, f"rebuilding from params gave {again.params} != {c.task.params}"
 
@@ -540,7 +570,8 @@ def _check_task_shapes(c: _TaskCase) -> None:
         assert len(X) == len(Y) == n, f"sample({n}) returned {len(X)}/{len(Y)} rows"
     assert len(X) == len(Y), f"sample({n}) returned {len(X)} rows of X but {len(Y)} of Y"
     assert X.shape[1] == task.dim_x and Y.shape[1] == task.dim_y, (
-        f"shapes {X.shape}, {Y.shape} vs dim_x={task.dim_x}, dim_y={task.dim_y}")
+        f"shapes {X.shape}, {Y.shape} vs dim_x={task.dim_x}, dim_y={task.dim_y}"
+    )
     assert np.isfinite(X).all() and np.isfinite(Y).all(), "non-finite samples"
     for side, A in (("x", X), ("y", Y)):
         if getattr(task, f"{side}_kind") == "discrete":
@@ -661,9 +692,13 @@ def _label(obj: Any) -> str:
     return obj.__name__ if isinstance(obj, type) else type(obj).__name__
 
 
-def parametrize_with_checks(objects: Sequence[Any], *, argnames: str = "estimator, check",
-                            expected_failed_checks: Callable[[Any], Mapping[str, str]] | None = None,
-                            **options: Any) -> pytest.MarkDecorator:
+def parametrize_with_checks(
+    objects: Sequence[Any],
+    *,
+    argnames: str = "estimator, check",
+    expected_failed_checks: Callable[[Any], Mapping[str, str]] | None = None,
+    **options: Any,
+) -> pytest.MarkDecorator:
     """Pytest decorator: one test case per (estimator, check) and per (task, check).
 
     The ibbench counterpart of scikit-learn's ``sklearn.utils.estimator_checks.parametrize_with_checks``.
@@ -713,7 +748,6 @@ def parametrize_with_checks(objects: Sequence[Any], *, argnames: str = "estimato
         if unknown:
             raise ValueError(f"expected_failed_checks of {_label(obj)} names unknown checks {unknown}")
         for check in checks:
-            marks = ([pytest.mark.xfail(reason=expected[check.name], strict=True)]
-                     if check.name in expected else [])
+            marks = [pytest.mark.xfail(reason=expected[check.name], strict=True)] if check.name in expected else []
             params.append(pytest.param(obj, check, id=f"{_label(obj)}-{check.name}", marks=marks))
     return pytest.mark.parametrize(argnames, params)

@@ -20,19 +20,23 @@ def main() -> None:
 
     n_cells = int(sys.argv[1]) if len(sys.argv) > 1 else 40
     repeats = int(sys.argv[2]) if len(sys.argv) > 2 else 3
-    cells = [c.as_dict() for c in build_grid([("gaussian", {})], [("gaussian-dense", {"dim": 1, "mi": 1.0})],
-                                             [50], list(range(n_cells)))]
+    cells = [
+        c.as_dict()
+        for c in build_grid([("gaussian", {})], [("gaussian-dense", {"dim": 1, "mi": 1.0})], [50], list(range(n_cells)))
+    ]
     t0 = time.perf_counter()
     cell_context()
     run_local(cells[:1], jobs=1, timeout=60, on_result=lambda row: None)
     print(f"forkserver start-up + first cell: {time.perf_counter() - t0:.2f} s")
     modes = {
         "inline (no isolation)": lambda rows: run_inline(cells, on_result=rows.append),
-        "process per cell, jobs=1": lambda rows: run_local(cells, jobs=1, timeout=60, on_result=rows.append,
-                                                           max_cells_per_process=1),
+        "process per cell, jobs=1": lambda rows: run_local(
+            cells, jobs=1, timeout=60, on_result=rows.append, max_cells_per_process=1
+        ),
         "reused processes, jobs=1": lambda rows: run_local(cells, jobs=1, timeout=60, on_result=rows.append),
-        "process per cell, jobs=2": lambda rows: run_local(cells, jobs=2, timeout=60, on_result=rows.append,
-                                                           max_cells_per_process=1),
+        "process per cell, jobs=2": lambda rows: run_local(
+            cells, jobs=2, timeout=60, on_result=rows.append, max_cells_per_process=1
+        ),
         "reused processes, jobs=2": lambda rows: run_local(cells, jobs=2, timeout=60, on_result=rows.append),
     }
     for label, fn in modes.items():

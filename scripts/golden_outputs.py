@@ -32,8 +32,9 @@ def main(argv: list[str] | None = None) -> int:
     mode.add_argument("--write", action="store_true", help="regenerate the golden file")
     mode.add_argument("--check", action="store_true", help="compare the current code with the golden file")
     parser.add_argument("--path", type=Path, default=DEFAULT_PATH, help=f"golden file (default {DEFAULT_PATH})")
-    parser.add_argument("--force", action="store_true",
-                        help="with --write: overwrite outputs that changed under an unchanged version")
+    parser.add_argument(
+        "--force", action="store_true", help="with --write: overwrite outputs that changed under an unchanged version"
+    )
     args = parser.parse_args(argv)
 
     from ibbench import golden
@@ -57,8 +58,10 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         args.path.parent.mkdir(parents=True, exist_ok=True)
         args.path.write_text(golden.dumps(current))
-        print(f"wrote {len(current['estimators'])} estimators and {len(current['tasks'])} tasks to {args.path} "
-              f"({seconds:.1f} s)")
+        print(
+            f"wrote {len(current['estimators'])} estimators and {len(current['tasks'])} tasks to {args.path} "
+            f"({seconds:.1f} s)"
+        )
         return 0
 
     if not stored:
@@ -69,8 +72,10 @@ def main(argv: list[str] | None = None) -> int:
         for p in problems:
             print(f"- [{p.kind}] {p.key}: {p.message}", file=sys.stderr)
         return 1
-    print(f"golden outputs match: {len(current['estimators'])} estimators, {len(current['tasks'])} tasks "
-          f"({seconds:.1f} s)")
+    print(
+        f"golden outputs match: {len(current['estimators'])} estimators, {len(current['tasks'])} tasks "
+        f"({seconds:.1f} s)"
+    )
     return 0
 
 

@@ -47,8 +47,9 @@ BLOCK = 512  # rows per chunk of the brute-force references (block x n distance 
 
 
 # --------------------------------------------------------------------------------------------------
-# straightforward reference implementations (independent of ibbench._math)
+# straightforward reference implementations (independent of ibbench.numerics)
 # --------------------------------------------------------------------------------------------------
+
 
 def _standardize_jitter(A, rng):
     """Unit variance per column plus 1e-10-relative noise (what ksg/kl do before the searches)."""
@@ -104,8 +105,7 @@ def _ref_loo_entropy(Z, h):
 def ref_kde(X, Y, h):
     """Leave-one-out Gaussian-KDE MI at a fixed bandwidth, float64, each side scaled to unit mean variance."""
     sides = [A / (float(np.sqrt(np.mean(A.var(axis=0)))) or 1.0) for A in (X, Y)]
-    return _ref_loo_entropy(sides[0], h) + _ref_loo_entropy(sides[1], h) - \
-        _ref_loo_entropy(np.column_stack(sides), h)
+    return _ref_loo_entropy(sides[0], h) + _ref_loo_entropy(sides[1], h) - _ref_loo_entropy(np.column_stack(sides), h)
 
 
 def _plugin(labels_counts):
@@ -151,6 +151,7 @@ def sklearn_mi_score(X, Y):
 # data and the comparison grid
 # --------------------------------------------------------------------------------------------------
 
+
 def gaussian(n, dim):
     return ibbench.get_task("gaussian-dense", dim=dim, mi=1.0).sample(n, random_state=0)
 
@@ -174,30 +175,70 @@ def comparisons(quick: bool):
     """(label, peer, data builder, sizes, ibbench estimator factory, peer function)."""
     big = not quick
     return [
-        ("ksg k=3 vs sklearn mutual_info_regression", "scikit-learn", lambda n: gaussian(n, 1),
-         [1000, 10_000] + ([100_000] if big else []),
-         lambda: ibbench.get_estimator("ksg", k=3, random_state=0), sklearn_ksg_1d),
-        ("ksg k=3 vs brute-force numpy KSG", "reference", lambda n: gaussian(n, 2),
-         [1000, 5000] + ([20_000] if big else []),
-         lambda: ibbench.get_estimator("ksg", k=3, random_state=0), ref_ksg),
-        ("ksg k=3 vs brute-force numpy KSG", "reference", lambda n: gaussian(n, 10),
-         [2000] + ([10_000] if big else []),
-         lambda: ibbench.get_estimator("ksg", k=3, random_state=0), ref_ksg),
-        ("kl k=5 vs brute-force numpy KL", "reference", lambda n: gaussian(n, 2),
-         [1000, 5000] + ([20_000] if big else []),
-         lambda: ibbench.get_estimator("kl", k=5, random_state=0), lambda X, Y: ref_kl(X, Y, 5)),
-        ("kde-ml fixed h=0.3 vs float64 LOO-KDE + logsumexp", "reference", lambda n: gaussian(n, 2),
-         [1000] + ([5000] if big else [2000]),
-         lambda: ibbench.get_estimator("kde-ml", bandwidth=0.3, whiten=False), lambda X, Y: ref_kde(X, Y, 0.3)),
-        ("exact vs sklearn mutual_info_score", "scikit-learn", categorical,
-         [100_000] + ([1_000_000] if big else []),
-         lambda: ibbench.get_estimator("exact"), sklearn_mi_score),
-        ("exact vs np.unique(axis=0) plug-in (quantized 10-wide layer; label)", "reference", quantized_layer,
-         [4096] + ([100_000] if big else [20_000]),
-         lambda: ibbench.get_estimator("exact"), ref_exact),
-        ("binning 30 bins vs np.histogramdd", "reference", lambda n: gaussian(n, 2),
-         [10_000] + ([1_000_000] if big else [100_000]),
-         lambda: ibbench.get_estimator("binning", n_bins=30), lambda X, Y: ref_binning(X, Y, 30)),
+        (
+            "ksg k=3 vs sklearn mutual_info_regression",
+            "scikit-learn",
+            lambda n: gaussian(n, 1),
+            [1000, 10_000] + ([100_000] if big else []),
+            lambda: ibbench.get_estimator("ksg", k=3, random_state=0),
+            sklearn_ksg_1d,
+        ),
+        (
+            "ksg k=3 vs brute-force numpy KSG",
+            "reference",
+            lambda n: gaussian(n, 2),
+            [1000, 5000] + ([20_000] if big else []),
+            lambda: ibbench.get_estimator("ksg", k=3, random_state=0),
+            ref_ksg,
+        ),
+        (
+            "ksg k=3 vs brute-force numpy KSG",
+            "reference",
+            lambda n: gaussian(n, 10),
+            [2000] + ([10_000] if big else []),
+            lambda: ibbench.get_estimator("ksg", k=3, random_state=0),
+            ref_ksg,
+        ),
+        (
+            "kl k=5 vs brute-force numpy KL",
+            "reference",
+            lambda n: gaussian(n, 2),
+            [1000, 5000] + ([20_000] if big else []),
+            lambda: ibbench.get_estimator("kl", k=5, random_state=0),
+            lambda X, Y: ref_kl(X, Y, 5),
+        ),
+        (
+            "kde-ml fixed h=0.3 vs float64 LOO-KDE + logsumexp",
+            "reference",
+            lambda n: gaussian(n, 2),
+            [1000] + ([5000] if big else [2000]),
+            lambda: ibbench.get_estimator("kde-ml", bandwidth=0.3, whiten=False),
+            lambda X, Y: ref_kde(X, Y, 0.3),
+        ),
+        (
+            "exact vs sklearn mutual_info_score",
+            "scikit-learn",
+            categorical,
+            [100_000] + ([1_000_000] if big else []),
+            lambda: ibbench.get_estimator("exact"),
+            sklearn_mi_score,
+        ),
+        (
+            "exact vs np.unique(axis=0) plug-in (quantized 10-wide layer; label)",
+            "reference",
+            quantized_layer,
+            [4096] + ([100_000] if big else [20_000]),
+            lambda: ibbench.get_estimator("exact"),
+            ref_exact,
+        ),
+        (
+            "binning 30 bins vs np.histogramdd",
+            "reference",
+            lambda n: gaussian(n, 2),
+            [10_000] + ([1_000_000] if big else [100_000]),
+            lambda: ibbench.get_estimator("binning", n_bins=30),
+            lambda X, Y: ref_binning(X, Y, 30),
+        ),
     ]
 
 
@@ -236,13 +277,27 @@ def main(argv=None) -> int:
             X, Y = make(n)
             est = factory()
             (t_ib, t_peer), (e_ib, e_peer) = best_of(
-                [lambda: float(est.fit(X, Y).mutual_info_), lambda: peer_fn(X, Y)], args.repeats)
-            row = {"comparison": label, "peer": peer, "n": n, "dims": f"{X.shape[1]}+{Y.shape[1]}",
-                   "ibbench_s": t_ib, "peer_s": t_peer, "ratio": t_peer / t_ib,
-                   "ibbench_estimate": e_ib, "peer_estimate": e_peer, "abs_diff": abs(e_ib - e_peer)}
+                [lambda est=est, X=X, Y=Y: float(est.fit(X, Y).mutual_info_), lambda f=peer_fn, X=X, Y=Y: f(X, Y)],
+                args.repeats,
+            )
+            row = {
+                "comparison": label,
+                "peer": peer,
+                "n": n,
+                "dims": f"{X.shape[1]}+{Y.shape[1]}",
+                "ibbench_s": t_ib,
+                "peer_s": t_peer,
+                "ratio": t_peer / t_ib,
+                "ibbench_estimate": e_ib,
+                "peer_estimate": e_peer,
+                "abs_diff": abs(e_ib - e_peer),
+            }
             rows.append(row)
-            print(f"{label:70s} n={n:<8d} ibbench {_fmt(t_ib):>10s}  peer {_fmt(t_peer):>10s}  "
-                  f"ratio {row['ratio']:7.1f}x  |Δ|={row['abs_diff']:.2e}", flush=True)
+            print(
+                f"{label:70s} n={n:<8d} ibbench {_fmt(t_ib):>10s}  peer {_fmt(t_peer):>10s}  "
+                f"ratio {row['ratio']:7.1f}x  |Δ|={row['abs_diff']:.2e}",
+                flush=True,
+            )
     load_end = os.getloadavg()
 
     out = Path(args.out)
@@ -256,8 +311,11 @@ def main(argv=None) -> int:
 
     cpu = platform.machine()
     try:
-        cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                   if line.startswith("model name"))
+        cpu = next(
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        )
     except (OSError, StopIteration):
         pass
     cmd = shlex.join(["python", "scripts/peer_comparison.py", *(sys.argv[1:] if argv is None else argv)])
@@ -281,9 +339,11 @@ def main(argv=None) -> int:
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
-        lines.append(f"| {r['comparison']} | {r['n']:,} | {r['dims']} | {_fmt(r['ibbench_s'])} | {_fmt(r['peer_s'])} "
-                     f"| **{r['ratio']:.1f}x** | {r['ibbench_estimate']:.4f} | {r['peer_estimate']:.4f} "
-                     f"| {r['abs_diff']:.1e} |")
+        lines.append(
+            f"| {r['comparison']} | {r['n']:,} | {r['dims']} | {_fmt(r['ibbench_s'])} | {_fmt(r['peer_s'])} "
+            f"| **{r['ratio']:.1f}x** | {r['ibbench_estimate']:.4f} | {r['peer_estimate']:.4f} "
+            f"| {r['abs_diff']:.1e} |"
+        )
     lines += ["", "Raw numbers: `peers.csv`. Reference implementations: `scripts/peer_comparison.py`.", ""]
     (out / "peers.md").write_text("\n".join(lines))
     print("wrote", out / "peers.md", out / "peers.csv")

@@ -29,10 +29,22 @@ def main() -> int:
         print("chromium not found; install it with: apt-get install chromium", file=sys.stderr)
         return 1
     with tempfile.TemporaryDirectory() as profile:
-        subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-                        f"--user-data-dir={profile}", f"--window-size=1300,{height}",
-                        f"--screenshot={out.resolve()}", page.as_uri()],
-                       check=True, capture_output=True, timeout=180)
+        subprocess.run(
+            [
+                browser,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--hide-scrollbars",
+                f"--user-data-dir={profile}",
+                f"--window-size=1300,{height}",
+                f"--screenshot={out.resolve()}",
+                page.as_uri(),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=180,
+        )
     print(f"wrote {out}")
     return 0
 

@@ -27,8 +27,10 @@ from ibbench.suites import get_suite
 def runs_table(store: str) -> list[str]:
     runs = Store(store).runs()
     cells = load_results(store, expand_params=False)
-    lines = ["| run | command | started (UTC) | finished | wall clock | cells written | host | versions |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| run | command | started (UTC) | finished | wall clock | cells written | host | versions |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     total = 0.0
     for _, r in runs.iterrows():
         versions = json.loads(r["versions"] or "{}")
@@ -37,11 +39,15 @@ def runs_table(store: str) -> list[str]:
         end = r["finished_at"] if isinstance(r["finished_at"], str) else None
         # a killed invocation has no end time: its last stored cell bounds its wall clock from below
         last = end or (max(mine["finished_at"]) if len(mine) else None)
-        seconds = (datetime.fromisoformat(last) - datetime.fromisoformat(r["started_at"])).total_seconds() if last else 0
+        seconds = (
+            (datetime.fromisoformat(last) - datetime.fromisoformat(r["started_at"])).total_seconds() if last else 0
+        )
         total += seconds
         status = end[:19] if end else f"killed (last cell {last[:19] if last else '—'})"
-        lines.append(f"| {r['id']} | `{r['command']}` | {r['started_at'][:19]} | {status} | {seconds / 60:.1f} min | "
-                     f"{len(mine)} | {versions.get('host', '')} | {shown} |")
+        lines.append(
+            f"| {r['id']} | `{r['command']}` | {r['started_at'][:19]} | {status} | {seconds / 60:.1f} min | "
+            f"{len(mine)} | {versions.get('host', '')} | {shown} |"
+        )
     lines.append(f"| **total** | | | | **{total / 60:.1f} min** | **{len(cells)}** | | |")
     return lines
 
@@ -49,8 +55,10 @@ def runs_table(store: str) -> list[str]:
 def parts_table(store: str, suite: str) -> list[str]:
     cells = load_results(store, expand_params=False).set_index("key")
     top = get_suite(suite)
-    lines = ["| part | grid cells | ok | error | timeout | skipped | missing | cell-hours | median s/cell |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| part | grid cells | ok | error | timeout | skipped | missing | cell-hours | median s/cell |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     total = 0.0
     for seg in suite_segments(top):
         keys = [c.key for c in build_grid(seg.estimators, seg.tasks, seg.n, seg.seeds)]
@@ -59,9 +67,11 @@ def parts_table(store: str, suite: str) -> list[str]:
         seconds = pd.to_numeric(stored["seconds"], errors="coerce")
         total += float(seconds.sum())
         name = seg.label.rsplit(" v", 1)[0] if seg.label else top.name
-        lines.append(f"| {name} | {len(keys)} | " + " | ".join(str(int(counts.get(s, 0))) for s in
-                                                                 ("ok", "error", "timeout", "skipped"))
-                     + f" | {len(keys) - len(stored)} | {seconds.sum() / 3600:.2f} | {seconds.median():.2f} |")
+        lines.append(
+            f"| {name} | {len(keys)} | "
+            + " | ".join(str(int(counts.get(s, 0))) for s in ("ok", "error", "timeout", "skipped"))
+            + f" | {len(keys) - len(stored)} | {seconds.sum() / 3600:.2f} | {seconds.median():.2f} |"
+        )
     lines.append(f"| **total** | | | | | | | **{total / 3600:.2f}** | |")
     return lines
 
@@ -71,10 +81,20 @@ def main(argv=None) -> int:
     parser.add_argument("--store", required=True)
     parser.add_argument("--suite", default="paper")
     args = parser.parse_args(argv)
-    out = [f"# Runs of suite `{args.suite}` in `{args.store}`", "", "## Invocations", "", *runs_table(args.store), "",
-           "## Cost per part", "",
-           "Cell-hours sum every cell's `fit` seconds over both workers, so wall clock ≈ cell-hours / 2 "
-           "on 2 cores.", "", *parts_table(args.store, args.suite), ""]
+    out = [
+        f"# Runs of suite `{args.suite}` in `{args.store}`",
+        "",
+        "## Invocations",
+        "",
+        *runs_table(args.store),
+        "",
+        "## Cost per part",
+        "",
+        "Cell-hours sum every cell's `fit` seconds over both workers, so wall clock ≈ cell-hours / 2 on 2 cores.",
+        "",
+        *parts_table(args.store, args.suite),
+        "",
+    ]
     sys.stdout.write("\n".join(out))
     return 0
 

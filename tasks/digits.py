@@ -28,7 +28,7 @@ def digits_population() -> tuple[np.ndarray, np.ndarray]:
     """
     from sklearn.datasets import load_digits
 
-    from ibbench._math.entropy import row_codes
+    from ibbench.numerics.entropy import row_codes
 
     data = load_digits()
     X = np.asarray(data.data, dtype=np.float64)

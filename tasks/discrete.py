@@ -178,7 +178,7 @@ def class_gaussian_mi(n_classes: int, separation: float, step: float | None = No
     log_p = -np.log(n_classes)
     total = 0.0
     for start in range(0, len(y), 4096):  # chunks keep the (grid × classes) block small
-        q = -0.5 * (y[start:start + 4096, None] - means[None, :]) ** 2  # log φ_k + log sqrt(2π)
+        q = -0.5 * (y[start : start + 4096, None] - means[None, :]) ** 2  # log φ_k + log sqrt(2π)
         log_mix = logsumexp(log_p + q, axis=1, keepdims=True)
         total += np.sum(np.exp(q) * (q - log_mix))
     total *= step * np.exp(log_p) / np.sqrt(2.0 * np.pi)

@@ -39,8 +39,9 @@ def pair_correlation(mi: float, n_pairs: int) -> float:
     return float(np.sqrt(-np.expm1(-2.0 * mi / n_pairs)))
 
 
-def sample_latent_pairs(n: int, dim_x: int, dim_y: int, mi: float,
-                        rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def sample_latent_pairs(
+    n: int, dim_x: int, dim_y: int, mi: float, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     """Standard-normal ``ξ`` (n, dim_x) and ``η`` (n, dim_y) whose first ``d = min(dim_x, dim_y)``
     coordinates form independent pairs carrying ``mi / d`` nats each; other coordinates are noise.
 
@@ -102,7 +103,7 @@ class _GaussianTask(Task):
     def _sample(self, n, rng):
         cov = self.covariance()
         Z = rng.standard_normal((n, len(cov))) @ np.linalg.cholesky(cov).T
-        return Z[:, : self.dim_x], Z[:, self.dim_x:]
+        return Z[:, : self.dim_x], Z[:, self.dim_x :]
 
 
 class DenseGaussian(_GaussianTask):
@@ -146,7 +147,7 @@ class DenseGaussian(_GaussianTask):
     def __init__(self, dim=2, mi=1.0, dim_y=None, mixing_seed=0):
         self.dim = dim
         self.mi = float(mi)  # 4 and 4.0 must give the same task identity
-        self.dim_x, self.dim_y = _check_dims(dim, dim if dim_y is None else dim_y)
+        self.dim_x, self.dim_y = check_dims(dim, dim if dim_y is None else dim_y)
         self.mixing_seed = mixing_seed
         pair_correlation(mi, min(self.dim_x, self.dim_y))
 
@@ -208,7 +209,7 @@ class SparseGaussian(_GaussianTask):
         self.dim = dim
         self.mi = float(mi)  # 4 and 4.0 must give the same task identity
         self.n_interacting = n_interacting
-        self.dim_x, self.dim_y = _check_dims(dim, dim)
+        self.dim_x, self.dim_y = check_dims(dim, dim)
         if not 1 <= n_interacting <= dim:
             raise ValueError(f"n_interacting must be in [1, dim={dim}], got {n_interacting}")
         pair_correlation(mi, n_interacting)
@@ -252,13 +253,13 @@ class IndependentGaussian(_GaussianTask):
 
     def __init__(self, dim=2):
         self.dim = dim
-        self.dim_x, self.dim_y = _check_dims(dim, dim)
+        self.dim_x, self.dim_y = check_dims(dim, dim)
 
     def covariance(self):
         return np.eye(2 * self.dim)
 
 
-def _check_dims(dx, dy) -> tuple[int, int]:
+def check_dims(dx, dy) -> tuple[int, int]:
     """``(dx, dy)`` as ints, or ``ValueError`` unless both are positive integers."""
     for label, d in (("dim", dx), ("dim_y", dy)):
         if not isinstance(d, (int, np.integer)) or isinstance(d, bool) or d < 1:

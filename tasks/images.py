@@ -147,7 +147,7 @@ class ImageTask(Task):
     def sample_latents(self, n: int, random_state=None) -> tuple[np.ndarray, np.ndarray]:
         """The (0, 1) image parameters ``(U, V)``, each ``(n, latent_dim)``, of the same draw as
         ``sample(n, random_state)`` (the ideal compressor of the compression experiments)."""
-        from ibbench._math.random import as_generator
+        from ibbench.numerics.random import as_generator
 
         if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
             raise ValueError(f"n must be a positive integer, got {n!r}")

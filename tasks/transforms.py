@@ -19,7 +19,7 @@ from scipy.special import digamma, gammaln, ndtr, ndtri
 
 from ibbench.params import Interval
 from ibbench.task import Task
-from ibbench.tasks.gaussian import DenseGaussian, _check_dims, gaussian_mi, mixing_matrices, sample_latent_pairs
+from ibbench.tasks.gaussian import DenseGaussian, check_dims, gaussian_mi, mixing_matrices, sample_latent_pairs
 
 # -- the maps ---------------------------------------------------------------------------------
 
@@ -277,7 +277,7 @@ class StudentT(Task):
         self.df = float(df)
         self.scale_mi = float(scale_mi)
         self.mixing_seed = mixing_seed
-        self.dim_x, self.dim_y = _check_dims(dim, dim if dim_y is None else dim_y)
+        self.dim_x, self.dim_y = check_dims(dim, dim if dim_y is None else dim_y)
         self._base = DenseGaussian(dim=dim, mi=scale_mi, dim_y=dim_y, mixing_seed=mixing_seed)
 
     def scale_matrix(self) -> np.ndarray:

@@ -140,5 +140,13 @@ class HoldGIL(MIEstimator):
         return self
 
 
-FAULTY = {"test-hang": "Hang", "test-raise": "Raise", "test-nan": "ReturnNaN", "test-crash": "Crash",
-          "test-flaky": "Flaky", "test-allocate": "Allocate", "test-reserve": "Reserve", "test-hold-gil": "HoldGIL"}
+FAULTY = {
+    "test-hang": "Hang",
+    "test-raise": "Raise",
+    "test-nan": "ReturnNaN",
+    "test-crash": "Crash",
+    "test-flaky": "Flaky",
+    "test-allocate": "Allocate",
+    "test-reserve": "Reserve",
+    "test-hold-gil": "HoldGIL",
+}

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ibbench._cache import cache_setting
+from ibbench.cache import cache_setting
 
 # the tests' shared helper modules (_procs, _faulty_estimators, ...) import by name under --import-mode=importlib
 sys.path.insert(0, str(Path(__file__).resolve().parent))

@@ -41,16 +41,30 @@ SLOW = {"mine", "nwj", "infonce", "compressed-ae"}
 EXACT_ZERO_ON_CONSTANT = {"exact", "binning", "binning-adaptive", "gaussian", "kl", "wkl", "kde-ml", "kde-lse"}
 #: a constant column leaves the estimate unchanged up to rounding (neural critics and the
 #: autoencoder get one more input, hence other initial weights: excluded)
-CONSTANT_COLUMN_INVARIANT = {"exact", "binning", "binning-adaptive", "gaussian", "ksg", "kl", "wkl", "kde-ml",
-                             "kde-lse", "compressed-pca"}
+CONSTANT_COLUMN_INVARIANT = {
+    "exact",
+    "binning",
+    "binning-adaptive",
+    "gaussian",
+    "ksg",
+    "kl",
+    "wkl",
+    "kde-ml",
+    "kde-lse",
+    "compressed-pca",
+}
 EXPLORE = os.environ.get("IBBENCH_HYPOTHESIS") == "explore"
 
 
 def _settings(name: str, fast: int, slow: int):
     n = slow if name in SLOW else fast
-    return settings(max_examples=n * (10 if EXPLORE else 1), deadline=None, derandomize=not EXPLORE,
-                    database=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                                          HealthCheck.filter_too_much])
+    return settings(
+        max_examples=n * (10 if EXPLORE else 1),
+        deadline=None,
+        derandomize=not EXPLORE,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
+    )
 
 
 def _fit(name: str, X, Y):
@@ -65,7 +79,9 @@ def _fit(name: str, X, Y):
     try:
         est.fit(X, Y)
     except (ValueError, TypeError) as exc:
-        assert type(exc) in (ValueError, TypeError), f"{name}: {type(exc).__module__}.{type(exc).__name__} leaked: {exc}"
+        assert type(exc) in (ValueError, TypeError), (
+            f"{name}: {type(exc).__module__}.{type(exc).__name__} leaked: {exc}"
+        )
         assert len(str(exc)) >= 15, f"{name}: uninformative error message {str(exc)!r}"
         return None, exc
     value = est.mutual_info_
@@ -97,8 +113,12 @@ def numeric_pairs(draw):
         d = draw(st.integers(1, 3))
         dtype = np.dtype(draw(st.sampled_from(DTYPES)))
         if dtype.kind == "f":
-            elements = hnp.from_dtype(dtype, allow_nan=False, allow_infinity=False,
-                                      **({"min_value": -MAX_ABS, "max_value": MAX_ABS} if dtype.itemsize == 8 else {}))
+            elements = hnp.from_dtype(
+                dtype,
+                allow_nan=False,
+                allow_infinity=False,
+                **({"min_value": -MAX_ABS, "max_value": MAX_ABS} if dtype.itemsize == 8 else {}),
+            )
         else:
             elements = hnp.from_dtype(dtype)
         A = draw(hnp.arrays(dtype, (n, d), elements=elements))
@@ -136,12 +156,37 @@ def test_any_numeric_input_gives_a_finite_estimate_or_a_clear_error(name):
     prop()
 
 
-INVALID = ["nan", "inf", "-inf", "mismatched", "3d", "no_columns", "object", "str", "complex", "few_samples",
-           "too_large", "too_small_spread", "huge_int"]
+INVALID = [
+    "nan",
+    "inf",
+    "-inf",
+    "mismatched",
+    "3d",
+    "no_columns",
+    "object",
+    "str",
+    "complex",
+    "few_samples",
+    "too_large",
+    "too_small_spread",
+    "huge_int",
+]
 #: words the message must contain, per kind of invalid input
-EXPECTED_WORDS = {"nan": "NaN", "inf": "inf", "-inf": "inf", "mismatched": "rows", "3d": "3-D", "no_columns": "column",
-                  "object": "numeric", "str": "numeric", "complex": "numeric", "few_samples": "samples",
-                  "too_large": "magnitude", "too_small_spread": "varies only", "huge_int": "2**53"}
+EXPECTED_WORDS = {
+    "nan": "NaN",
+    "inf": "inf",
+    "-inf": "inf",
+    "mismatched": "rows",
+    "3d": "3-D",
+    "no_columns": "column",
+    "object": "numeric",
+    "str": "numeric",
+    "complex": "numeric",
+    "few_samples": "samples",
+    "too_large": "magnitude",
+    "too_small_spread": "varies only",
+    "huge_int": "2**53",
+}
 
 
 @st.composite
@@ -203,15 +248,22 @@ def test_invalid_input_is_rejected_with_a_message_naming_the_problem(name):
 @pytest.mark.parametrize("name", NAMES)
 def test_one_and_two_dimensional_input_and_integer_dtypes_agree(name):
     """(n,) and (n, 1) are the same data; int/bool arrays are the same values as float64."""
+
     @_settings(name, fast=25, slow=4)
     @given(seed=st.integers(0, 2**16), n=st.integers(10, 40), dtype=st.sampled_from(["int8", "int64", "uint8", "bool"]))
     def prop(seed, n, dtype):
         X, Y = _gaussian(seed, n)
         assert _ok(name, X[:, 0], Y[:, 0]) == _ok(name, X, Y)
-        Xi, Yi = (X > 0, Y > 0) if dtype == "bool" else (np.rint(3 * X + 10).astype(dtype), np.rint(3 * Y + 10).astype(dtype))
+        Xi, Yi = (
+            (X > 0, Y > 0)
+            if dtype == "bool"
+            else (np.rint(3 * X + 10).astype(dtype), np.rint(3 * Y + 10).astype(dtype))
+        )
         value, exc = _fit(name, Xi, Yi)
         as_float = _fit(name, Xi.astype(np.float64), Yi.astype(np.float64))
-        assert (value, str(exc)) == (as_float[0], str(as_float[1])), f"{dtype} input differs from the same values as float64"
+        assert (value, str(exc)) == (as_float[0], str(as_float[1])), (
+            f"{dtype} input differs from the same values as float64"
+        )
 
     prop()
 
@@ -221,6 +273,7 @@ def test_power_of_two_scaling_leaves_the_estimate_unchanged(name):
     """MI is invariant when one side is multiplied by a constant; a power of two is exact in
     floating point, so scales from 2^-495 (1.2e-150) to 2^495 (1e149) must give the estimate at
     scale 1 — up to rounding in the standardisation, whitening and SVD steps (1e-6 nats)."""
+
     @_settings(name, fast=25, slow=4)
     @given(seed=st.integers(0, 2**16), n=st.integers(12, 40), k=st.integers(-495, 495), side=st.sampled_from("XY"))
     def prop(seed, n, k, side):
@@ -238,6 +291,7 @@ def test_constant_columns_and_sides(name):
     estimator's input layout allows it to stay bit-comparable); a constant side is independent of
     the other: I = 0 (exactly for the plug-in, Gaussian, KL and KDE estimators; within 0.1 nats for
     the k-NN counts and neural critics, which see jitter or a zero input — measured ≤ 3e-3)."""
+
     @_settings(name, fast=20, slow=4)
     @given(seed=st.integers(0, 2**16), n=st.integers(12, 40), value=st.sampled_from([0.0, -3.5, 1e100, 1e-120]))
     def prop(seed, n, value):

@@ -65,6 +65,7 @@ def test_check_command_on_the_template_and_on_a_broken_estimator(in_tmp):
         "    version = '1'\n"
         "    def fit(self, X, Y):\n"
         "        self.mutual_info_ = 0.0\n"
-        "        return self\n")
+        "        return self\n"
+    )
     bad = runner.invoke(app, ["check", "broken:Broken"])
     assert bad.exit_code == 1 and "FAIL" in bad.output

@@ -19,7 +19,8 @@ from pathlib import Path
 import pytest
 
 import ibbench
-from ibbench import registry, store as store_module
+from ibbench import registry
+from ibbench import store as store_module
 from ibbench.runner import build_grid, resolve_estimators, split_specs
 from ibbench.store import Store
 
@@ -41,8 +42,8 @@ while {start_when!r} and not (os.path.exists({start_when!r}) and os.path.getsize
 s = ibbench.run(estimators=[("test-slow", {{"seconds": {seconds}, "log": {log!r}}})], tasks={tasks!r}, n={n},
                 seeds={seeds}, store={store!r}, backend={backend!r})
 rows = sqlite3.connect({store!r}).execute("SELECT COUNT(*) FROM cells").fetchone()[0]
-print(json.dumps({{"statuses": s.statuses, "existing": s.n_skipped_existing, "elsewhere": getattr(s, "n_claimed_elsewhere", 0),
-                  "rows_at_end": rows}}))
+print(json.dumps({{"statuses": s.statuses, "existing": s.n_skipped_existing,
+                  "elsewhere": getattr(s, "n_claimed_elsewhere", 0), "rows_at_end": rows}}))
 """
 
 
@@ -52,12 +53,23 @@ def slow(monkeypatch):
     monkeypatch.setitem(registry.BUILTIN_ESTIMATORS, "test-slow", "_slow_estimators:Slow")
 
 
-def _start(tmp_path: Path, store: Path, log: Path, seconds: float, backend: str = "inline",
-           start_when: Path | None = None) -> subprocess.Popen:
-    code = SCRIPT.format(here=str(HERE), seconds=seconds, log=str(log), tasks=TASKS, n=N, seeds=SEEDS,
-                         store=str(store), backend=backend, start_when=str(start_when or ""))
-    return subprocess.Popen([sys.executable, "-c", code], cwd=tmp_path, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+def _start(
+    tmp_path: Path, store: Path, log: Path, seconds: float, backend: str = "inline", start_when: Path | None = None
+) -> subprocess.Popen:
+    code = SCRIPT.format(
+        here=str(HERE),
+        seconds=seconds,
+        log=str(log),
+        tasks=TASKS,
+        n=N,
+        seeds=SEEDS,
+        store=str(store),
+        backend=backend,
+        start_when=str(start_when or ""),
+    )
+    return subprocess.Popen(
+        [sys.executable, "-c", code], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
 
 
 def _finish(proc: subprocess.Popen) -> tuple[dict, str]:
@@ -71,8 +83,12 @@ def _fits(log: Path) -> list[str]:
 
 
 def _keys(log: Path, seconds: float) -> list[str]:
-    grid = build_grid(resolve_estimators([("test-slow", {"seconds": seconds, "log": str(log)})]),
-                      split_specs(TASKS), [N], list(range(SEEDS)))
+    grid = build_grid(
+        resolve_estimators([("test-slow", {"seconds": seconds, "log": str(log)})]),
+        split_specs(TASKS),
+        [N],
+        list(range(SEEDS)),
+    )
     return [c.key for c in grid]
 
 
@@ -113,8 +129,10 @@ def test_two_runs_started_together_compute_each_cell_once(slow, tmp_path):
 def _claim_all(store: Path, keys: list[str], *, pid: int, host: str, heartbeat: float, run_id: str = "other") -> None:
     Store(store).connect().close()
     with sqlite3.connect(store) as conn:
-        conn.executemany("INSERT INTO claims (key, run_id, pid, host, heartbeat, claimed_at) VALUES (?, ?, ?, ?, ?, ?)",
-                         [(k, run_id, pid, host, heartbeat, "then") for k in keys])
+        conn.executemany(
+            "INSERT INTO claims (key, run_id, pid, host, heartbeat, claimed_at) VALUES (?, ?, ?, ?, ?, ?)",
+            [(k, run_id, pid, host, heartbeat, "then") for k in keys],
+        )
 
 
 def _dead_pid() -> int:
@@ -132,8 +150,14 @@ def test_a_claim_of_a_dead_run_is_taken_over_at_once(slow, tmp_path, owner):
     else:  # a live-looking pid elsewhere, but no heartbeat for longer than the lease
         _claim_all(store, keys, pid=1, host="elsewhere", heartbeat=time.time() - 2 * store_module.CLAIM_LEASE)
     started = time.monotonic()
-    summary = ibbench.run(estimators=[("test-slow", {"seconds": 0.0, "log": str(log)})], tasks=TASKS, n=N,
-                          seeds=SEEDS, store=store, backend="inline")
+    summary = ibbench.run(
+        estimators=[("test-slow", {"seconds": 0.0, "log": str(log)})],
+        tasks=TASKS,
+        n=N,
+        seeds=SEEDS,
+        store=store,
+        backend="inline",
+    )
     assert summary.statuses == {"ok": SEEDS} and summary.n_claimed_elsewhere == 0
     assert time.monotonic() - started < store_module.CLAIM_LEASE / 4
     assert len(_fits(log)) == SEEDS
@@ -145,8 +169,14 @@ def test_a_live_claim_is_waited_for_and_taken_over_when_its_lease_lapses(slow, t
     keys = _keys(log, 0.0)
     _claim_all(store, keys[:2], pid=1, host="elsewhere", heartbeat=time.time())  # alive, then silent
     started = time.monotonic()
-    summary = ibbench.run(estimators=[("test-slow", {"seconds": 0.0, "log": str(log)})], tasks=TASKS, n=N,
-                          seeds=SEEDS, store=store, backend="inline")
+    summary = ibbench.run(
+        estimators=[("test-slow", {"seconds": 0.0, "log": str(log)})],
+        tasks=TASKS,
+        n=N,
+        seeds=SEEDS,
+        store=store,
+        backend="inline",
+    )
     assert summary.n_claimed_elsewhere == 2 and summary.statuses == {"ok": SEEDS}
     assert time.monotonic() - started >= 1.0  # it waited for the lease before taking the two cells over
     assert len(_fits(log)) == SEEDS
@@ -160,14 +190,22 @@ def test_a_cell_the_other_run_finishes_while_waited_for_is_not_recomputed(slow, 
     def other_run_finishes() -> None:  # the owner stores its result and releases its claim
         time.sleep(1.0)
         with sqlite3.connect(store, timeout=30) as conn:
-            conn.execute("INSERT INTO cells (key, run_id, status, estimate) VALUES (?, 'other', 'timeout', NULL)",
-                         (keys[0],))
+            conn.execute(
+                "INSERT INTO cells (key, run_id, status, estimate) VALUES (?, 'other', 'timeout', NULL)", (keys[0],)
+            )
             conn.execute("DELETE FROM claims WHERE key = ?", (keys[0],))
 
     thread = threading.Thread(target=other_run_finishes)
     thread.start()
-    summary = ibbench.run(estimators=[("test-slow", {"seconds": 0.0, "log": str(log)})], tasks=TASKS, n=N,
-                          seeds=SEEDS, store=store, backend="inline", rerun_failed=True)
+    summary = ibbench.run(
+        estimators=[("test-slow", {"seconds": 0.0, "log": str(log)})],
+        tasks=TASKS,
+        n=N,
+        seeds=SEEDS,
+        store=store,
+        backend="inline",
+        rerun_failed=True,
+    )
     thread.join()
     # even with rerun_failed, the fresh result of the run it waited for is final
     assert summary.n_claimed_elsewhere == 1 and summary.statuses == {"ok": SEEDS - 1}
@@ -198,12 +236,20 @@ def test_claims_are_released_when_a_run_fails(slow, tmp_path):
         raise RuntimeError("stop here")
 
     with pytest.raises(RuntimeError, match="stop here"):
-        ibbench.run(estimators=[("test-slow", {"seconds": 0.0})], tasks=TASKS, n=N, seeds=SEEDS, store=store,
-                    backend="inline", on_plan=boom)
+        ibbench.run(
+            estimators=[("test-slow", {"seconds": 0.0})],
+            tasks=TASKS,
+            n=N,
+            seeds=SEEDS,
+            store=store,
+            backend="inline",
+            on_plan=boom,
+        )
     with sqlite3.connect(store) as conn:
         assert conn.execute("SELECT COUNT(*) FROM claims").fetchone()[0] == 0
-    summary = ibbench.run(estimators=[("test-slow", {"seconds": 0.0})], tasks=TASKS, n=N, seeds=SEEDS, store=store,
-                          backend="inline")
+    summary = ibbench.run(
+        estimators=[("test-slow", {"seconds": 0.0})], tasks=TASKS, n=N, seeds=SEEDS, store=store, backend="inline"
+    )
     assert summary.statuses == {"ok": SEEDS} and summary.n_claimed_elsewhere == 0
 
 

@@ -16,9 +16,16 @@ import ibbench
 from ibbench.estimators.gaussian import GaussianMI
 from ibbench.registry import LoadError, get_estimator_class, get_task_class
 from ibbench.tasks.discrete import CategoricalTask as Categorical
-from ibbench.testing import (ESTIMATOR_CHECKS, TASK_CHECKS, Check, SkipCheck, check_mi_estimator, check_task,
-                             estimator_checks, parametrize_with_checks)
-
+from ibbench.testing import (
+    ESTIMATOR_CHECKS,
+    TASK_CHECKS,
+    Check,
+    SkipCheck,
+    check_mi_estimator,
+    check_task,
+    estimator_checks,
+    parametrize_with_checks,
+)
 
 
 def _loadable(get, names):
@@ -181,7 +188,8 @@ def test_unknown_options_are_rejected():
 
 
 def test_parametrize_with_checks_in_a_users_pytest_run(tmp_path):
-    (tmp_path / "user_estimators.py").write_text(textwrap.dedent("""
+    (tmp_path / "user_estimators.py").write_text(
+        textwrap.dedent("""
         from ibbench.estimators.gaussian import GaussianMI
 
         class Lazy(GaussianMI):
@@ -192,8 +200,10 @@ def test_parametrize_with_checks_in_a_users_pytest_run(tmp_path):
                 super().fit(X, Y)
                 self.mutual_info_ = 0.0  # wrong on dependent data
                 return self
-    """))
-    (tmp_path / "test_user.py").write_text(textwrap.dedent("""
+    """)
+    )
+    (tmp_path / "test_user.py").write_text(
+        textwrap.dedent("""
         from ibbench.tasks.discrete import CategoricalTask as Categorical
         from ibbench.testing import parametrize_with_checks
         from user_estimators import Lazy
@@ -202,10 +212,16 @@ def test_parametrize_with_checks_in_a_users_pytest_run(tmp_path):
                                  expected_failed_checks=lambda obj: {"closed_form": "always 0"} if obj is Lazy else {})
         def test_conformance(estimator, check):
             check(estimator)
-    """))
+    """)
+    )
     (tmp_path / "pytest.ini").write_text("[pytest]\n")
-    proc = subprocess.run([sys.executable, "-m", "pytest", "-rsx", "-p", "no:cacheprovider", "-p", "no:randomly",
-                           "-q", "test_user.py"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-rsx", "-p", "no:cacheprovider", "-p", "no:randomly", "-q", "test_user.py"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out
     n_est, n_task = len(ESTIMATOR_CHECKS), len(TASK_CHECKS)

@@ -14,11 +14,11 @@ import sys
 import time
 from pathlib import Path
 
+from _procs import descendants, running
+
 import ibbench
 from ibbench.report.leaderboard import build_leaderboard
 from ibbench.store import Store
-
-from _procs import descendants, running
 
 # The run must still be going when the 6th cell is stored: on a quiet machine ksg at n=3000 took
 # ~0.03 s per cell and a 32-cell run finished before the kill. At n=10000 ksg takes ~0.15 s per
@@ -33,8 +33,23 @@ COMPARED = ["status", "estimate", "true_mi", "n", "seed", "estimator_label", "ta
 def _command(store: Path) -> list[str]:
     exe = Path(sys.executable).with_name("ibbench")
     prefix = [str(exe)] if exe.exists() else [sys.executable, "-m", "ibbench.cli"]
-    return prefix + ["run", "-e", ESTIMATORS, "-t", TASKS, "--n", str(N), "--seeds", str(SEEDS), "-j", "2",
-                     "--timeout", "120", "--store", str(store)]
+    return prefix + [
+        "run",
+        "-e",
+        ESTIMATORS,
+        "-t",
+        TASKS,
+        "--n",
+        str(N),
+        "--seeds",
+        str(SEEDS),
+        "-j",
+        "2",
+        "--timeout",
+        "120",
+        "--store",
+        str(store),
+    ]
 
 
 def _stored(store: Path):

@@ -48,10 +48,20 @@ def test_dask_rows_equal_local_rows_and_stream_into_the_store(faulty, tmp_path):
         with sqlite3.connect(f"file:{store}?mode=ro", uri=True) as conn:
             seen.append((done, conn.execute("SELECT COUNT(*) FROM cells").fetchone()[0], total))
 
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
-                                  silence_logs=logging.ERROR) as cluster:
-        summary = ibbench.run(estimators=grid["estimators"] + ",test-hang", tasks=TASK, n=300, seeds=2, store=store,
-                              timeout=3, backend="dask", scheduler=cluster.scheduler_address, progress=progress)
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.ERROR
+    ) as cluster:
+        summary = ibbench.run(
+            estimators=grid["estimators"] + ",test-hang",
+            tasks=TASK,
+            n=300,
+            seeds=2,
+            store=store,
+            timeout=3,
+            backend="dask",
+            scheduler=cluster.scheduler_address,
+            progress=progress,
+        )
     assert summary.statuses == {"ok": 6, "timeout": 2}
     assert [d for d, _, _ in seen] == list(range(1, 9)) and all(stored == done for done, stored, _ in seen)
 
@@ -74,8 +84,25 @@ def test_dask_rows_equal_local_rows_and_stream_into_the_store(faulty, tmp_path):
 
 def test_cli_dask_local(tmp_path):
     store = tmp_path / "s.sqlite"
-    result = CliRunner().invoke(app, ["run", "-e", "gaussian", "-t", TASK, "--n", "200", "--seeds", "2",
-                                      "--dask-local", "1", "--store", str(store), "--no-cache"])
+    result = CliRunner().invoke(
+        app,
+        [
+            "run",
+            "-e",
+            "gaussian",
+            "-t",
+            TASK,
+            "--n",
+            "200",
+            "--seeds",
+            "2",
+            "--dask-local",
+            "1",
+            "--store",
+            str(store),
+            "--no-cache",
+        ],
+    )
     assert result.exit_code == 0, result.output
     df = ibbench.load_results(store)
     assert list(df["status"]) == ["ok", "ok"] and list(df["cache_hit"]) == [0, 0]

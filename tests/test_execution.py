@@ -16,14 +16,28 @@ import ibbench
 from ibbench.execution import execute_cell, failure_row
 from ibbench.store import Store
 
-AE = {"n_components_x": 2, "n_components_y": 2, "image_shape_x": "auto", "image_shape_y": "auto", "hidden": 16,
-      "n_epochs": 3}
+AE = {
+    "n_components_x": 2,
+    "n_components_y": 2,
+    "image_shape_x": "auto",
+    "image_shape_y": "auto",
+    "hidden": 16,
+    "n_epochs": 3,
+}
 TASK = ("images-bumps", {"size": 8, "mi": 2.0})
 
 
 def _cell(inner: str, **extra) -> dict:
-    return {"key": f"test-{inner}", "estimator": "compressed-ae", "estimator_params": {"estimator": inner, **AE},
-            "task": TASK[0], "task_params": TASK[1], "n": 300, "seed": 0, **extra}
+    return {
+        "key": f"test-{inner}",
+        "estimator": "compressed-ae",
+        "estimator_params": {"estimator": inner, **AE},
+        "task": TASK[0],
+        "task_params": TASK[1],
+        "n": 300,
+        "seed": 0,
+        **extra,
+    }
 
 
 def _codes(cache):
@@ -72,11 +86,29 @@ def test_use_cache_false_computes_afresh_writes_nothing_and_changes_no_estimate(
 
 
 def test_plain_estimators_and_failure_rows(cache):
-    row = execute_cell({"key": "k", "estimator": "gaussian", "estimator_params": {}, "task": "gaussian-dense",
-                        "task_params": {"dim": 1, "mi": 0.5}, "n": 200, "seed": 0})
+    row = execute_cell(
+        {
+            "key": "k",
+            "estimator": "gaussian",
+            "estimator_params": {},
+            "task": "gaussian-dense",
+            "task_params": {"dim": 1, "mi": 0.5},
+            "n": 200,
+            "seed": 0,
+        }
+    )
     assert row["status"] == "ok" and row["cache_hit"] == 0 and row["cold_seconds"] == row["seconds"]
-    bad = execute_cell({"key": "k", "estimator": "gaussian", "estimator_params": {"nonsense": 1},
-                        "task": "gaussian-dense", "task_params": {"dim": 1, "mi": 0.5}, "n": 200, "seed": 0})
+    bad = execute_cell(
+        {
+            "key": "k",
+            "estimator": "gaussian",
+            "estimator_params": {"nonsense": 1},
+            "task": "gaussian-dense",
+            "task_params": {"dim": 1, "mi": 0.5},
+            "n": 200,
+            "seed": 0,
+        }
+    )
     assert bad["status"] == "error" and bad["cache_hit"] is None and bad["cold_seconds"] is None
     timeout = failure_row(_cell("kl", use_cache=False), "timeout", "killed", "2024-01-01T00:00:00+00:00", 3.0)
     assert timeout["cache_hit"] is None and timeout["cold_seconds"] is None and "use_cache" not in timeout
@@ -87,8 +119,15 @@ def test_reused_qnn_training_is_recorded_as_task_cost_not_estimator_cost(cache, 
 
     monkeypatch.setattr(training, "_MEMORY", {})
     params = {"activation": "tanh", "bits": 4, "layer": 3, "epochs": 3, "n_snapshots": 3}
-    cell = {"key": "q", "estimator": "gaussian", "estimator_params": {}, "task": "qnn-szt-xt",
-            "task_params": params, "n": None, "seed": 0}
+    cell = {
+        "key": "q",
+        "estimator": "gaussian",
+        "estimator_params": {},
+        "task": "qnn-szt-xt",
+        "task_params": params,
+        "n": None,
+        "seed": 0,
+    }
     trained = execute_cell(cell)
     assert trained["status"] == "ok", trained["message"]
     assert trained["extra"]["task_cache_hit"] == 0
@@ -98,16 +137,22 @@ def test_reused_qnn_training_is_recorded_as_task_cost_not_estimator_cost(cache, 
     assert reused["extra"]["task_cache_hit"] == 1 and reused["estimate"] == trained["estimate"]
     run = training.train(ibbench.get_task("qnn-szt-xt", **params).config, 0)
     assert run.train_seconds > 0
-    assert reused["extra"]["task_cold_seconds"] == pytest.approx(reused["extra"]["sample_seconds"] + run.train_seconds,
-                                                                  rel=1e-12)
+    assert reused["extra"]["task_cold_seconds"] == pytest.approx(
+        reused["extra"]["sample_seconds"] + run.train_seconds, rel=1e-12
+    )
     for row in (trained, reused):  # training is data generation: never the estimator's runtime
         assert row["cache_hit"] == 0 and row["cold_seconds"] == row["seconds"]
     assert len(list((cache / "qnn").glob("*.npz"))) == 1
 
 
 def test_run_without_cache_same_keys_and_estimates_no_codes_written(cache, tmp_path):
-    grid = dict(estimators=[("compressed-ae", {"estimator": inner, **AE}) for inner in ("kl", "ksg")],
-                tasks=[TASK], n=300, seeds=1, backend="inline")
+    grid = dict(
+        estimators=[("compressed-ae", {"estimator": inner, **AE}) for inner in ("kl", "ksg")],
+        tasks=[TASK],
+        n=300,
+        seeds=1,
+        backend="inline",
+    )
     off = ibbench.run(**grid, store=tmp_path / "off.sqlite", cache=False)
     assert off.statuses == {"ok": 2} and not _codes(cache)
     on = ibbench.run(**grid, store=tmp_path / "on.sqlite")
@@ -124,8 +169,16 @@ def test_run_without_cache_same_keys_and_estimates_no_codes_written(cache, tmp_p
 def test_no_cache_reaches_separate_cell_processes(tmp_path):
     # local backend: the flag travels in the cell dict to the cell process (which never sees this
     # test's environment changes), so no cell of the no-cache run reports a hit
-    grid = dict(estimators=[("compressed-pca", {"estimator": inner, "n_components_x": 2, "n_components_y": 2})
-                            for inner in ("kl", "ksg")], tasks=[TASK], n=300, seeds=1, timeout=120)
+    grid = dict(
+        estimators=[
+            ("compressed-pca", {"estimator": inner, "n_components_x": 2, "n_components_y": 2})
+            for inner in ("kl", "ksg")
+        ],
+        tasks=[TASK],
+        n=300,
+        seeds=1,
+        timeout=120,
+    )
     ibbench.run(**grid, store=tmp_path / "off.sqlite", cache=False)
     ibbench.run(**grid, store=tmp_path / "on.sqlite")
     a = ibbench.load_results(tmp_path / "off.sqlite").set_index("key").sort_index()

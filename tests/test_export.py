@@ -15,9 +15,25 @@ from ibbench.cli import app
 from ibbench.store import export_results, exportable
 
 #: the columns a user of an export needs (cell identity, result, failure message)
-ESSENTIAL = ["key", "estimator", "estimator_label", "estimator_params", "estimator_version", "task", "task_label",
-             "task_family", "task_params", "task_version", "n", "seed", "true_mi", "estimate", "seconds", "status",
-             "message"]
+ESSENTIAL = [
+    "key",
+    "estimator",
+    "estimator_label",
+    "estimator_params",
+    "estimator_version",
+    "task",
+    "task_label",
+    "task_family",
+    "task_params",
+    "task_version",
+    "n",
+    "seed",
+    "true_mi",
+    "estimate",
+    "seconds",
+    "status",
+    "message",
+]
 
 
 @pytest.fixture(scope="module")
@@ -27,9 +43,14 @@ def store(tmp_path_factory):
     ibbench.run(
         # ksg:k=100 fails at n=60 (error row with a message); binning's discrete_x mixes "auto" and True;
         # compressed-pca has a dict parameter
-        estimators='ksg:k=3,ksg:k=100,gaussian,binning:n_bins=10;discrete_x=auto,binning:n_bins=10;discrete_x=true,'
-                   'compressed-pca:estimator_params={"k": 3},exact',
-        tasks="gaussian-dense:dim=1;mi=0.5,categorical", n=60, seeds=2, store=path, backend="inline")
+        estimators="ksg:k=3,ksg:k=100,gaussian,binning:n_bins=10;discrete_x=auto,binning:n_bins=10;discrete_x=true,"
+        'compressed-pca:estimator_params={"k": 3},exact',
+        tasks="gaussian-dense:dim=1;mi=0.5,categorical",
+        n=60,
+        seeds=2,
+        store=path,
+        backend="inline",
+    )
     return path
 
 
@@ -91,43 +112,64 @@ def test_export_round_trip_through_the_cli(store, tmp_path):
 
 
 def test_exportable_leaves_single_type_columns_alone():
-    df = pd.DataFrame({"a": [1.0, np.nan], "b": ["x", None], "c": pd.Series([True, None], dtype=object),
-                       "mixed": pd.Series(["auto", True], dtype=object), "nums": pd.Series([3, "x", None], dtype=object)
-                       .iloc[:2]})
+    df = pd.DataFrame(
+        {
+            "a": [1.0, np.nan],
+            "b": ["x", None],
+            "c": pd.Series([True, None], dtype=object),
+            "mixed": pd.Series(["auto", True], dtype=object),
+            "nums": pd.Series([3, "x", None], dtype=object).iloc[:2],
+        }
+    )
     out = exportable(df)
     assert out["c"].tolist() == [True, None] and out["a"].isna().tolist() == [False, True]
     assert out["mixed"].tolist() == ["auto", "true"] and out["nums"].tolist() == ["3", "x"]
 
 
 # ------------------------------------------------------------------------------------ CLI errors
-@pytest.mark.parametrize("args, words", [
-    (["run", "-e", "nope", "-t", "categorical"], "unknown estimator 'nope'"),
-    (["run", "-e", "ksg", "-t", "nope"], "unknown task 'nope'"),
-    (["run", "-e", "ksg", "--suite", "nope"], "unknown suite 'nope'"),
-    (["run", "-e", "ksg:kk=3", "-t", "categorical", "--n", "50"], "estimator 'ksg': unknown parameter(s) kk"),
-    (["run", "-e", "ksg", "-t", "categorical:nope=1", "--n", "50"], "task 'categorical': unknown parameter(s) nope"),
-    (["run", "-e", "ksg", "-t", "categorical:flip=abc", "--n", "50"], "task 'categorical': parameter flip must be a float"),
-    (["run", "-e", "ksg:k", "-t", "categorical"], "expected key=value"),
-    (["run", "-e", "ksg", "-t", "categorical", "--n", "abc"], "--n expects comma-separated positive integers"),
-    (["run", "-e", "ksg", "-t", "categorical", "--n", "100,,200"], "--n expects"),
-    (["run", "-e", "ksg", "-t", "categorical", "--n", "0"], "n must be positive integers"),
-    (["run", "-e", "ksg", "-t", "categorical", "--n", "-5"], "n must be positive integers"),
-    (["run", "-e", "ksg", "-t", "categorical", "--seeds", "0"], "seeds must be a positive number"),
-    (["run", "-e", "ksg", "-t", "categorical", "--seeds", "-2"], "seeds must be a positive number"),
-    (["run", "-e", "ksg", "-t", "categorical", "--timeout", "-1"], "--timeout must be a number of seconds"),
-    (["run", "-e", "ksg", "-t", "categorical", "--config", "missing.toml"], "cannot read the run file missing.toml"),
-    (["run", "-e", "ksg", "-t", "categorical", "--n", "50", "--store", "adir"], "cannot use adir as a results store"),
-    (["leaderboard", "--store", "adir", "--out", "lb"], "not a file"),
-    (["leaderboard", "--store", "missing.sqlite", "--out", "lb"], "no results store at missing.sqlite"),
-    (["export", "--store", "adir"], "not a file"),
-    (["export", "--store", "missing.sqlite"], "no results store"),
-    (["export", "--store", "garbage.sqlite"], "cannot read the results store garbage.sqlite"),
-    (["export", "--store", "STORE", "--format", "xlsx"], "unknown export format 'xlsx'"),
-    (["export", "--store", "STORE", "--out", "no/such/dir/cells.csv"], "cannot write no/such/dir/cells.csv"),
-    (["plot", "--store", "STORE", "--kind", "nope", "--out", "pl"], "unknown plot kind 'nope'"),
-    (["plot", "--store", "STORE", "--option", "foo", "--out", "pl"], "expected key=value"),
-    (["list", "nope"], "cannot list 'nope'"),
-])
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["run", "-e", "nope", "-t", "categorical"], "unknown estimator 'nope'"),
+        (["run", "-e", "ksg", "-t", "nope"], "unknown task 'nope'"),
+        (["run", "-e", "ksg", "--suite", "nope"], "unknown suite 'nope'"),
+        (["run", "-e", "ksg:kk=3", "-t", "categorical", "--n", "50"], "estimator 'ksg': unknown parameter(s) kk"),
+        (
+            ["run", "-e", "ksg", "-t", "categorical:nope=1", "--n", "50"],
+            "task 'categorical': unknown parameter(s) nope",
+        ),
+        (
+            ["run", "-e", "ksg", "-t", "categorical:flip=abc", "--n", "50"],
+            "task 'categorical': parameter flip must be a float",
+        ),
+        (["run", "-e", "ksg:k", "-t", "categorical"], "expected key=value"),
+        (["run", "-e", "ksg", "-t", "categorical", "--n", "abc"], "--n expects comma-separated positive integers"),
+        (["run", "-e", "ksg", "-t", "categorical", "--n", "100,,200"], "--n expects"),
+        (["run", "-e", "ksg", "-t", "categorical", "--n", "0"], "n must be positive integers"),
+        (["run", "-e", "ksg", "-t", "categorical", "--n", "-5"], "n must be positive integers"),
+        (["run", "-e", "ksg", "-t", "categorical", "--seeds", "0"], "seeds must be a positive number"),
+        (["run", "-e", "ksg", "-t", "categorical", "--seeds", "-2"], "seeds must be a positive number"),
+        (["run", "-e", "ksg", "-t", "categorical", "--timeout", "-1"], "--timeout must be a number of seconds"),
+        (
+            ["run", "-e", "ksg", "-t", "categorical", "--config", "missing.toml"],
+            "cannot read the run file missing.toml",
+        ),
+        (
+            ["run", "-e", "ksg", "-t", "categorical", "--n", "50", "--store", "adir"],
+            "cannot use adir as a results store",
+        ),
+        (["leaderboard", "--store", "adir", "--out", "lb"], "not a file"),
+        (["leaderboard", "--store", "missing.sqlite", "--out", "lb"], "no results store at missing.sqlite"),
+        (["export", "--store", "adir"], "not a file"),
+        (["export", "--store", "missing.sqlite"], "no results store"),
+        (["export", "--store", "garbage.sqlite"], "cannot read the results store garbage.sqlite"),
+        (["export", "--store", "STORE", "--format", "xlsx"], "unknown export format 'xlsx'"),
+        (["export", "--store", "STORE", "--out", "no/such/dir/cells.csv"], "cannot write no/such/dir/cells.csv"),
+        (["plot", "--store", "STORE", "--kind", "nope", "--out", "pl"], "unknown plot kind 'nope'"),
+        (["plot", "--store", "STORE", "--option", "foo", "--out", "pl"], "expected key=value"),
+        (["list", "nope"], "cannot list 'nope'"),
+    ],
+)
 def test_cli_errors_are_one_clear_line(store, tmp_path, monkeypatch, args, words):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "adir").mkdir()

@@ -63,8 +63,14 @@ def test_legacy_fit_override_passes_the_conformance_suite(legacy):
 
 def test_legacy_fit_override_runs_through_the_runner(legacy, tmp_path):
     store = tmp_path / "cells.sqlite"
-    summary = ibbench.run(estimators="test-legacy,gaussian", tasks="gaussian-dense:dim=1;mi=0.5", n=300, seeds=2,
-                          store=store, backend="inline")
+    summary = ibbench.run(
+        estimators="test-legacy,gaussian",
+        tasks="gaussian-dense:dim=1;mi=0.5",
+        n=300,
+        seeds=2,
+        store=store,
+        backend="inline",
+    )
     assert summary.statuses == {"ok": 4}, summary.statuses
     rows = ibbench.load_results(store)
     legacy_rows = rows[rows["estimator"] == "test-legacy"].sort_values("seed")
@@ -117,13 +123,16 @@ def _pair(n: int = 50, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     return x, x + r.standard_normal((n, 2))
 
 
-@pytest.mark.parametrize(("X", "Y", "message"), [
-    (np.array([[0.0], [np.nan], [1.0]]), np.ones((3, 1)), "NaN"),
-    (np.zeros((5, 1)), np.zeros((4, 1)), "rows"),
-    (np.zeros((1, 1)), np.zeros((1, 1)), "at least 2 samples"),
-    (np.array([["a"], ["b"]]), np.zeros((2, 1)), "numeric"),
-    (np.zeros((3, 1, 1)), np.zeros((3, 1)), "3-D"),
-])
+@pytest.mark.parametrize(
+    ("X", "Y", "message"),
+    [
+        (np.array([[0.0], [np.nan], [1.0]]), np.ones((3, 1)), "NaN"),
+        (np.zeros((5, 1)), np.zeros((4, 1)), "rows"),
+        (np.zeros((1, 1)), np.zeros((1, 1)), "at least 2 samples"),
+        (np.array([["a"], ["b"]]), np.zeros((2, 1)), "numeric"),
+        (np.zeros((3, 1, 1)), np.zeros((3, 1)), "3-D"),
+    ],
+)
 def test_fit_validates_the_data_before_fit_is_called(X, Y, message):
     est = Recorder(random_state=0)
     with pytest.raises(ValueError, match=message):
@@ -262,8 +271,7 @@ class GaussianEntropyMI(EntropyMIEstimator):
     version = "1"
     fitted_attribute = "dims_"
 
-    def _entropy_terms(self, Z: np.ndarray, space: str, fitted: dict[str, Any],
-                       rng: np.random.Generator) -> np.ndarray:
+    def _entropy_terms(self, Z: np.ndarray, space: str, fitted: dict[str, Any], rng: np.random.Generator) -> np.ndarray:
         fitted[space] = Z.shape[1]
         C = Z - Z.mean(axis=0)
         cov = C.T @ C / len(Z)
@@ -299,6 +307,5 @@ def test_classical_builtins_implement_only_fit_hook(name):
     cls = registry.get_estimator_class(name)
     assert cls.fit is MIEstimator.fit
     source = inspect.getsource(inspect.getmodule(cls))
-    for call in ("_validate_pair(", "validate_params(", "drop_constant_columns(", "as_generator(",
-                 "default_rng(self"):
+    for call in ("_validate_pair(", "validate_params(", "drop_constant_columns(", "as_generator(", "default_rng(self"):
         assert call not in source, f"{cls.__module__} calls {call}"

@@ -56,10 +56,12 @@ def test_no_stale_entries(stored):
 
 def test_file_is_written_deterministically(stored):
     assert GOLDEN_PATH.read_text() == golden.dumps(stored), (
-        "golden file is not in canonical form: regenerate it with `python scripts/golden_outputs.py --write`")
+        "golden file is not in canonical form: regenerate it with `python scripts/golden_outputs.py --write`"
+    )
 
 
 # -- the check itself ------------------------------------------------------------------------------
+
 
 def test_an_unversioned_estimator_change_is_reported(stored, monkeypatch):
     from ibbench.estimators.knn import KSG
@@ -108,8 +110,9 @@ def test_a_version_bump_without_regeneration_is_reported(stored, monkeypatch):
     key, entry = golden.estimator_entry("ksg")
     problems = golden.compare_entry(stored, "estimators", key, entry)
     assert [p.kind for p in problems] == ["new"]
-    assert problems[0].message == (f"new version {old}-next of ksg: regenerate the golden file with "
-                                   "`python scripts/golden_outputs.py --write`")
+    assert problems[0].message == (
+        f"new version {old}-next of ksg: regenerate the golden file with `python scripts/golden_outputs.py --write`"
+    )
     stale = golden.stale_entries(stored, sorted(BUILTIN_ESTIMATORS), sorted(BUILTIN_TASKS))
     assert [(p.kind, p.key) for p in stale] == [("stale", f"ksg@{old}")]
 

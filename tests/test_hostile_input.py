@@ -44,8 +44,20 @@ def _clean(result) -> None:
 # ---------------------------------------------------------------------------------------------
 # 1. declared parameters
 
-@pytest.mark.parametrize("spec", ["ksg:k=1.9", "ksg:k=true", "ksg:k=0", "ksg:k=1e400", "ksg:jitter=nan",
-                                  "ksg:algorithm=3", "ksg:standardize=1", "binning:n_bins=2.5"])
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        "ksg:k=1.9",
+        "ksg:k=true",
+        "ksg:k=0",
+        "ksg:k=1e400",
+        "ksg:jitter=nan",
+        "ksg:algorithm=3",
+        "ksg:standardize=1",
+        "binning:n_bins=2.5",
+    ],
+)
 def test_invalid_estimator_parameters_are_rejected_naming_estimator_and_parameter(spec):
     name, params = split_specs(spec)[0]
     (param,) = params
@@ -75,11 +87,17 @@ def test_integral_floats_are_cast_before_keying():
     assert one.key == one_f.key and one.task_label == one_f.task_label
 
 
-@pytest.mark.parametrize("task, params, param", [
-    ("gaussian-dense", {"mi": float("nan")}, "mi"), ("gaussian-dense", {"mi": float("inf")}, "mi"),
-    ("gaussian-dense", {"dim": True}, "dim"), ("categorical", {"flip": 1.5}, "flip"),
-    ("qnn-szt-xt", {"bits": 8.5}, "bits"), ("digits-label", {"encoding": "hex"}, "encoding"),
-])
+@pytest.mark.parametrize(
+    "task, params, param",
+    [
+        ("gaussian-dense", {"mi": float("nan")}, "mi"),
+        ("gaussian-dense", {"mi": float("inf")}, "mi"),
+        ("gaussian-dense", {"dim": True}, "dim"),
+        ("categorical", {"flip": 1.5}, "flip"),
+        ("qnn-szt-xt", {"bits": 8.5}, "bits"),
+        ("digits-label", {"encoding": "hex"}, "encoding"),
+    ],
+)
 def test_invalid_task_parameters_are_rejected_naming_task_and_parameter(task, params, param):
     with pytest.raises(ValueError, match=rf"task '{task}': parameter {param} must be"):
         _cells("ksg", [(task, params)])
@@ -89,11 +107,18 @@ def test_invalid_task_parameters_are_rejected_naming_task_and_parameter(task, pa
 
 def test_run_with_non_finite_parameters_fails_before_any_cell(tmp_path):
     with pytest.raises(ValueError, match="parameter k"):
-        ibbench.run(estimators="ksg:k=1e400", tasks="categorical", n=100, seeds=1, store=tmp_path / "s.sqlite",
-                    backend="inline")
+        ibbench.run(
+            estimators="ksg:k=1e400", tasks="categorical", n=100, seeds=1, store=tmp_path / "s.sqlite", backend="inline"
+        )
     with pytest.raises(ValueError, match="parameter mi"):
-        ibbench.run(estimators="ksg", tasks=[("gaussian-dense", {"mi": float("nan")})], n=100, seeds=1,
-                    store=tmp_path / "s.sqlite", backend="inline")
+        ibbench.run(
+            estimators="ksg",
+            tasks=[("gaussian-dense", {"mi": float("nan")})],
+            n=100,
+            seeds=1,
+            store=tmp_path / "s.sqlite",
+            backend="inline",
+        )
 
 
 def _builtins():
@@ -107,9 +132,15 @@ def _builtins():
 def test_every_builtin_declares_every_parameter_and_accepts_its_defaults(cls):
     names = [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
     assert set(names) <= set(cls._parameter_constraints), f"{cls.name}: undeclared parameters"
-    for params in (cls.check_params({}), {n: p.default for n, p in inspect.signature(cls.__init__).parameters.items()
-                                          if n != "self" and p.default is not inspect.Parameter.empty},
-                   cls.get_test_params()):
+    for params in (
+        cls.check_params({}),
+        {
+            n: p.default
+            for n, p in inspect.signature(cls.__init__).parameters.items()
+            if n != "self" and p.default is not inspect.Parameter.empty
+        },
+        cls.get_test_params(),
+    ):
         assert cls.check_params(params) == params
 
 
@@ -140,25 +171,34 @@ def test_plugins_without_constraints_keep_working(monkeypatch):
 # ---------------------------------------------------------------------------------------------
 # 2. run files
 
-@pytest.mark.parametrize("text, message", [
-    ('seeds = "10"', 'seeds must be a positive integer, got "10"'),
-    ("seeds = true", "seeds must be a positive integer, got true"),
-    ("seeds = 0", "seeds must be a positive integer, got 0"),
-    ("seeds = [0, 0]", "seeds must be a positive integer or a non-empty list of distinct integers"),
-    ('n = "200"', 'n must be a positive integer or a non-empty list of positive integers, got "200"'),
-    ("n = []", "n must be a positive integer"),
-    ("n = [100, 2.5]", "n must be a positive integer"),
-    ("suite = 3", "suite must be a suite name"),
-    ("estimators = 3", "estimators must be a spec string"),
-    ("[[estimators]]\nname = 'ksg'\nparams = [1, 2]", "estimators[0] (ksg).params must be a table"),
-    ("[[estimators]]\nname = 'ksg'\ngrid = [1]", "estimators[0] (ksg).grid must be a table"),
-    ("[[estimators]]\nname = 'ksg'\ngrid = { k = [] }", "estimators[0] (ksg).grid.k must be a non-empty list"),
-    ("[[estimators]]\nname = 3", "estimators[0].name must be a name"),
-    ("[[tasks]]\nname = 'categorical'\nparams = { when = 1979-05-27 }",
-     "tasks[0] (categorical).params.when must be a string, number"),
-    ("[[tasks]]\nname = 'categorical'\nparams = { flip = nan }", "tasks[0] (categorical).params.flip must be a finite"),
-    ("tasks = ['categorical:flip']", "tasks[0]: bad parameter"),
-])
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ('seeds = "10"', 'seeds must be a positive integer, got "10"'),
+        ("seeds = true", "seeds must be a positive integer, got true"),
+        ("seeds = 0", "seeds must be a positive integer, got 0"),
+        ("seeds = [0, 0]", "seeds must be a positive integer or a non-empty list of distinct integers"),
+        ('n = "200"', 'n must be a positive integer or a non-empty list of positive integers, got "200"'),
+        ("n = []", "n must be a positive integer"),
+        ("n = [100, 2.5]", "n must be a positive integer"),
+        ("suite = 3", "suite must be a suite name"),
+        ("estimators = 3", "estimators must be a spec string"),
+        ("[[estimators]]\nname = 'ksg'\nparams = [1, 2]", "estimators[0] (ksg).params must be a table"),
+        ("[[estimators]]\nname = 'ksg'\ngrid = [1]", "estimators[0] (ksg).grid must be a table"),
+        ("[[estimators]]\nname = 'ksg'\ngrid = { k = [] }", "estimators[0] (ksg).grid.k must be a non-empty list"),
+        ("[[estimators]]\nname = 3", "estimators[0].name must be a name"),
+        (
+            "[[tasks]]\nname = 'categorical'\nparams = { when = 1979-05-27 }",
+            "tasks[0] (categorical).params.when must be a string, number",
+        ),
+        (
+            "[[tasks]]\nname = 'categorical'\nparams = { flip = nan }",
+            "tasks[0] (categorical).params.flip must be a finite",
+        ),
+        ("tasks = ['categorical:flip']", "tasks[0]: bad parameter"),
+    ],
+)
 def test_run_files_are_validated_against_the_schema(tmp_path, text, message):
     path = tmp_path / "run.toml"
     path.write_text(text)
@@ -173,8 +213,13 @@ def test_run_files_are_validated_against_the_schema(tmp_path, text, message):
 def test_run_file_seed_lists_and_single_n(tmp_path):
     path = tmp_path / "run.toml"
     path.write_text('n = 150\nseeds = [3, 5]\ntasks = "categorical"\nestimators = ["exact"]\n')
-    assert load_run_file(path) == {"suite": None, "tasks": [("categorical", {})], "n": [150], "seeds": [3, 5],
-                                   "estimators": [("exact", {})]}
+    assert load_run_file(path) == {
+        "suite": None,
+        "tasks": [("categorical", {})],
+        "n": [150],
+        "seeds": [3, 5],
+        "estimators": [("exact", {})],
+    }
     store = tmp_path / "s.sqlite"
     result = runner.invoke(app, ["run", "--config", str(path), "--store", str(store), "--inline"])
     assert result.exit_code == 0, result.output
@@ -183,6 +228,7 @@ def test_run_file_seed_lists_and_single_n(tmp_path):
 
 # ---------------------------------------------------------------------------------------------
 # 3. rich markup in user-derived text
+
 
 class _MarkupRaise(MIEstimator):
     """Raises an exception whose text is rich markup."""
@@ -205,8 +251,21 @@ def test_markup_in_labels_messages_and_arguments_is_printed_literally(in_tmp, mo
     _clean(listing)
     assert listing.exit_code == 2 and "[/x]" in listing.output
     monkeypatch.setitem(registry.BUILTIN_ESTIMATORS, "test-markup", f"{__name__}:_MarkupRaise")
-    run = runner.invoke(app, ["run", "-e", "test-markup:tag=[bold]x[/],exact", "-t", "categorical", "--n", "100",
-                              "--seeds", "1", "--inline"])
+    run = runner.invoke(
+        app,
+        [
+            "run",
+            "-e",
+            "test-markup:tag=[bold]x[/],exact",
+            "-t",
+            "categorical",
+            "--n",
+            "100",
+            "--seeds",
+            "1",
+            "--inline",
+        ],
+    )
     _clean(run)
     assert "[/red] closing tag :x: in an error" in run.output
     board = runner.invoke(app, ["leaderboard", "--format", "md", "--out", "lb"])
@@ -217,6 +276,7 @@ def test_markup_in_labels_messages_and_arguments_is_printed_literally(in_tmp, mo
 # ---------------------------------------------------------------------------------------------
 # 4. --timeout
 
+
 @pytest.mark.parametrize("value", ["1e300", "3e6", "nan", "-1"])
 def test_timeouts_beyond_the_maximum_are_one_line_errors(in_tmp, value):
     result = runner.invoke(app, ["run", "-e", "exact", "-t", "categorical", "--timeout", value])
@@ -225,8 +285,9 @@ def test_timeouts_beyond_the_maximum_are_one_line_errors(in_tmp, value):
 
 
 def test_timeout_inf_means_no_limit(in_tmp):
-    result = runner.invoke(app, ["run", "-e", "exact", "-t", "categorical", "--n", "100", "--seeds", "1",
-                                 "--timeout", "inf"])
+    result = runner.invoke(
+        app, ["run", "-e", "exact", "-t", "categorical", "--n", "100", "--seeds", "1", "--timeout", "inf"]
+    )
     _clean(result)
     assert result.exit_code == 0 and "ok: 1" in result.output
     config = json.loads(Store("ibbench-results.sqlite").runs()["config"].iloc[-1])
@@ -236,12 +297,15 @@ def test_timeout_inf_means_no_limit(in_tmp):
 # ---------------------------------------------------------------------------------------------
 # 5. broken plug-ins and `ibbench check`
 
+
 @pytest.fixture()
 def broken_plugins(tmp_path, monkeypatch):
     (tmp_path / "raising_plugin.py").write_text("raise RuntimeError('plugin import failed')\n")
     monkeypatch.syspath_prepend(str(tmp_path))
-    eps = {"raises-on-import": EntryPoint("raises-on-import", "raising_plugin:Est", "ibbench.estimators"),
-           "missing-class": EntryPoint("missing-class", "ibbench.estimators.knn:NoSuchClass", "ibbench.estimators")}
+    eps = {
+        "raises-on-import": EntryPoint("raises-on-import", "raising_plugin:Est", "ibbench.estimators"),
+        "missing-class": EntryPoint("missing-class", "ibbench.estimators.knn:NoSuchClass", "ibbench.estimators"),
+    }
     monkeypatch.setattr(registry, "_plugins", lambda group: eps if group == "ibbench.estimators" else {})
     return eps
 
@@ -288,7 +352,8 @@ def test_check_stops_a_hanging_estimator_and_fails_it(in_tmp):
         "    def fit(self, X, Y):\n"
         "        self._validate_pair(X, Y)\n"
         "        while True:\n"
-        "            time.sleep(0.1)\n")
+        "            time.sleep(0.1)\n"
+    )
     result = runner.invoke(app, ["check", "hanging_estimator:Hang", "--timeout", "5"])
     _clean(result)
     assert result.exit_code == 1 and "FAIL" in result.output and "did not finish" in result.output
@@ -296,6 +361,7 @@ def test_check_stops_a_hanging_estimator_and_fails_it(in_tmp):
 
 # ---------------------------------------------------------------------------------------------
 # 6. markdown leaderboards
+
 
 def test_markdown_cells_escape_html_code_spans_and_table_syntax():
     from ibbench.report.leaderboard import _cell_text
@@ -315,8 +381,15 @@ def test_markdown_headings_and_sentences_escape_user_text(tmp_path, monkeypatch)
         assert escaped in text
     assert _inline_text("line\nbreak") == "line break"
     store = tmp_path / "s.sqlite"
-    ibbench.run(estimators="exact", tasks="categorical", n=100, seeds=1, store=store, backend="inline",
-                command="ibbench run <script>x</script> `rm -rf` [a](b)")
+    ibbench.run(
+        estimators="exact",
+        tasks="categorical",
+        n=100,
+        seeds=1,
+        store=store,
+        backend="inline",
+        command="ibbench run <script>x</script> `rm -rf` [a](b)",
+    )
     board_dir = tmp_path / "<b>board</b>"
     from ibbench.report.leaderboard import write_leaderboard
 
@@ -325,8 +398,9 @@ def test_markdown_headings_and_sentences_escape_user_text(tmp_path, monkeypatch)
 
 
 def test_leaderboard_and_plot_out_that_is_a_file_or_unwritable_is_one_line(in_tmp):
-    ibbench.run(estimators="exact", tasks="categorical", n=100, seeds=1, store="ibbench-results.sqlite",
-                backend="inline")
+    ibbench.run(
+        estimators="exact", tasks="categorical", n=100, seeds=1, store="ibbench-results.sqlite", backend="inline"
+    )
     (in_tmp / "taken").write_text("a file the user keeps")
     for command in (["leaderboard", "--out", "taken"], ["plot", "--kind", "curves", "--out", "taken"]):
         result = runner.invoke(app, command)
@@ -340,8 +414,9 @@ def test_leaderboard_and_plot_out_that_is_a_file_or_unwritable_is_one_line(in_tm
 
 @pytest.mark.parametrize("timeout", [float("inf"), None])
 def test_api_timeout_inf_or_none_means_no_limit(tmp_path, timeout):
-    summary = ibbench.run(estimators="exact", tasks="categorical", n=100, seeds=1, store=tmp_path / "s.sqlite",
-                          timeout=timeout)
+    summary = ibbench.run(
+        estimators="exact", tasks="categorical", n=100, seeds=1, store=tmp_path / "s.sqlite", timeout=timeout
+    )
     assert summary.statuses == {"ok": 1}
     assert json.loads(Store(tmp_path / "s.sqlite").runs()["config"].iloc[-1])["timeout"] is None
 
@@ -349,16 +424,20 @@ def test_api_timeout_inf_or_none_means_no_limit(tmp_path, timeout):
 @pytest.mark.parametrize("timeout", [3e6, 1e300, float("nan"), 0, -1, True, "10"])
 def test_api_timeout_out_of_range_is_a_value_error(tmp_path, timeout):
     with pytest.raises(ValueError, match="timeout must be"):
-        ibbench.run(estimators="exact", tasks="categorical", n=100, seeds=1, store=tmp_path / "s.sqlite",
-                    timeout=timeout)
+        ibbench.run(
+            estimators="exact", tasks="categorical", n=100, seeds=1, store=tmp_path / "s.sqlite", timeout=timeout
+        )
     assert not (tmp_path / "s.sqlite").exists() or Store(tmp_path / "s.sqlite").results().empty
 
 
-@pytest.mark.parametrize("spec, message", [
-    (("compressed-pca", {"estimator_params": {"k": 1.9}}), "estimator_params: estimator 'ksg': parameter k"),
-    (("compressed-pca", {"estimator": "nope"}), "inner estimator: unknown estimator 'nope'"),
-    (("compressed-ae", {"estimator_params": {"zz": 1}}), "unknown parameter"),
-])
+@pytest.mark.parametrize(
+    "spec, message",
+    [
+        (("compressed-pca", {"estimator_params": {"k": 1.9}}), "estimator_params: estimator 'ksg': parameter k"),
+        (("compressed-pca", {"estimator": "nope"}), "inner estimator: unknown estimator 'nope'"),
+        (("compressed-ae", {"estimator_params": {"zz": 1}}), "unknown parameter"),
+    ],
+)
 def test_nested_estimator_params_are_validated_before_any_cell(tmp_path, spec, message):
     with pytest.raises(ValueError, match=message):
         ibbench.run(estimators=[spec], tasks="images-bumps:size=8", n=100, seeds=1, store=tmp_path / "s.sqlite")
@@ -371,12 +450,14 @@ def test_nested_integral_floats_are_cast_to_one_cell():
 
     as_float = CompressedPCA.check_params({"estimator_params": {"k": 3.0}})
     assert as_float == {"estimator_params": {"k": 3}} and type(as_float["estimator_params"]["k"]) is int
-    assert (estimator_identity("compressed-pca", CompressedPCA(**as_float))
-            == estimator_identity("compressed-pca", CompressedPCA(estimator_params={"k": 3})))
+    assert estimator_identity("compressed-pca", CompressedPCA(**as_float)) == estimator_identity(
+        "compressed-pca", CompressedPCA(estimator_params={"k": 3})
+    )
 
 
 # ---------------------------------------------------------------------------------------------
 # 7. corrupt compression-cache entries
+
 
 def test_corrupt_compression_cache_entries_are_deleted_and_recomputed(tmp_path, monkeypatch):
     from ibbench.estimators.compressed import CompressedPCA
@@ -388,8 +469,9 @@ def test_corrupt_compression_cache_entries_are_deleted_and_recomputed(tmp_path, 
     entries = sorted((tmp_path / "compression").glob("*.npz"))
     assert len(entries) == 2
     entries[0].write_bytes(b"not a zip file")  # truncated / corrupt
-    np.savez(entries[1], codes=np.zeros((3, 3)), error=np.float64(0), history=np.zeros(0),
-             seconds=np.float64(1))  # readable, but codes of the wrong shape
+    np.savez(
+        entries[1], codes=np.zeros((3, 3)), error=np.float64(0), history=np.zeros(0), seconds=np.float64(1)
+    )  # readable, but codes of the wrong shape
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         again = CompressedPCA(**params).fit(X, Y)

@@ -6,15 +6,13 @@ import hashlib
 import json
 import sqlite3
 
-import pytest
-
 import ibbench
 from ibbench import registry
-from ibbench._serial import canonical_json
 from ibbench.base import MIEstimator
 from ibbench.estimators.knn import KSG
 from ibbench.identity import changed_params, estimator_identity, task_identity
 from ibbench.runner import build_grid, resolve_estimators, split_specs
+from ibbench.serial import canonical_json
 from ibbench.store import Store
 
 TASK = [("gaussian-dense", {"dim": 1, "mi": 0.5})]
@@ -26,7 +24,7 @@ def _keys(estimators, tasks=TASK, n=(100,), seeds=(0,)):
 
 
 def test_changing_the_inner_estimators_version_changes_every_wrapper_cell_with_it(monkeypatch):
-    specs = ['compressed-pca', 'compressed-ae:n_epochs=2', 'compressed-pca:estimator="kl"', "ksg"]
+    specs = ["compressed-pca", "compressed-ae:n_epochs=2", 'compressed-pca:estimator="kl"', "ksg"]
     before = _keys(specs)
     monkeypatch.setattr(KSG, "version", KSG.version + "-changed")
     after = _keys(specs)
@@ -37,17 +35,29 @@ def test_changing_the_inner_estimators_version_changes_every_wrapper_cell_with_i
 
 
 def test_inner_defaults_spelled_out_are_the_same_cell_and_other_inner_params_are_not():
-    cells = build_grid(resolve_estimators(["compressed-pca", 'compressed-pca:estimator_params={"k": 3}',
-                                           'compressed-pca:estimator_params={"k": 7}',
-                                           'compressed-pca:estimator_params={"k": 7.0}']), TASK, [100], [0])
+    cells = build_grid(
+        resolve_estimators(
+            [
+                "compressed-pca",
+                'compressed-pca:estimator_params={"k": 3}',
+                'compressed-pca:estimator_params={"k": 7}',
+                'compressed-pca:estimator_params={"k": 7.0}',
+            ]
+        ),
+        TASK,
+        [100],
+        [0],
+    )
     # 7.0 is cast to 7 before keying and labelling: one cell, one label
     assert cells[3].key == cells[2].key and cells[3].estimator_label == cells[2].estimator_label
     keys = {c.estimator_label: c.key for c in cells}
-    assert keys["compressed-pca"] != keys['compressed-pca(estimator_params={\'k\': 7})']
+    assert keys["compressed-pca"] != keys["compressed-pca(estimator_params={'k': 7})"]
     ident = estimator_identity("compressed-pca", registry.get_estimator("compressed-pca", estimator_params={"k": 3}))
     assert ident["parts"]["estimator"] == {"name": "ksg", "version": KSG.version, "params": {}}
-    assert ident["parts"]["estimator"] == estimator_identity("compressed-pca", registry.get_estimator(
-        "compressed-pca"))["parts"]["estimator"]
+    assert (
+        ident["parts"]["estimator"]
+        == estimator_identity("compressed-pca", registry.get_estimator("compressed-pca"))["parts"]["estimator"]
+    )
 
 
 class _Plugin(MIEstimator):
@@ -93,8 +103,10 @@ def test_task_code_dependencies_are_in_the_key(monkeypatch):
     from ibbench.tasks.qnn import training
 
     before = _keys("binning", tasks=QNN)
-    assert task_identity(ibbench.get_task(*QNN[0][:1], **QNN[0][1]))["depends"]["qnn_training"] == \
-        training.TRAINING_VERSION
+    assert (
+        task_identity(ibbench.get_task(*QNN[0][:1], **QNN[0][1]))["depends"]["qnn_training"]
+        == training.TRAINING_VERSION
+    )
     monkeypatch.setattr(training, "TRAINING_VERSION", training.TRAINING_VERSION + "-changed")
     assert _keys("binning", tasks=QNN) != before
 
@@ -110,15 +122,39 @@ def test_latent_reference_task_depends_on_its_image_task(monkeypatch):
 
 def _scheme1_key(cell) -> str:
     """The key of ibbench's first scheme (full params, top-level versions only)."""
-    ident = {"estimator": cell.estimator, "estimator_params": cell.estimator_params,
-             "estimator_version": cell.estimator_version, "task": cell.task, "task_params": cell.task_params,
-             "task_version": cell.task_version, "n": cell.n, "seed": cell.seed}
+    ident = {
+        "estimator": cell.estimator,
+        "estimator_params": cell.estimator_params,
+        "estimator_version": cell.estimator_version,
+        "task": cell.task,
+        "task_params": cell.task_params,
+        "task_version": cell.task_version,
+        "n": cell.n,
+        "seed": cell.seed,
+    }
     return hashlib.sha256(canonical_json(ident).encode()).hexdigest()
 
 
-OLD_COLUMNS = ["key", "run_id", "estimator", "estimator_label", "estimator_params", "estimator_version", "task",
-               "task_label", "task_family", "task_params", "task_version", "n", "seed", "true_mi", "estimate",
-               "seconds", "status", "message"]
+OLD_COLUMNS = [
+    "key",
+    "run_id",
+    "estimator",
+    "estimator_label",
+    "estimator_params",
+    "estimator_version",
+    "task",
+    "task_label",
+    "task_family",
+    "task_params",
+    "task_version",
+    "n",
+    "seed",
+    "true_mi",
+    "estimate",
+    "seconds",
+    "status",
+    "message",
+]
 
 
 def test_a_scheme1_store_is_rekeyed_and_its_cells_are_reused(tmp_path):
@@ -126,17 +162,39 @@ def test_a_scheme1_store_is_rekeyed_and_its_cells_are_reused(tmp_path):
     grid = build_grid(resolve_estimators(specs), tasks, [120], [0, 1])
     path = tmp_path / "old.sqlite"
     with sqlite3.connect(path) as conn:  # a store as the first version wrote it: old columns, scheme-1 keys
-        conn.execute(f"CREATE TABLE cells ({', '.join(c + (' TEXT PRIMARY KEY' if c == 'key' else '') for c in OLD_COLUMNS)})")
-        conn.execute("CREATE TABLE runs (id TEXT PRIMARY KEY, command TEXT, suite TEXT, suite_version TEXT, config TEXT,"
-                     " versions TEXT, started_at TEXT, finished_at TEXT, n_cells INTEGER, n_run INTEGER)")
+        conn.execute(
+            f"CREATE TABLE cells ({', '.join(c + (' TEXT PRIMARY KEY' if c == 'key' else '') for c in OLD_COLUMNS)})"
+        )
+        conn.execute(
+            "CREATE TABLE runs (id TEXT PRIMARY KEY, command TEXT, suite TEXT, suite_version TEXT, config TEXT,"
+            " versions TEXT, started_at TEXT, finished_at TEXT, n_cells INTEGER, n_run INTEGER)"
+        )
         for i, cell in enumerate(grid):
             # ksg and ksg:k=3.0 were distinct scheme-1 cells; the second copy is an older error row
             status = "error" if isinstance(cell.estimator_params.get("k"), float) and i % 2 else "ok"
-            conn.execute(f"INSERT OR REPLACE INTO cells ({', '.join(OLD_COLUMNS)}) VALUES ({', '.join('?' * len(OLD_COLUMNS))})",
-                         [_scheme1_key(cell), "old", cell.estimator, cell.estimator_label,
-                          json.dumps(cell.estimator_params), cell.estimator_version, cell.task, cell.task_label,
-                          cell.task_family, json.dumps(cell.task_params), cell.task_version, cell.n, cell.seed,
-                          cell.true_mi, 0.5 if status == "ok" else None, 0.01, status, None])
+            conn.execute(
+                f"INSERT OR REPLACE INTO cells ({', '.join(OLD_COLUMNS)}) VALUES ({', '.join('?' * len(OLD_COLUMNS))})",
+                [
+                    _scheme1_key(cell),
+                    "old",
+                    cell.estimator,
+                    cell.estimator_label,
+                    json.dumps(cell.estimator_params),
+                    cell.estimator_version,
+                    cell.task,
+                    cell.task_label,
+                    cell.task_family,
+                    json.dumps(cell.task_params),
+                    cell.task_version,
+                    cell.n,
+                    cell.seed,
+                    cell.true_mi,
+                    0.5 if status == "ok" else None,
+                    0.01,
+                    status,
+                    None,
+                ],
+            )
     summary = ibbench.run(estimators=specs, tasks=tasks, n=120, seeds=2, store=path, backend="inline")
     unique = {c.key for c in grid}
     assert summary.n_skipped_existing == len(unique) == 8 and summary.statuses == {}  # nothing recomputed
@@ -152,6 +210,9 @@ def test_a_new_store_is_written_under_the_current_scheme(tmp_path):
     ibbench.run(estimators="gaussian", tasks=TASK, n=50, seeds=1, store=tmp_path / "s.sqlite", backend="inline")
     row = ibbench.load_results(tmp_path / "s.sqlite").iloc[0]
     ident = json.loads(row["identity"])
-    assert ident["scheme"] == 2 and ident["estimator"] == {"name": "gaussian", "version": "1", "params": {}} or \
-        ident["estimator"]["name"] == "gaussian"
+    assert (
+        ident["scheme"] == 2
+        and ident["estimator"] == {"name": "gaussian", "version": "1", "params": {}}
+        or ident["estimator"]["name"] == "gaussian"
+    )
     assert hashlib.sha256(canonical_json(ident).encode()).hexdigest() == row["key"]

@@ -5,9 +5,9 @@ import pytest
 
 import ibbench
 import ibbench.estimators.knn as knn_module
-from ibbench._math.knn import column_scale
 from ibbench.estimators.binning import Binning
 from ibbench.estimators.knn import KL, KSG, WKL
+from ibbench.numerics.knn import column_scale
 from ibbench.registry import get_estimator_class
 from ibbench.testing import INVARIANCES, check_mi_estimator
 

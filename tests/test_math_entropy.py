@@ -1,9 +1,9 @@
-"""Plug-in entropy helpers of ``ibbench._math.entropy`` against ``np.unique(axis=0)`` counts."""
+"""Plug-in entropy helpers of ``ibbench.numerics.entropy`` against ``np.unique(axis=0)`` counts."""
 
 import numpy as np
 import pytest
 
-from ibbench._math.entropy import plugin_mutual_info, row_codes
+from ibbench.numerics.entropy import plugin_mutual_info, row_codes
 
 
 def _same_partition(codes, A):
@@ -11,16 +11,22 @@ def _same_partition(codes, A):
     ref = ref.ravel()
     # codes and ref induce the same partition of the rows iff the pairs (code, ref) are a bijection
     pairs = np.unique(np.column_stack([codes, ref]), axis=0)
-    return len(pairs) == len(np.unique(codes)) == len(np.unique(ref)) and codes.min() == 0 \
+    return (
+        len(pairs) == len(np.unique(codes)) == len(np.unique(ref))
+        and codes.min() == 0
         and codes.max() == len(np.unique(codes)) - 1
+    )
 
 
-@pytest.mark.parametrize("dtype,lo,hi,cols", [
-    (np.int64, -3, 4, 3),          # negative values: shifted by the column minimum
-    (np.uint8, 0, 256, 5),         # unsigned, full byte range
-    (np.int64, 0, 2**40, 2),       # spans product 2^80: falls back to the byte view
-    (np.int32, -(2**31), 2**31 - 1, 2),
-])
+@pytest.mark.parametrize(
+    "dtype,lo,hi,cols",
+    [
+        (np.int64, -3, 4, 3),  # negative values: shifted by the column minimum
+        (np.uint8, 0, 256, 5),  # unsigned, full byte range
+        (np.int64, 0, 2**40, 2),  # spans product 2^80: falls back to the byte view
+        (np.int32, -(2**31), 2**31 - 1, 2),
+    ],
+)
 def test_row_codes_integer_rows(dtype, lo, hi, cols):
     rng = np.random.default_rng(0)
     A = rng.integers(lo, hi, size=(3000, cols), dtype=np.int64).astype(dtype)
@@ -33,6 +39,7 @@ def _ref_mi(cx, cy, miller_madow=False):
         _, counts = np.unique(A, axis=0, return_counts=True)
         p = counts / counts.sum()
         return -np.sum(p * np.log(p)) + ((len(counts) - 1) / (2 * len(A)) if miller_madow else 0.0)
+
     return h(cx[:, None]), h(cy[:, None]), h(np.column_stack([cx, cy]))
 
 

@@ -18,8 +18,10 @@ PNG = b"\x89PNG\r\n\x1a\n"
 @pytest.fixture(scope="module")
 def cells(tmp_path_factory, monkeypatch_module):
     store = tmp_path_factory.mktemp("compression") / "c.sqlite"
-    pca = ("compressed-pca", {"estimator": "kl", "estimator_params": {"k": 1}, "n_components_x": 2,
-                              "n_components_y": 2})
+    pca = (
+        "compressed-pca",
+        {"estimator": "kl", "estimator_params": {"k": 1}, "n_components_x": 2, "n_components_y": 2},
+    )
     images = [("images-bumps", {"size": size, "mi": mi}) for size in (8, 12) for mi in (0.0, 2.0)]
     latents = [("images-bumps-latents", {"mi": mi}) for mi in (0.0, 2.0)]
     ibbench.run(estimators=[pca, ("kl", {"k": 5})], tasks=images, n=300, seeds=2, store=store, backend="inline")
@@ -69,8 +71,12 @@ def test_plot_writes_one_figure_per_family_and_size_plus_raw_and_tables(cells, t
     assert "compression" in list_plot_kinds()
     files = make_plot("compression", store=None, out=tmp_path, cells=cells)
     names = sorted(Path(f).name for f in files)
-    assert names == ["compression-summary.md", "compression_images-bumps_12.png", "compression_images-bumps_8.png",
-                     "compression_images-bumps_raw.png"]
+    assert names == [
+        "compression-summary.md",
+        "compression_images-bumps_12.png",
+        "compression_images-bumps_8.png",
+        "compression_images-bumps_raw.png",
+    ]
     for f in files:
         if f.suffix == ".png":
             assert f.read_bytes()[:8] == PNG
@@ -79,7 +85,9 @@ def test_plot_writes_one_figure_per_family_and_size_plus_raw_and_tables(cells, t
     assert "Mean reconstruction error (pixel MAE, pixels in [0, 1]) over all cells: PCA 0." in text
     assert "`s/cell` = median cold-cache seconds" in text
     make_plot("compression", store=None, out=tmp_path / "warm", cells=cells, cost="warm")
-    assert "`s/cell` = median `fit` seconds per cell as run" in (tmp_path / "warm" / "compression-summary.md").read_text()
+    assert (
+        "`s/cell` = median `fit` seconds per cell as run" in (tmp_path / "warm" / "compression-summary.md").read_text()
+    )
 
 
 def test_s_per_cell_is_the_cold_cost_by_default(cells):
@@ -93,7 +101,9 @@ def test_s_per_cell_is_the_cold_cost_by_default(cells):
 
 def test_no_image_cells_is_a_clear_error(tmp_path):
     store = tmp_path / "s.sqlite"
-    ibbench.run(estimators="gaussian", tasks="gaussian-dense:dim=1;mi=0.5", n=50, seeds=1, store=store, backend="inline")
+    ibbench.run(
+        estimators="gaussian", tasks="gaussian-dense:dim=1;mi=0.5", n=50, seeds=1, store=store, backend="inline"
+    )
     with pytest.raises(ValueError, match="no successful image-task cells"):
         make_plot("compression", store=str(store), out=tmp_path)
     assert np.isfinite(ibbench.load_results(store)["estimate"]).all()

@@ -16,14 +16,13 @@ import time
 from pathlib import Path
 
 import pytest
+from _procs import descendants, running
 from typer.testing import CliRunner
 
 import ibbench
 from ibbench import registry
 from ibbench.cli import app
 from ibbench.runner import RunSummary
-
-from _procs import descendants, running
 
 TESTS = Path(__file__).resolve().parent
 TASK = "gaussian-dense:dim=1;mi=0.5"
@@ -58,8 +57,14 @@ def faulty(monkeypatch):
 def _script(folder: Path, body: str, **env: str) -> subprocess.Popen:
     """Start ``python script.py`` in ``folder`` with ``body`` after :data:`HEADER`, ``env`` added."""
     (folder / "script.py").write_text(HEADER + body)
-    return subprocess.Popen([sys.executable, "script.py"], cwd=folder, env={**os.environ, **env}, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return subprocess.Popen(
+        [sys.executable, "script.py"],
+        cwd=folder,
+        env={**os.environ, **env},
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
 
 
 def _result(proc: subprocess.Popen) -> dict:
@@ -89,8 +94,9 @@ def test_unguarded_script_reports_the_main_guard_and_stores_nothing(tmp_path):
     result = _result(_script(tmp_path, RUN, ESTIMATORS="gaussian"))
     assert result["statuses"] == {}
     assert len(result["infra"]) == 1
-    assert ('must guard ibbench.run with `if __name__ == "__main__":` because cell processes re-import the main '
-            "module") in result["infra"][0]
+    assert (
+        'must guard ibbench.run with `if __name__ == "__main__":` because cell processes re-import the main module'
+    ) in result["infra"][0]
     assert _stored(tmp_path) == []  # no error rows that a re-run would skip as finished
 
     guarded = "if __name__ == '__main__':\n" + textwrap.indent(RUN, "    ")
@@ -139,8 +145,14 @@ def test_dask_task_failing_without_a_row_is_an_infrastructure_failure():
     cell = build_grid([("gaussian", {})], [("gaussian-dense", {"dim": 1, "mi": 0.5})], [50], [0])[0].as_dict()
     rows, infra = [], []
     # an invalid limit makes the task raise on the worker before any cell process runs
-    run_dask([cell], n_workers=1, timeout=60, max_memory="bogus", on_result=rows.append,
-             on_infra=lambda c, message: infra.append((c["key"], message)))
+    run_dask(
+        [cell],
+        n_workers=1,
+        timeout=60,
+        max_memory="bogus",
+        on_result=rows.append,
+        on_infra=lambda c, message: infra.append((c["key"], message)),
+    )
     assert rows == []
     assert len(infra) == 1 and infra[0][0] == cell["key"] and "dask task failed: ValueError" in infra[0][1]
 
@@ -163,8 +175,25 @@ def test_run_exit_codes(faulty, tmp_path):
     runner = CliRunner()
 
     def run(name: str, estimators: str, *extra: str):
-        return runner.invoke(app, ["run", "-e", estimators, "-t", TASK, "--n", "50", "--seeds", "1", "--timeout",
-                                   "60", "--store", str(tmp_path / f"{name}.sqlite"), *extra])
+        return runner.invoke(
+            app,
+            [
+                "run",
+                "-e",
+                estimators,
+                "-t",
+                TASK,
+                "--n",
+                "50",
+                "--seeds",
+                "1",
+                "--timeout",
+                "60",
+                "--store",
+                str(tmp_path / f"{name}.sqlite"),
+                *extra,
+            ],
+        )
 
     some = run("some", "gaussian,test-raise")
     assert some.exit_code == 0, some.output  # a failed cell is a result
@@ -237,15 +266,37 @@ def test_memory_limit_turns_a_huge_allocation_into_an_error_row(faulty, tmp_path
     # process has at least as much loaded); the reservation alone exceeds it (untouched: no real memory)
     limit = float(max(4, round(_own_address_space_gib()) + 2))
     store = tmp_path / "s.sqlite"
-    summary = ibbench.run(estimators=f"test-reserve:gb={limit + 2},test-allocate:mb=64", tasks=TASK, n=50, seeds=1,
-                          store=store, timeout=60, max_memory=limit)
+    summary = ibbench.run(
+        estimators=f"test-reserve:gb={limit + 2},test-allocate:mb=64",
+        tasks=TASK,
+        n=50,
+        seeds=1,
+        store=store,
+        timeout=60,
+        max_memory=limit,
+    )
     assert summary.statuses == {"ok": 1, "error": 1}
     rows = ibbench.load_results(store).set_index("estimator")
     assert rows.loc["test-reserve", "message"].startswith(f"exceeded memory limit ({limit:.3g} GiB): ")
     assert "MemoryError" in rows.loc["test-reserve", "message"]
     assert rows.loc["test-allocate", "status"] == "ok"
 
-    result = CliRunner().invoke(app, ["run", "-e", f"test-reserve:gb={limit + 2}", "-t", TASK, "--n", "50",
-                                      "--seeds", "1", "--store", str(tmp_path / "cli.sqlite"),
-                                      "--max-memory", str(limit)])
+    result = CliRunner().invoke(
+        app,
+        [
+            "run",
+            "-e",
+            f"test-reserve:gb={limit + 2}",
+            "-t",
+            TASK,
+            "--n",
+            "50",
+            "--seeds",
+            "1",
+            "--store",
+            str(tmp_path / "cli.sqlite"),
+            "--max-memory",
+            str(limit),
+        ],
+    )
     assert result.exit_code == 1 and "exceeded memory limit" in result.output

@@ -24,12 +24,15 @@ import ibbench
 from ibbench import registry
 from ibbench.cli import app
 from ibbench.report.html import failure_counts, write_html
-from ibbench.report.leaderboard import build_leaderboard, write_leaderboard
+from ibbench.report.leaderboard import build_leaderboard
 from ibbench.report.plot_curves import convergence_points, curve_points, runtime_points, series_label
 from ibbench.report.plots import list_plot_kinds, make_plot
 
 PNG = b"\x89PNG\r\n\x1a\n"
-TASKS = "gaussian-dense:dim=1;mi=0.5,gaussian-dense:dim=1;mi=1.5,gaussian-dense:dim=2;mi=1.0,categorical:n_symbols=4;flip=0.2"
+TASKS = (
+    "gaussian-dense:dim=1;mi=0.5,gaussian-dense:dim=1;mi=1.5,gaussian-dense:dim=2;mi=1.0,"
+    "categorical:n_symbols=4;flip=0.2"
+)
 
 
 @pytest.fixture(scope="module")
@@ -39,8 +42,15 @@ def store(tmp_path_factory):
     mp.syspath_prepend(str(Path(__file__).resolve().parent))
     mp.setitem(registry.BUILTIN_ESTIMATORS, "test-raise", "_faulty_estimators:Raise")
     try:
-        ibbench.run(estimators="gaussian,ksg,test-raise", tasks=TASKS, n=[100, 400], seeds=3, store=path,
-                    backend="inline", command="ibbench run (test_reports fixture)")
+        ibbench.run(
+            estimators="gaussian,ksg,test-raise",
+            tasks=TASKS,
+            n=[100, 400],
+            seeds=3,
+            store=path,
+            backend="inline",
+            command="ibbench run (test_reports fixture)",
+        )
     finally:
         mp.undo()
     return path
@@ -77,8 +87,11 @@ def test_convergence_and_runtime_points_match_a_direct_computation(cells):
     ok = cells[cells["status"] == "ok"]
     conv = convergence_points(cells)
     for _, p in conv.iterrows():
-        g = ok[(ok["task_family"] == p["task_family"]) & (ok["estimator_label"] == p["estimator_label"])
-               & (ok["n"] == p["n"])]
+        g = ok[
+            (ok["task_family"] == p["task_family"])
+            & (ok["estimator_label"] == p["estimator_label"])
+            & (ok["n"] == p["n"])
+        ]
         assert p["mae"] == pytest.approx(np.abs(g["estimate"] - g["true_mi"]).mean(), abs=1e-12)
     rt = runtime_points(cells)
     for _, p in rt.iterrows():
@@ -184,8 +197,13 @@ def test_html_page_is_self_contained_and_complete(store, tmp_path):
     for src in parser.sources:
         assert base64.b64decode(src.split(",", 1)[1])[:8] == PNG
     names = re.findall(r'<img alt="([^"]+)"', page)
-    assert {"curves_gaussian.png", "curves_discrete.png", "convergence_gaussian.png", "runtime.png",
-            "info-plane_demo.png"} <= set(names)
+    assert {
+        "curves_gaussian.png",
+        "curves_discrete.png",
+        "convergence_gaussian.png",
+        "runtime.png",
+        "info-plane_demo.png",
+    } <= set(names)
 
     # rankings: overall and per family, runtime beside accuracy; the failing estimator is not ranked
     overall = parser.tables["overall"]
@@ -196,8 +214,10 @@ def test_html_page_is_self_contained_and_complete(store, tmp_path):
     assert re.search(r"\[[-\d.e]+, [-\d.e]+\]", by_name["ksg"][4])  # the CI sits next to the value
     partial = {row[0]: row for row in parser.tables["overall-partial"]}
     assert partial["test-raise"][1] == "0%" and partial["test-raise"][5] == str(2 * 4)  # 8 configurations failed
-    assert any("cd-overall.png" == name for name in re.findall(r'<img alt="([^"]+)"', page)) or not board.rankings[
-        "overall"].test
+    assert (
+        any("cd-overall.png" == name for name in re.findall(r'<img alt="([^"]+)"', page))
+        or not board.rankings["overall"].test
+    )
     assert {"family-gaussian-table", "family-discrete-table", "failures", "runs"} <= set(parser.tables)
     assert len(parser.tables["failures"]) == 24
     assert all("deliberate failure" in row[-1] for row in parser.tables["failures"])
@@ -210,11 +230,18 @@ def test_html_page_is_self_contained_and_complete(store, tmp_path):
 def test_cli_leaderboard_all_formats_and_plots(store, tmp_path):
     runner = CliRunner()
     out = tmp_path / "quick"
-    result = runner.invoke(app, ["leaderboard", "--store", str(store), "--format", "md,csv,html,json", "--out",
-                                 str(out), "--no-show"])
+    result = runner.invoke(
+        app, ["leaderboard", "--store", str(store), "--format", "md,csv,html,json", "--out", str(out), "--no-show"]
+    )
     assert result.exit_code == 0, result.output
-    for name in ("leaderboard.md", "leaderboard.csv", "leaderboard_by_family.csv", "groups.csv", "leaderboard.json",
-                 "leaderboard.html"):
+    for name in (
+        "leaderboard.md",
+        "leaderboard.csv",
+        "leaderboard_by_family.csv",
+        "groups.csv",
+        "leaderboard.json",
+        "leaderboard.html",
+    ):
         assert (out / name).stat().st_size > 100, name
     assert json.loads((out / "leaderboard.json").read_text())["status_counts"]["error"] == 24
     for kind in ("curves", "convergence", "runtime"):
@@ -224,8 +251,9 @@ def test_cli_leaderboard_all_formats_and_plots(store, tmp_path):
 
 
 def test_cli_plot_error_is_one_clear_line(tmp_path):
-    result = CliRunner().invoke(app, ["plot", "--kind", "curves", "--store", str(tmp_path / "none.sqlite"),
-                                      "--out", str(tmp_path)])
+    result = CliRunner().invoke(
+        app, ["plot", "--kind", "curves", "--store", str(tmp_path / "none.sqlite"), "--out", str(tmp_path)]
+    )
     assert result.exit_code != 0
     assert "Traceback" not in result.output and "no results store" in result.output
 
@@ -236,8 +264,14 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shuti
 @pytest.mark.skipif(CHROMIUM is None, reason="headless chromium not installed (apt-get install chromium)")
 def test_page_renders_and_sorts_in_headless_chromium(store, tmp_path):
     page = write_html(build_leaderboard(store, n_boot=100), tmp_path / "leaderboard.html")
-    flags = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-             f"--user-data-dir={tmp_path / 'profile'}"]
+    flags = [
+        CHROMIUM,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--hide-scrollbars",
+        f"--user-data-dir={tmp_path / 'profile'}",
+    ]
     # the URL asks the page to sort the overall table by its 12th column (cold time), descending
     url = page.resolve().as_uri() + "#sort=overall:11:desc"
     dom = subprocess.run(flags + ["--dump-dom", url], capture_output=True, text=True, timeout=120).stdout
@@ -251,10 +285,13 @@ def test_page_renders_and_sorts_in_headless_chromium(store, tmp_path):
         return float(value) * {"µs": 1e-6, "ms": 1e-3, "s": 1.0}[unit]
 
     known = [seconds(t) for t in times if t != "–"]
-    assert known == sorted(known, reverse=True) and "–" not in times[:len(known)]  # missing values sort last
+    assert known == sorted(known, reverse=True) and "–" not in times[: len(known)]  # missing values sort last
     shot = tmp_path / "shot.png"
-    subprocess.run(flags + ["--window-size=1280,2000", f"--screenshot={shot}", page.resolve().as_uri()],
-                   capture_output=True, timeout=120)
+    subprocess.run(
+        flags + ["--window-size=1280,2000", f"--screenshot={shot}", page.resolve().as_uri()],
+        capture_output=True,
+        timeout=120,
+    )
     from PIL import Image
 
     pixels = np.asarray(Image.open(shot).convert("L"))

@@ -28,7 +28,9 @@ def test_cell_keys_are_stable_and_distinct():
 
 
 def test_discrete_only_estimator_is_skipped_on_continuous_tasks(tmp_path):
-    summary = ibbench.run(estimators="exact", tasks=TASKS, n=200, seeds=1, store=tmp_path / "s.sqlite", backend="inline")
+    summary = ibbench.run(
+        estimators="exact", tasks=TASKS, n=200, seeds=1, store=tmp_path / "s.sqlite", backend="inline"
+    )
     assert summary.statuses == {"skipped": 1, "ok": 1}
 
 
@@ -45,10 +47,13 @@ def test_resume_skips_finished_cells_and_rerun_failed_retries(tmp_path):
     with Store(store) as st:
         st.connect().execute("UPDATE cells SET status='error' WHERE key=?", (df1["key"].iloc[0],))
         st.connect().commit()
-    assert ibbench.run(estimators="ksg,gaussian", tasks=TASKS, n=300, seeds=2, store=store,
-                       backend="inline").statuses == {}
-    third = ibbench.run(estimators="ksg,gaussian", tasks=TASKS, n=300, seeds=2, store=store, backend="inline",
-                        rerun_failed=True)
+    assert (
+        ibbench.run(estimators="ksg,gaussian", tasks=TASKS, n=300, seeds=2, store=store, backend="inline").statuses
+        == {}
+    )
+    third = ibbench.run(
+        estimators="ksg,gaussian", tasks=TASKS, n=300, seeds=2, store=store, backend="inline", rerun_failed=True
+    )
     assert third.statuses == {"ok": 1}
     assert len(Store(store).runs()) == 4
 
@@ -65,7 +70,9 @@ def test_seeded_cells_identical_across_local_and_inline_backends(tmp_path):
 
 def test_results_record_params_versions_and_environment(tmp_path):
     store = tmp_path / "s.sqlite"
-    ibbench.run(estimators="ksg:k=5", tasks="gaussian-dense:dim=1;mi=0.5", n=200, seeds=1, store=store, backend="inline")
+    ibbench.run(
+        estimators="ksg:k=5", tasks="gaussian-dense:dim=1;mi=0.5", n=200, seeds=1, store=store, backend="inline"
+    )
     row = ibbench.load_results(store).iloc[0]
     assert row["est.k"] == 5 and row["est.algorithm"] == 1 and row["task.mi"] == 0.5
     assert row["estimator_label"] == "ksg(k=5)" and row["n"] == 200 and row["seed"] == 0

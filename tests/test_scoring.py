@@ -8,8 +8,16 @@ from ibbench.scoring import bootstrap_ci, friedman_nemenyi, rank_all, score_grou
 
 
 def _cells(rows):
-    base = {"estimator": "e", "task": "t", "task_family": "f", "n": 100, "seconds": 1.0, "status": "ok", "seed": 0,
-            "task_role": "overall"}
+    base = {
+        "estimator": "e",
+        "task": "t",
+        "task_family": "f",
+        "n": 100,
+        "seconds": 1.0,
+        "status": "ok",
+        "seed": 0,
+        "task_role": "overall",
+    }
     return pd.DataFrame([{**base, **r} for r in rows])
 
 
@@ -20,9 +28,20 @@ def _grid(maes: dict[str, list[float]], configs: list[str], seeds=(0, 1), family
         for task, err in zip(configs, errors):
             for seed in seeds:
                 status = "ok" if err is not None else "error"
-                rows.append({"estimator_label": label, "estimator": label, "task_label": task, "task": task,
-                             "task_family": family, "task_role": role, "true_mi": 1.0, "seed": seed,
-                             "estimate": 1.0 + err if err is not None else None, "status": status})
+                rows.append(
+                    {
+                        "estimator_label": label,
+                        "estimator": label,
+                        "task_label": task,
+                        "task": task,
+                        "task_family": family,
+                        "task_role": role,
+                        "true_mi": 1.0,
+                        "seed": seed,
+                        "estimate": 1.0 + err if err is not None else None,
+                        "status": status,
+                    }
+                )
     return _cells(rows)
 
 
@@ -31,12 +50,28 @@ def _board(cells):
 
 
 def test_group_metrics_by_hand():
-    df = _cells([
-        {"estimator_label": "a", "task_label": "t1", "true_mi": 2.0, "estimate": 2.5},
-        {"estimator_label": "a", "task_label": "t1", "true_mi": 2.0, "estimate": 1.9, "seed": 1},
-        {"estimator_label": "a", "task_label": "t1", "true_mi": 2.0, "estimate": None, "status": "timeout", "seed": 2},
-        {"estimator_label": "a", "task_label": "t1", "true_mi": 2.0, "estimate": None, "status": "skipped", "seed": 3},
-    ])
+    df = _cells(
+        [
+            {"estimator_label": "a", "task_label": "t1", "true_mi": 2.0, "estimate": 2.5},
+            {"estimator_label": "a", "task_label": "t1", "true_mi": 2.0, "estimate": 1.9, "seed": 1},
+            {
+                "estimator_label": "a",
+                "task_label": "t1",
+                "true_mi": 2.0,
+                "estimate": None,
+                "status": "timeout",
+                "seed": 2,
+            },
+            {
+                "estimator_label": "a",
+                "task_label": "t1",
+                "true_mi": 2.0,
+                "estimate": None,
+                "status": "skipped",
+                "seed": 3,
+            },
+        ]
+    )
     g = score_groups(df).iloc[0]
     assert g["mean_estimate"] == pytest.approx(2.2)
     assert g["bias"] == pytest.approx(0.2)
@@ -50,17 +85,32 @@ def test_group_metrics_by_hand():
 
 def test_per_seed_truth_is_averaged_and_errors_use_each_cells_own_truth():
     # a fixed-population task whose truth differs per seed (qnn): seed 0 has I = 0, seed 1 has I = 1
-    df = _cells([{"estimator_label": "a", "task_label": "q", "true_mi": 0.0, "estimate": 0.1, "seed": 0},
-                 {"estimator_label": "a", "task_label": "q", "true_mi": 1.0, "estimate": 0.7, "seed": 1}])
+    df = _cells(
+        [
+            {"estimator_label": "a", "task_label": "q", "true_mi": 0.0, "estimate": 0.1, "seed": 0},
+            {"estimator_label": "a", "task_label": "q", "true_mi": 1.0, "estimate": 0.7, "seed": 1},
+        ]
+    )
     g = score_groups(df).iloc[0]
     assert g["true_mi"] == pytest.approx(0.5) and (g["true_mi_min"], g["true_mi_max"]) == (0.0, 1.0)
     assert g["bias"] == pytest.approx((0.1 - 0.3) / 2) and g["mae"] == pytest.approx(0.2)
 
 
 def test_cold_seconds_default_to_warm_seconds_for_rows_without_cache_accounting():
-    df = _cells([{"estimator_label": "a", "task_label": "t", "true_mi": 1.0, "estimate": 1.0, "seconds": 0.5,
-                  "cold_seconds": 3.5, "cache_hit": 1},
-                 {"estimator_label": "b", "task_label": "t", "true_mi": 1.0, "estimate": 1.0, "seconds": 0.25}])
+    df = _cells(
+        [
+            {
+                "estimator_label": "a",
+                "task_label": "t",
+                "true_mi": 1.0,
+                "estimate": 1.0,
+                "seconds": 0.5,
+                "cold_seconds": 3.5,
+                "cache_hit": 1,
+            },
+            {"estimator_label": "b", "task_label": "t", "true_mi": 1.0, "estimate": 1.0, "seconds": 0.25},
+        ]
+    )
     g = score_groups(df).set_index("estimator_label")
     assert g.loc["a", "median_cold_seconds"] == 3.5 and g.loc["a", "median_seconds"] == 0.5
     assert g.loc["a", "cache_hits"] == 1
@@ -129,8 +179,10 @@ def test_failed_cells_and_declined_tasks_move_an_estimator_to_partial_coverage()
 
 
 def test_fewer_seeds_than_the_others_is_not_full_coverage():
-    cells = pd.concat([_grid({"a": [0.1], "b": [0.2]}, ["t1"], seeds=(0, 1, 2)),
-                       _grid({"short": [0.0]}, ["t1"], seeds=(0,))], ignore_index=True)
+    cells = pd.concat(
+        [_grid({"a": [0.1], "b": [0.2]}, ["t1"], seeds=(0, 1, 2)), _grid({"short": [0.0]}, ["t1"], seeds=(0,))],
+        ignore_index=True,
+    )
     board = _board(cells)["overall"]
     assert "short" in board.partial["estimator_label"].tolist()
 

@@ -31,9 +31,12 @@ def _bad_store(kind, tmp_path):
 RUN = ["run", "-e", "gaussian", "-t", "categorical", "--n", "50", "--seeds", "1", "--inline"]
 COMMANDS = [RUN, ["leaderboard", "--no-show"], ["plot", "--kind", "curves"], ["export"]]
 # a foreign SQLite file is not an error for `run` (test_run_adds_its_tables_to_a_foreign_sqlite_file)
-CASES = [pytest.param(kind, command, id=f"{kind}-{command[0]}")
-         for kind in ("garbage", "empty-sqlite", "bad-path") for command in COMMANDS
-         if not (kind == "empty-sqlite" and command[0] == "run")]
+CASES = [
+    pytest.param(kind, command, id=f"{kind}-{command[0]}")
+    for kind in ("garbage", "empty-sqlite", "bad-path")
+    for command in COMMANDS
+    if not (kind == "empty-sqlite" and command[0] == "run")
+]
 
 
 @pytest.mark.parametrize("kind,command", CASES)

@@ -28,9 +28,23 @@ RUN = ["run", "-e", "gaussian", "-t", "gaussian-dense:dim=1;mi=0.5", "--n", "60"
 def _store(path: Path, label: str = "a") -> Path:
     """A small store whose one cell carries ``label`` as its estimator label."""
     with Store(path) as st:
-        st.write_cell({"key": f"key-{label}", "run_id": "r", "estimator": "gaussian", "estimator_label": label,
-                       "estimator_params": "{}", "task": "gaussian-dense", "task_label": "t", "task_params": "{}",
-                       "n": 60, "seed": 0, "true_mi": 0.5, "estimate": 0.4, "status": "ok"})
+        st.write_cell(
+            {
+                "key": f"key-{label}",
+                "run_id": "r",
+                "estimator": "gaussian",
+                "estimator_label": label,
+                "estimator_params": "{}",
+                "task": "gaussian-dense",
+                "task_label": "t",
+                "task_params": "{}",
+                "n": 60,
+                "seed": 0,
+                "true_mi": 0.5,
+                "estimate": 0.4,
+                "status": "ok",
+            }
+        )
     return path
 
 
@@ -58,8 +72,14 @@ def test_export_never_writes_over_the_store(tmp_path, target, monkeypatch):
     with sqlite3.connect(store) as conn:  # keep -wal and -shm files around while exporting
         conn.execute("PRAGMA wal_autocheckpoint=0")
         conn.execute("INSERT INTO meta (name, value) VALUES ('x', 'y')")
-        out = {"store": store, "wal": Path(f"{store}-wal"), "shm": Path(f"{store}-shm"),
-               "symlink": tmp_path / "link.csv", "hardlink": tmp_path / "hard.csv", "relative": Path("s.sqlite")}[target]
+        out = {
+            "store": store,
+            "wal": Path(f"{store}-wal"),
+            "shm": Path(f"{store}-shm"),
+            "symlink": tmp_path / "link.csv",
+            "hardlink": tmp_path / "hard.csv",
+            "relative": Path("s.sqlite"),
+        }[target]
         if target == "symlink":
             out.symlink_to(store)
         elif target == "hardlink":

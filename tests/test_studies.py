@@ -31,6 +31,7 @@ def qnn_cache(tmp_path_factory):
 
 def _no_compute(monkeypatch):
     """Make every training or estimation fail: what runs afterwards may only read."""
+
     def fail(*args, **kwargs):
         raise AssertionError("computed while it should only read")
 
@@ -114,16 +115,36 @@ def test_the_plot_reads_stored_planes_and_never_computes(tmp_path, monkeypatch):
     store = tmp_path / "s.sqlite"
     run_info_planes(store, CONFIG, [0, 1], estimator="binning", estimator_params={"n_bins": 30})
     _no_compute(monkeypatch)
-    files = make_plot("info-plane", store=str(store), out=tmp_path / "png", activation="tanh", bits=4, epochs=2,
-                      n_snapshots=3, seeds=2, estimator="binning", estimator_params='{"n_bins": 30}')
+    files = make_plot(
+        "info-plane",
+        store=str(store),
+        out=tmp_path / "png",
+        activation="tanh",
+        bits=4,
+        epochs=2,
+        n_snapshots=3,
+        seeds=2,
+        estimator="binning",
+        estimator_params='{"n_bins": 30}',
+    )
     assert [f.name for f in files] == ["info-plane-szt-tanh-4bit-binning.png"]
     assert files[0].stat().st_size > 10_000
     # missing results: a clear error naming the command that computes them, and no file written
-    for options, missing in (({"activation": "relu"}, "--activation relu"),
-                             ({"activation": "tanh", "estimator": "ksg"}, "--estimator ksg")):
+    for options, missing in (
+        ({"activation": "relu"}, "--activation relu"),
+        ({"activation": "tanh", "estimator": "ksg"}, "--estimator ksg"),
+    ):
         with pytest.raises(ValueError, match="ibbench study info-planes") as info:
-            make_plot("info-plane", store=str(store), out=tmp_path / "none", bits=4, epochs=2, n_snapshots=3,
-                      seeds=2, **options)
+            make_plot(
+                "info-plane",
+                store=str(store),
+                out=tmp_path / "none",
+                bits=4,
+                epochs=2,
+                n_snapshots=3,
+                seeds=2,
+                **options,
+            )
         assert missing in str(info.value) and f"--store {store}" in str(info.value)
         assert not list((tmp_path / "none").glob("*.png"))
     with pytest.raises(ValueError, match="ibbench study info-planes"):
@@ -146,8 +167,17 @@ def test_the_plot_reads_the_estimator_plane_from_the_benchmark_cells(tmp_path, m
     with pytest.raises(ValueError, match="--estimator binning"):  # other params: no cells, no study rows
         load_info_planes(store, CONFIG, [0], estimator="binning", estimator_params={"n_bins": 100})
     _no_compute(monkeypatch)
-    files = plot_info_plane(store=str(store), out=tmp_path / "png", bits=4, activation="tanh", epochs=2,
-                            n_snapshots=3, seeds=1, estimator="binning", estimator_params={"n_bins": 30})
+    files = plot_info_plane(
+        store=str(store),
+        out=tmp_path / "png",
+        bits=4,
+        activation="tanh",
+        epochs=2,
+        n_snapshots=3,
+        seeds=1,
+        estimator="binning",
+        estimator_params={"n_bins": 30},
+    )
     assert len(files) == 1 and files[0].exists()
 
 
@@ -237,8 +267,24 @@ def test_study_commands(tmp_path):
 
     runner = CliRunner()
     store, out = tmp_path / "s.sqlite", tmp_path / "table.md"
-    args = ["study", "binning-vs-exact", "--store", str(store), "--activation", "relu", "--bits", "4", "--epochs",
-            "2", "--n-snapshots", "3", "--seeds", "1", "--out", str(out)]
+    args = [
+        "study",
+        "binning-vs-exact",
+        "--store",
+        str(store),
+        "--activation",
+        "relu",
+        "--bits",
+        "4",
+        "--epochs",
+        "2",
+        "--n-snapshots",
+        "3",
+        "--seeds",
+        "1",
+        "--out",
+        str(out),
+    ]
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     text = out.read_text()
@@ -246,19 +292,74 @@ def test_study_commands(tmp_path):
     assert "Regenerate: `ibbench study binning-vs-exact --dataset szt --activation relu --bits 4" in text
     again = runner.invoke(app, args)
     assert again.exit_code == 0 and "already stored (skipped)" in again.output and out.read_text() == text
-    args = ["study", "info-planes", "--store", str(store), "--activation", "tanh", "--bits", "4", "--epochs", "2",
-            "--n-snapshots", "3", "--seeds", "2", "--estimator", "binning", "--estimator-params", '{"n_bins": 30}',
-            "--every", "2"]
+    args = [
+        "study",
+        "info-planes",
+        "--store",
+        str(store),
+        "--activation",
+        "tanh",
+        "--bits",
+        "4",
+        "--epochs",
+        "2",
+        "--n-snapshots",
+        "3",
+        "--seeds",
+        "2",
+        "--estimator",
+        "binning",
+        "--estimator-params",
+        '{"n_bins": 30}',
+        "--every",
+        "2",
+    ]
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     assert "tanh, 4-bit, runs [0, 1]" in result.output and "compression" in result.output
-    plot = runner.invoke(app, ["plot", "--kind", "info-plane", "--store", str(store), "--out", str(tmp_path / "png"),
-                               "--option", "activation=tanh", "--option", "bits=4", "--option", "epochs=2",
-                               "--option", "n_snapshots=3", "--option", "seeds=2", "--option", "estimator=binning",
-                               "--option", 'estimator_params={"n_bins": 30}'])
+    plot = runner.invoke(
+        app,
+        [
+            "plot",
+            "--kind",
+            "info-plane",
+            "--store",
+            str(store),
+            "--out",
+            str(tmp_path / "png"),
+            "--option",
+            "activation=tanh",
+            "--option",
+            "bits=4",
+            "--option",
+            "epochs=2",
+            "--option",
+            "n_snapshots=3",
+            "--option",
+            "seeds=2",
+            "--option",
+            "estimator=binning",
+            "--option",
+            'estimator_params={"n_bins": 30}',
+        ],
+    )
     assert plot.exit_code == 0, plot.output
-    missing = runner.invoke(app, ["plot", "--kind", "info-plane", "--store", str(store), "--out",
-                                  str(tmp_path / "png"), "--option", "dataset=digits", "--option", "epochs=2"])
+    missing = runner.invoke(
+        app,
+        [
+            "plot",
+            "--kind",
+            "info-plane",
+            "--store",
+            str(store),
+            "--out",
+            str(tmp_path / "png"),
+            "--option",
+            "dataset=digits",
+            "--option",
+            "epochs=2",
+        ],
+    )
     assert missing.exit_code == 2 and "ibbench study info-planes" in missing.output
     bad = runner.invoke(app, ["study", "info-planes", "--store", str(store), "--estimator-params", "{nope"])
     assert bad.exit_code == 2 and "JSON" in bad.output

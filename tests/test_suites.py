@@ -56,8 +56,9 @@ def test_paper_suite_is_the_butakov_sweep_and_the_qnn_planes():
             assert len(mis) >= 11 and mis[0] == 0.0 and mis[-1] == 10.0
         # the five estimators of the paper, each after the autoencoder and after PCA, to the intrinsic dimension
         inner = {(e, p["estimator"]) for e, p in s.estimators}
-        assert inner == {(c, i) for c in ("compressed-ae", "compressed-pca")
-                         for i in ("kde-ml", "kde-lse", "kl", "wkl", "mine")}
+        assert inner == {
+            (c, i) for c in ("compressed-ae", "compressed-pca") for i in ("kde-ml", "kde-lse", "kl", "wkl", "mine")
+        }
         assert all(p["n_components_x"] == p["n_components_y"] == latent_dim for _, p in s.estimators)
         latents = get_suite("paper-latents")
         assert sorted(p["mi"] for t, p in latents.tasks if t == family + "-latents") == [float(i) for i in range(11)]
@@ -67,10 +68,24 @@ def test_paper_suite_is_the_butakov_sweep_and_the_qnn_planes():
 def test_composite_suite_runs_each_part_with_its_own_estimators(tmp_path, monkeypatch):
     from ibbench import suites
 
-    monkeypatch.setitem(suites.SUITES, "t-a", Suite("t-a", "1", "a", (("categorical", {"n_symbols": 2}),), n=(50,),
-                                                    seeds=1, estimators=(("exact", {}),)))
-    monkeypatch.setitem(suites.SUITES, "t-b", Suite("t-b", "1", "b", (("gaussian-dense", {"dim": 1, "mi": 0.5}),),
-                                                    n=(60,), seeds=2, estimators=(("gaussian", {}), ("kl", {}))))
+    monkeypatch.setitem(
+        suites.SUITES,
+        "t-a",
+        Suite("t-a", "1", "a", (("categorical", {"n_symbols": 2}),), n=(50,), seeds=1, estimators=(("exact", {}),)),
+    )
+    monkeypatch.setitem(
+        suites.SUITES,
+        "t-b",
+        Suite(
+            "t-b",
+            "1",
+            "b",
+            (("gaussian-dense", {"dim": 1, "mi": 0.5}),),
+            n=(60,),
+            seeds=2,
+            estimators=(("gaussian", {}), ("kl", {})),
+        ),
+    )
     monkeypatch.setitem(suites.SUITES, "t-ab", Suite("t-ab", "1", "a+b", (), parts=("t-a", "t-b")))
     store = tmp_path / "s.sqlite"
     summary = ibbench.run(suite="t-ab", store=store, backend="inline")
@@ -83,7 +98,8 @@ def test_composite_suite_runs_each_part_with_its_own_estimators(tmp_path, monkey
     config = json.loads(Store(store).runs()["config"].iloc[0])
     assert [seg["suite"] for seg in config["segments"]] == ["t-a v1", "t-b v1"]
     assert sorted(zip(df["estimator"], df["task"], df["n"])) == sorted(
-        [("exact", "categorical", 50)] + [(e, "gaussian-dense", 60) for e in ("gaussian", "kl") for _ in range(2)])
+        [("exact", "categorical", 50)] + [(e, "gaussian-dense", 60) for e in ("gaussian", "kl") for _ in range(2)]
+    )
     # an explicit selection replaces every part's own estimators: 1 + 2 new kl cells, nothing else
     again = ibbench.run(suite="t-ab", estimators="kl", store=store, backend="inline")
     assert again.n_cells == 3 and again.n_skipped_existing == 2  # the kl cells on gaussian-dense exist

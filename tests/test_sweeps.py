@@ -28,8 +28,10 @@ def test_split_specs():
 
 def test_cli_estimator_sweep_is_two_configurations(tmp_path):
     store = tmp_path / "s.sqlite"
-    result = CliRunner().invoke(app, ["run", "-e", "ksg:k=3,ksg:k=10", "-t", TASK, "--n", "200", "--seeds", "2",
-                                      "--store", str(store), "--inline"])
+    result = CliRunner().invoke(
+        app,
+        ["run", "-e", "ksg:k=3,ksg:k=10", "-t", TASK, "--n", "200", "--seeds", "2", "--store", str(store), "--inline"],
+    )
     assert result.exit_code == 0, result.output
     df = ibbench.load_results(store)
     assert sorted(df["est.k"].unique()) == [3, 10]
@@ -68,8 +70,11 @@ def test_run_file_grids_expand_and_are_recorded(tmp_path):
     path.write_text(RUN_FILE)
     options = load_run_file(path)
     assert options["estimators"] == [("ksg", {"k": 3}), ("ksg", {"k": 8}), ("gaussian", {})]
-    assert options["tasks"] == [("categorical", {"n_symbols": 4, "flip": 0.2}),
-                                ("gaussian-dense", {"dim": 1, "mi": 0.5}), ("gaussian-dense", {"dim": 1, "mi": 1.5})]
+    assert options["tasks"] == [
+        ("categorical", {"n_symbols": 4, "flip": 0.2}),
+        ("gaussian-dense", {"dim": 1, "mi": 0.5}),
+        ("gaussian-dense", {"dim": 1, "mi": 1.5}),
+    ]
     store = tmp_path / "s.sqlite"
     result = CliRunner().invoke(app, ["run", "--config", str(path), "--store", str(store), "--inline"])
     assert result.exit_code == 0, result.output
@@ -82,13 +87,16 @@ def test_run_file_grids_expand_and_are_recorded(tmp_path):
     assert config["n"] == [150, 300] and config["seeds"] == [0, 1] and len(config["tasks"]) == 3
 
 
-@pytest.mark.parametrize("text, message", [
-    ("bogus = 1", "unknown keys"),
-    ("[[estimators]]\nparams = {k = 3}", "needs a name"),
-    ("[[estimators]]\nname = 'ksg'\ngrid = {k = 3}", "non-empty list"),
-    ("[[tasks]]\nname = 'categorical'\ngird = {flip = [0.1]}", "unknown keys"),
-    ("n = [", "invalid TOML"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("bogus = 1", "unknown keys"),
+        ("[[estimators]]\nparams = {k = 3}", "needs a name"),
+        ("[[estimators]]\nname = 'ksg'\ngrid = {k = 3}", "non-empty list"),
+        ("[[tasks]]\nname = 'categorical'\ngird = {flip = [0.1]}", "unknown keys"),
+        ("n = [", "invalid TOML"),
+    ],
+)
 def test_bad_run_files_are_one_clear_line(tmp_path, text, message):
     path = tmp_path / "run.toml"
     path.write_text(text)

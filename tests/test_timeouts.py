@@ -50,8 +50,24 @@ def test_hanging_cell_is_killed_at_the_timeout(faulty, tmp_path):
     store, pid_file = tmp_path / "s.sqlite", tmp_path / "hang.pid"
     timeout = 2.0
     started = time.monotonic()
-    result = CliRunner().invoke(app, ["run", "-e", f"gaussian,test-hang:pid_file={pid_file}", "-t", TASK, "--n", "50",
-                                      "--seeds", "1", "--timeout", str(timeout), "--store", str(store)])
+    result = CliRunner().invoke(
+        app,
+        [
+            "run",
+            "-e",
+            f"gaussian,test-hang:pid_file={pid_file}",
+            "-t",
+            TASK,
+            "--n",
+            "50",
+            "--seeds",
+            "1",
+            "--timeout",
+            str(timeout),
+            "--store",
+            str(store),
+        ],
+    )
     elapsed = time.monotonic() - started
     assert result.exit_code == 0, result.output
     df = ibbench.load_results(store).set_index("estimator")
@@ -73,8 +89,9 @@ def test_hanging_cell_is_killed_at_the_timeout(faulty, tmp_path):
 
 def test_raising_nan_and_crashing_estimators_become_error_rows(faulty, tmp_path):
     store = tmp_path / "s.sqlite"
-    summary = ibbench.run(estimators="gaussian,test-raise,test-nan,test-crash", tasks=TASK, n=60, seeds=2,
-                          store=store, timeout=60)
+    summary = ibbench.run(
+        estimators="gaussian,test-raise,test-nan,test-crash", tasks=TASK, n=60, seeds=2, store=store, timeout=60
+    )
     assert summary.statuses == {"ok": 2, "error": 6}
     df = ibbench.load_results(store)
     by = {name: g for name, g in df.groupby("estimator")}
@@ -99,8 +116,21 @@ def test_raising_nan_and_crashing_estimators_become_error_rows(faulty, tmp_path)
 
 def test_rerun_failed_retries_error_and_timeout_cells(faulty, tmp_path):
     store, flag = tmp_path / "s.sqlite", tmp_path / "flag"
-    args = ["run", "-e", f"test-flaky:flag={flag}", "-t", TASK, "--n", "60", "--seeds", "2", "--store", str(store),
-            "--timeout", "60"]
+    args = [
+        "run",
+        "-e",
+        f"test-flaky:flag={flag}",
+        "-t",
+        TASK,
+        "--n",
+        "60",
+        "--seeds",
+        "2",
+        "--store",
+        str(store),
+        "--timeout",
+        "60",
+    ]
     runner = CliRunner()
     assert runner.invoke(app, args).exit_code == 1  # every cell failed: the run did not do its job
     first = ibbench.load_results(store)
@@ -126,8 +156,12 @@ def test_reused_cell_process_measures_peak_memory_per_cell(faulty):
     from ibbench.runner import build_grid
 
     # one cell touches 300 MiB, then two cells touch nothing, all in the same (reused) cell process
-    grid = build_grid([("test-allocate", {"mb": 300}), ("test-allocate", {"mb": 0})],
-                      [("gaussian-dense", {"dim": 1, "mi": 1.0})], [100], [0, 1])
+    grid = build_grid(
+        [("test-allocate", {"mb": 300}), ("test-allocate", {"mb": 0})],
+        [("gaussian-dense", {"dim": 1, "mi": 1.0})],
+        [100],
+        [0, 1],
+    )
     rows: list = []
     run_local([c.as_dict() for c in grid[1:]], jobs=1, timeout=120, on_result=rows.append)
     assert [(r["estimator_params"]["mb"], r["status"]) for r in rows] == [(300, "ok"), (0, "ok"), (0, "ok")]

@@ -26,12 +26,26 @@ def _params(params: dict[str, Any]) -> str:
 def _spec(name: str, params: dict[str, Any]) -> str:
     import json
 
-    return name + (":" + ";".join(f"{k}={json.dumps(v) if isinstance(v, (dict, list)) else v}"
-                                  for k, v in params.items()) if params else "")
+    return name + (
+        ":" + ";".join(f"{k}={json.dumps(v) if isinstance(v, (dict, list)) else v}" for k, v in params.items())
+        if params
+        else ""
+    )
 
 
-def catalogue_markdown(suites: tuple[str, ...] = ("quick", "paper", "paper-latents", "paper-bumps", "paper-rectangles",
-                                                  "paper-raw", "paper-qnn", "paper-digits", "full")) -> str:
+def catalogue_markdown(
+    suites: tuple[str, ...] = (
+        "quick",
+        "paper",
+        "paper-latents",
+        "paper-bumps",
+        "paper-rectangles",
+        "paper-raw",
+        "paper-qnn",
+        "paper-digits",
+        "full",
+    ),
+) -> str:
     """Markdown: every registered task (default parameters) and the task instances of ``suites``.
 
     Fixed-population tasks are listed without their true MI (computing it trains networks).
@@ -60,25 +74,37 @@ def catalogue_markdown(suites: tuple[str, ...] = ("quick", "paper", "paper-laten
         cls = get_task_class(name)
         fixed = getattr(cls, "fixed_population", False)
         task: Any = cls() if not fixed else None
-        ranked = {"none": "reference"}.get(rank_scope(cls.role, cls.recoverable_by_discretisation),
-                                           rank_scope(cls.role, cls.recoverable_by_discretisation))
+        ranked = {"none": "reference"}.get(
+            rank_scope(cls.role, cls.recoverable_by_discretisation),
+            rank_scope(cls.role, cls.recoverable_by_discretisation),
+        )
         if task is None:
-            lines.append(f"| `{name}` | {cls.family} | {ranked} | | | {cls.x_kind} | {cls.y_kind} | | (trained) | "
-                         f"{_first_line(cls)} |")
+            lines.append(
+                f"| `{name}` | {cls.family} | {ranked} | | | {cls.x_kind} | {cls.y_kind} | | (trained) | "
+                f"{_first_line(cls)} |"
+            )
             continue
-        lines.append(f"| `{name}` | {task.family} | {ranked} | {task.dim_x} | {task.dim_y} | {task.x_kind} | "
-                     f"{task.y_kind} | {_params(task.params)} | {task.true_mi:.4f} | {_first_line(cls)} |")
+        lines.append(
+            f"| `{name}` | {task.family} | {ranked} | {task.dim_x} | {task.dim_y} | {task.x_kind} | "
+            f"{task.y_kind} | {_params(task.params)} | {task.true_mi:.4f} | {_first_line(cls)} |"
+        )
     for suite_name in suites:
         suite = get_suite(suite_name)
         lines += ["", f"## Suite `{suite.name}` (version {suite.version})", "", suite.description + "."]
         if suite.parts:
-            lines.append("Composite: the union of the parts " + ", ".join(f"`{p}`" for p in suite.parts)
-                         + ", each with its own estimators, sample sizes and seeds.")
+            lines.append(
+                "Composite: the union of the parts "
+                + ", ".join(f"`{p}`" for p in suite.parts)
+                + ", each with its own estimators, sample sizes and seeds."
+            )
             continue
         lines.append(f"Sample sizes {list(suite.n)}, {suite.seeds} seeds, {len(suite.tasks)} tasks.")
         if suite.estimators:
-            lines.append("Estimators (when `--estimators` is not given): "
-                         + ", ".join(f"`{_spec(name, params)}`" for name, params in suite.estimators) + ".")
+            lines.append(
+                "Estimators (when `--estimators` is not given): "
+                + ", ".join(f"`{_spec(name, params)}`" for name, params in suite.estimators)
+                + "."
+            )
         lines += ["", "| task | params | dim X | dim Y | kinds | true MI |", "|---|---|---|---|---|---|"]
         for name, params in suite.tasks:
             cls = get_task_class(name)
@@ -86,8 +112,10 @@ def catalogue_markdown(suites: tuple[str, ...] = ("quick", "paper", "paper-laten
                 lines.append(f"| `{name}` | {_params(params)} | | | {cls.x_kind}/{cls.y_kind} | (trained) |")
                 continue
             task = get_task(name, **params)
-            lines.append(f"| `{name}` | {_params(params)} | {task.dim_x} | {task.dim_y} | "
-                         f"{task.x_kind}/{task.y_kind} | {task.true_mi:.4f} |")
+            lines.append(
+                f"| `{name}` | {_params(params)} | {task.dim_x} | {task.dim_y} | "
+                f"{task.x_kind}/{task.y_kind} | {task.true_mi:.4f} |"
+            )
     return "\n".join(lines) + "\n"
 
 

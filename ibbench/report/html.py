@@ -17,9 +17,10 @@ import html
 import json
 import math
 import tempfile
-from datetime import datetime, timezone
+from collections.abc import Iterable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -91,7 +92,7 @@ def _fmt(value: Any, digits: int = 3) -> str:
     v = _num(value)
     if v is None:
         return "–"
-    if v != 0 and (abs(v) < 10 ** -digits or abs(v) >= 1e4):
+    if v != 0 and (abs(v) < 10**-digits or abs(v) >= 1e4):
         return f"{v:.{digits - 1}e}"
     return f"{v:.{digits}f}"
 
@@ -132,8 +133,11 @@ def _seconds(value: Any) -> str:
 
 def _table(table_id: str, headers: list[tuple[str, bool]], rows: Iterable[str]) -> str:
     head = "".join(f'<th class="txt">{_esc(h)}</th>' if is_text else f"<th>{_esc(h)}</th>" for h, is_text in headers)
-    return (f'<div class="scroll"><table class="board" id="{_esc(table_id)}"><thead><tr>{head}</tr></thead><tbody>'
-            + "".join(rows) + "</tbody></table></div>")
+    return (
+        f'<div class="scroll"><table class="board" id="{_esc(table_id)}"><thead><tr>{head}</tr></thead><tbody>'
+        + "".join(rows)
+        + "</tbody></table></div>"
+    )
 
 
 def failure_counts(cells: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
@@ -145,10 +149,21 @@ def failure_counts(cells: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     return out.reset_index()
 
 
-_RANK_HEADERS = [("rank", False), ("estimator", True), ("mean rank", False), ("configs", False),
-                 ("MAE (nats) [95% CI]", False), ("rel. error", False), ("within tol.", False), ("p vs. #1", False),
-                 ("errors", False), ("timeouts", False), ("skipped", False), ("time / cell (cold)", False),
-                 ("time / cell (warm)", False)]
+_RANK_HEADERS = [
+    ("rank", False),
+    ("estimator", True),
+    ("mean rank", False),
+    ("configs", False),
+    ("MAE (nats) [95% CI]", False),
+    ("rel. error", False),
+    ("within tol.", False),
+    ("p vs. #1", False),
+    ("errors", False),
+    ("timeouts", False),
+    ("skipped", False),
+    ("time / cell (cold)", False),
+    ("time / cell (warm)", False),
+]
 
 
 def _ranking(table_id: str, board: pd.DataFrame, fails: pd.DataFrame, keys: list[str]) -> str:
@@ -158,8 +173,11 @@ def _ranking(table_id: str, board: pd.DataFrame, fails: pd.DataFrame, keys: list
         errors, timeouts, skipped = (int(r.get(c, 0) or 0) for c in ("errors", "timeouts", "skipped"))
         p = _num(r["p_vs_best"])
         rows.append(
-            "<tr>" + _td(r["rank"], text=str(int(r["rank"]))) + _td(r["estimator_label"], cls="name", sort="text")
-            + _td(r["mean_rank"]) + _td(r["configs"], text=_esc(int(r["configs"])))
+            "<tr>"
+            + _td(r["rank"], text=str(int(r["rank"])))
+            + _td(r["estimator_label"], cls="name", sort="text")
+            + _td(r["mean_rank"])
+            + _td(r["configs"], text=_esc(int(r["configs"])))
             + _td(r["mae"], text=_with_ci(r["mae"], r.get("mae_ci_low"), r.get("mae_ci_high")))
             + _td(r["rel_error"], cls=_grade(r["rel_error"]))
             + _td(r["within_tol"], text=f"{100 * r['within_tol']:.0f}%" if _num(r["within_tol"]) is not None else "–")
@@ -168,13 +186,23 @@ def _ranking(table_id: str, board: pd.DataFrame, fails: pd.DataFrame, keys: list
             + _td(timeouts, text=str(timeouts), cls="fail" if timeouts else "")
             + _td(skipped, text=str(skipped))
             + _td(r["median_cold_seconds"], text=_seconds(r["median_cold_seconds"]))
-            + _td(r["median_seconds"], text=_seconds(r["median_seconds"])) + "</tr>")
+            + _td(r["median_seconds"], text=_seconds(r["median_seconds"]))
+            + "</tr>"
+        )
     return _table(table_id, _RANK_HEADERS, rows)
 
 
-_PARTIAL_HEADERS = [("estimator", True), ("coverage", False), ("completed", False), ("configs", False),
-                    ("declined", False), ("failed", False), ("not run", False), ("MAE on completed", False),
-                    ("why not ranked", True)]
+_PARTIAL_HEADERS = [
+    ("estimator", True),
+    ("coverage", False),
+    ("completed", False),
+    ("configs", False),
+    ("declined", False),
+    ("failed", False),
+    ("not run", False),
+    ("MAE on completed", False),
+    ("why not ranked", True),
+]
 
 
 def _partial(table_id: str, partial: pd.DataFrame) -> str:
@@ -182,28 +210,51 @@ def _partial(table_id: str, partial: pd.DataFrame) -> str:
         return ""
     rows = []
     for _, r in partial.iterrows():
-        rows.append("<tr>" + _td(r["estimator_label"], cls="name", sort="text")
-                    + _td(r["coverage"], text=f"{100 * r['coverage']:.0f}%")
-                    + "".join(_td(r[c], text=str(int(r[c])), cls="fail" if c == "failed" and r[c] else "")
-                              for c in ("complete", "configs", "declined", "failed", "missing"))
-                    + _td(r["mae_completed"]) + _td(r["reason"], cls="msg", sort="text") + "</tr>")
-    return ('<p class="note">Partial coverage: not ranked (MAE on completed configurations is not comparable with '
-            "the ranked MAE).</p>" + _table(table_id, _PARTIAL_HEADERS, rows))
+        rows.append(
+            "<tr>"
+            + _td(r["estimator_label"], cls="name", sort="text")
+            + _td(r["coverage"], text=f"{100 * r['coverage']:.0f}%")
+            + "".join(
+                _td(r[c], text=str(int(r[c])), cls="fail" if c == "failed" and r[c] else "")
+                for c in ("complete", "configs", "declined", "failed", "missing")
+            )
+            + _td(r["mae_completed"])
+            + _td(r["reason"], cls="msg", sort="text")
+            + "</tr>"
+        )
+    return (
+        '<p class="note">Partial coverage: not ranked (MAE on completed configurations is not comparable with '
+        "the ranked MAE).</p>" + _table(table_id, _PARTIAL_HEADERS, rows)
+    )
 
 
 def _reference(table_id: str, groups: pd.DataFrame) -> str:
     if not len(groups):
         return ""
-    headers = [("estimator", True), ("reference task", True), ("configs", False), ("MAE (nats)", False),
-               ("rel. error", False), ("time / cell (cold)", False)]
+    headers = [
+        ("estimator", True),
+        ("reference task", True),
+        ("configs", False),
+        ("MAE (nats)", False),
+        ("rel. error", False),
+        ("time / cell (cold)", False),
+    ]
     rows = []
     for label, g in groups.groupby("estimator_label", sort=True):
-        rows.append("<tr>" + _td(label, cls="name", sort="text")
-                    + _td(", ".join(sorted(g["task"].unique())), cls="txt", sort="text")
-                    + _td(len(g), text=str(len(g))) + _td(g["mae"].mean()) + _td(g["rel_error"].mean())
-                    + _td(g["median_cold_seconds"].median(), text=_seconds(g["median_cold_seconds"].median())) + "</tr>")
-    return ('<p class="note">Reference rows (oracle inputs such as the true latents of an image task; not ranked).</p>'
-            + _table(table_id, headers, rows))
+        rows.append(
+            "<tr>"
+            + _td(label, cls="name", sort="text")
+            + _td(", ".join(sorted(g["task"].unique())), cls="txt", sort="text")
+            + _td(len(g), text=str(len(g)))
+            + _td(g["mae"].mean())
+            + _td(g["rel_error"].mean())
+            + _td(g["median_cold_seconds"].median(), text=_seconds(g["median_cold_seconds"].median()))
+            + "</tr>"
+        )
+    return (
+        '<p class="note">Reference rows (oracle inputs such as the true latents of an image task; not ranked).</p>'
+        + _table(table_id, headers, rows)
+    )
 
 
 def _truth_text(r: pd.Series) -> str:
@@ -213,40 +264,71 @@ def _truth_text(r: pd.Series) -> str:
 
 
 def _group_table(table_id: str, g: pd.DataFrame) -> str:
-    headers = [("estimator", True), ("n", False), ("true MI", False), ("mean estimate [95% CI]", False),
-               ("bias", False), ("MAE [95% CI]", False), ("within tol.", False), ("seeds ok", False),
-               ("failed", False), ("time (cold)", False), ("time (warm)", False)]
+    headers = [
+        ("estimator", True),
+        ("n", False),
+        ("true MI", False),
+        ("mean estimate [95% CI]", False),
+        ("bias", False),
+        ("MAE [95% CI]", False),
+        ("within tol.", False),
+        ("seeds ok", False),
+        ("failed", False),
+        ("time (cold)", False),
+        ("time (warm)", False),
+    ]
     rows = []
     for _, r in g.sort_values(["n", "mae"], na_position="last").iterrows():
         rel = _num(r["mae"])
         grade = _grade(None if rel is None else rel / max(float(r["true_mi"]), 1.0))
         rows.append(
-            "<tr>" + _td(r["estimator_label"], cls="name", sort="text") + _td(r["n"], text=_esc(r["n"]))
-            + _td(r["true_mi"], text=_esc(_truth_text(r))) + _td(r["mean_estimate"], text=_with_ci(r["mean_estimate"], r["ci_low"], r["ci_high"]))
-            + _td(r["bias"]) + _td(r["mae"], text=_with_ci(r["mae"], r["mae_ci_low"], r["mae_ci_high"]), cls=grade)
+            "<tr>"
+            + _td(r["estimator_label"], cls="name", sort="text")
+            + _td(r["n"], text=_esc(r["n"]))
+            + _td(r["true_mi"], text=_esc(_truth_text(r)))
+            + _td(r["mean_estimate"], text=_with_ci(r["mean_estimate"], r["ci_low"], r["ci_high"]))
+            + _td(r["bias"])
+            + _td(r["mae"], text=_with_ci(r["mae"], r["mae_ci_low"], r["mae_ci_high"]), cls=grade)
             + _td(r["within_tol"], text=f"{100 * r['within_tol']:.0f}%" if _num(r["within_tol"]) is not None else "–")
             + _td(r["n_seeds"], text=str(int(r["n_seeds"])))
             + _td(r["n_failed"], text=str(int(r["n_failed"])), cls="fail" if r["n_failed"] else "")
             + _td(r["median_cold_seconds"], text=_seconds(r["median_cold_seconds"]))
-            + _td(r["median_seconds"], text=_seconds(r["median_seconds"])) + "</tr>")
+            + _td(r["median_seconds"], text=_seconds(r["median_seconds"]))
+            + "</tr>"
+        )
     return _table(table_id, headers, rows)
 
 
 def _failures_table(cells: pd.DataFrame, limit: int = 300) -> str:
-    failed = cells[cells["status"].isin(["error", "timeout"])].sort_values(["estimator_label", "task_label", "n", "seed"])
+    failed = cells[cells["status"].isin(["error", "timeout"])].sort_values(
+        ["estimator_label", "task_label", "n", "seed"]
+    )
     if not len(failed):
         return "<p>No failed cells.</p>"
     rows = []
     for _, r in failed.head(limit).iterrows():
         first = (r["message"] or "").strip().splitlines()
-        rows.append("<tr>" + _td(r["estimator_label"], cls="name", sort="text") + _td(r["task_label"], cls="name", sort="text")
-                    + _td(r["n"], text=_esc(r["n"] if _num(r["n"]) is None else int(r["n"])))
-                    + _td(r["seed"], text=_esc(r["seed"])) + _td(r["status"], cls="txt fail", sort="text")
-                    + _td(r["seconds"], text=_seconds(r["seconds"]))
-                    + _td(None, text=_esc(first[0][:300] if first else ""), cls="msg", sort="text") + "</tr>")
+        rows.append(
+            "<tr>"
+            + _td(r["estimator_label"], cls="name", sort="text")
+            + _td(r["task_label"], cls="name", sort="text")
+            + _td(r["n"], text=_esc(r["n"] if _num(r["n"]) is None else int(r["n"])))
+            + _td(r["seed"], text=_esc(r["seed"]))
+            + _td(r["status"], cls="txt fail", sort="text")
+            + _td(r["seconds"], text=_seconds(r["seconds"]))
+            + _td(None, text=_esc(first[0][:300] if first else ""), cls="msg", sort="text")
+            + "</tr>"
+        )
     more = f"<p class=note>… and {len(failed) - limit} more (see the store).</p>" if len(failed) > limit else ""
-    headers = [("estimator", True), ("task", True), ("n", False), ("seed", False), ("status", True),
-               ("time", False), ("message (first line)", True)]
+    headers = [
+        ("estimator", True),
+        ("task", True),
+        ("n", False),
+        ("seed", False),
+        ("status", True),
+        ("time", False),
+        ("message (first line)", True),
+    ]
     return _table("failures", headers, rows) + more
 
 
@@ -270,10 +352,17 @@ def _config_table(text: Any) -> str:
     rows = []
     for key in sorted(config):
         value = config[key]
-        if isinstance(value, list) and value and all(isinstance(v, list) and len(v) == 2 and isinstance(v[0], str)
-                                                     and isinstance(v[1], dict) for v in value):
-            specs = [v[0] + (":" + ";".join(f"{k}={json.dumps(x)}" for k, x in sorted(v[1].items())) if v[1] else "")
-                     for v in value]
+        if (
+            isinstance(value, list)
+            and value
+            and all(
+                isinstance(v, list) and len(v) == 2 and isinstance(v[0], str) and isinstance(v[1], dict) for v in value
+            )
+        ):
+            specs = [
+                v[0] + (":" + ";".join(f"{k}={json.dumps(x)}" for k, x in sorted(v[1].items())) if v[1] else "")
+                for v in value
+            ]
             shown = "<br>".join(_esc(s) for s in specs)
         elif isinstance(value, str) and "\n" in value:  # e.g. the text of a run file
             shown = f"<pre>{_esc(value)}</pre>"
@@ -286,22 +375,41 @@ def _config_table(text: Any) -> str:
 def _runs_section(runs: pd.DataFrame) -> str:
     if not len(runs):
         return "<p>No run metadata in the store.</p>"
-    headers = [("run", True), ("command", True), ("suite", True), ("suite version", True), ("started", True),
-               ("finished", True), ("grid cells", False), ("cells run", False)]
+    headers = [
+        ("run", True),
+        ("command", True),
+        ("suite", True),
+        ("suite version", True),
+        ("started", True),
+        ("finished", True),
+        ("grid cells", False),
+        ("cells run", False),
+    ]
     rows = []
     for _, r in runs.iterrows():
-        rows.append("<tr>" + "".join(_td(r[c], cls="txt msg" if c == "command" else "txt", sort="text") for c in
-                                     ("id", "command", "suite", "suite_version", "started_at", "finished_at"))
-                    + _td(r["n_cells"], text=_esc(r["n_cells"])) + _td(r["n_run"], text=_esc(r["n_run"])) + "</tr>")
+        rows.append(
+            "<tr>"
+            + "".join(
+                _td(r[c], cls="txt msg" if c == "command" else "txt", sort="text")
+                for c in ("id", "command", "suite", "suite_version", "started_at", "finished_at")
+            )
+            + _td(r["n_cells"], text=_esc(r["n_cells"]))
+            + _td(r["n_run"], text=_esc(r["n_run"]))
+            + "</tr>"
+        )
     last = runs.iloc[-1]
-    parts = [_table("runs", headers, rows),
-             f"<h3>Last run ({_esc(last['id'])}): configuration</h3>{_config_table(last['config'])}",
-             f"<h3>Last run: versions</h3>{_config_table(last['versions'])}"]
+    parts = [
+        _table("runs", headers, rows),
+        f"<h3>Last run ({_esc(last['id'])}): configuration</h3>{_config_table(last['config'])}",
+        f"<h3>Last run: versions</h3>{_config_table(last['versions'])}",
+    ]
     if len(runs) > 1:
         for _, r in runs.iloc[:-1].iterrows():
-            parts.append(f"<details><summary>run {_esc(r['id'])}: configuration and versions</summary>"
-                         f"{_config_table(r['config'])}{_config_table(r['versions'])}"
-                         "</details>")
+            parts.append(
+                f"<details><summary>run {_esc(r['id'])}: configuration and versions</summary>"
+                f"{_config_table(r['config'])}{_config_table(r['versions'])}"
+                "</details>"
+            )
     return "".join(parts)
 
 
@@ -314,13 +422,15 @@ def _environment(cells: pd.DataFrame) -> str:
     rows = []
     for _, r in env.iterrows():
         count = int((cells[cols].astype(str) == r.values).all(axis=1).sum())
-        rows.append("<tr>" + "".join(_td(r[c], cls="txt", sort="text") for c in cols) + _td(count, text=str(count))
-                    + "</tr>")
+        rows.append(
+            "<tr>" + "".join(_td(r[c], cls="txt", sort="text") for c in cols) + _td(count, text=str(count)) + "</tr>"
+        )
     return _table("environment", headers, rows)
 
 
-def page_plots(board: Leaderboard, plot_dir: Path | None = None,
-               kinds: Iterable[str] = PAGE_PLOTS) -> list[tuple[str, bytes]]:
+def page_plots(
+    board: Leaderboard, plot_dir: Path | None = None, kinds: Iterable[str] = PAGE_PLOTS
+) -> list[tuple[str, bytes]]:
     """``[(file name, PNG bytes)]``: the ``kinds`` drawn from the board's cells, then other PNGs in ``plot_dir``."""
     from ibbench.report.plots import PLOT_KINDS, make_plot
 
@@ -343,24 +453,31 @@ def page_plots(board: Leaderboard, plot_dir: Path | None = None,
 def _caption(name: str) -> str:
     stem = Path(name).stem
     kind, _, rest = stem.partition("_")
-    text = {"curves": "Estimate vs true MI", "convergence": "Convergence: error vs n",
-            "runtime": "Runtime"}.get(kind, kind.replace("-", " "))
+    text = {"curves": "Estimate vs true MI", "convergence": "Convergence: error vs n", "runtime": "Runtime"}.get(
+        kind, kind.replace("-", " ")
+    )
     return f"{text}{' — ' + rest.replace('_', ' ') if rest else ''} ({name})"
 
 
-def render_html(board: Leaderboard, title: str = "ibbench leaderboard",
-                images: list[tuple[str, bytes]] | None = None) -> str:
+def render_html(
+    board: Leaderboard, title: str = "ibbench leaderboard", images: list[tuple[str, bytes]] | None = None
+) -> str:
     """The page as a string (see the module docstring)."""
-    from ibbench.report.leaderboard import INTRO, _oracle_of
+    from ibbench.report.leaderboard import INTRO, oracle_of
 
     cells = board.cells
     counts = board.status_counts
     images = images or []
     fails_overall = failure_counts(cells, ["estimator_label"])
-    generated = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    nav = ['<a href="#overall-section">overall</a>', '<a href="#families">families</a>',
-           '<a href="#plots">plots</a>', '<a href="#tasks">per task</a>', '<a href="#failures-section">failures</a>',
-           '<a href="#runs-section">runs &amp; versions</a>']
+    generated = datetime.now(UTC).isoformat(timespec="seconds")
+    nav = [
+        '<a href="#overall-section">overall</a>',
+        '<a href="#families">families</a>',
+        '<a href="#plots">plots</a>',
+        '<a href="#tasks">per task</a>',
+        '<a href="#failures-section">failures</a>',
+        '<a href="#runs-section">runs &amp; versions</a>',
+    ]
     status_text = ", ".join(f"{_esc(k)}: {v}" for k, v in sorted(counts.items()))
     cd_images = {name: data for name, data in images if name.startswith("cd-")}
     images = [(name, data) for name, data in images if not name.startswith("cd-")]
@@ -369,8 +486,10 @@ def render_html(board: Leaderboard, title: str = "ibbench leaderboard",
         if name not in cd_images:
             return ""
         b64 = base64.b64encode(cd_images[name]).decode("ascii")
-        return (f'<figure><img alt="{_esc(name)}" src="data:image/png;base64,{b64}"><figcaption>Critical-difference '
-                f"diagram ({_esc(name)})</figcaption></figure>")
+        return (
+            f'<figure><img alt="{_esc(name)}" src="data:image/png;base64,{b64}"><figcaption>Critical-difference '
+            f"diagram ({_esc(name)})</figcaption></figure>"
+        )
 
     def section(scope: str, table_id: str, keys: list[str], fails: pd.DataFrame) -> list[str]:
         from ibbench.report.plot_cd import cd_file_name
@@ -385,17 +504,23 @@ def render_html(board: Leaderboard, title: str = "ibbench leaderboard",
                 lo, hi = bootstrap_ci(ranking.mae_matrix[label].to_numpy(float), n_boot=500)
                 lows.append(lo)
                 highs.append(hi)
-            table = table.assign(mae_ci_low=lows, mae_ci_high=highs, **({"task_family": scope} if scope != "overall" else {}))
-        return [f'<p class="note">{_esc(ranking.describe())}</p>', figure(cd_file_name(scope)),
-                _ranking(table_id, table, fails, keys) if len(table) else "",
-                _partial(f"{table_id}-partial", ranking.partial)]
+            table = table.assign(
+                mae_ci_low=lows, mae_ci_high=highs, **({"task_family": scope} if scope != "overall" else {})
+            )
+        return [
+            f'<p class="note">{_esc(ranking.describe())}</p>',
+            figure(cd_file_name(scope)),
+            _ranking(table_id, table, fails, keys) if len(table) else "",
+            _partial(f"{table_id}-partial", ranking.partial),
+        ]
 
     parts = [
         "<!DOCTYPE html><html lang=en><head><meta charset=utf-8>",
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{_esc(title)}</title><style>{_CSS}</style></head><body>",
         f"<h1>{_esc(title)}</h1>",
-        f'<p class="meta">{len(board.overall)} estimator configurations ranked overall · {cells["task_label"].nunique()} '
+        f'<p class="meta">{len(board.overall)} estimator configurations ranked overall · '
+        f"{cells['task_label'].nunique()} "
         f"task configurations · {len(cells)} cells ({status_text}) · generated {generated}</p>",
         "<nav>" + "".join(nav) + "</nav>",
         f'<p class="note">{_esc(INTRO)} Click a column header to sort.</p>',
@@ -409,38 +534,60 @@ def render_html(board: Leaderboard, title: str = "ibbench leaderboard",
     reference = board.reference
     for family in board.families:
         fam_cells = cells[cells["task_family"] == family]
-        fails = failure_counts(fam_cells, ["task_family", "estimator_label"]) if len(fam_cells) else \
-            pd.DataFrame(columns=["task_family", "estimator_label", "errors", "timeouts", "skipped"])
-        parts += [f'<h3 id="family-{_esc(family)}">{_esc(family)}</h3>',
-                  *section(family, f"family-{family}-table", ["task_family", "estimator_label"], fails)]
+        fails = (
+            failure_counts(fam_cells, ["task_family", "estimator_label"])
+            if len(fam_cells)
+            else pd.DataFrame(columns=["task_family", "estimator_label", "errors", "timeouts", "skipped"])
+        )
+        parts += [
+            f'<h3 id="family-{_esc(family)}">{_esc(family)}</h3>',
+            *section(family, f"family-{family}-table", ["task_family", "estimator_label"], fails),
+        ]
         ref = reference[reference["task_family"] == family]
         if len(ref):
-            oracles = ", ".join(sorted(f"{t} (oracle of {_oracle_of(t)})" for t in ref["task"].unique()))
+            oracles = ", ".join(sorted(f"{t} (oracle of {oracle_of(t)})" for t in ref["task"].unique()))
             parts += [f'<p class="note">{_esc(oracles)}</p>', _reference(f"family-{family}-reference", ref)]
     parts.append('<h2 id="plots">Plots</h2>')
     if not images:
         parts.append("<p>No plots.</p>")
     for name, data in images:
         b64 = base64.b64encode(data).decode("ascii")
-        parts.append(f'<figure><img alt="{_esc(name)}" src="data:image/png;base64,{b64}">'
-                     f"<figcaption>{_esc(_caption(name))}</figcaption></figure>")
+        parts.append(
+            f'<figure><img alt="{_esc(name)}" src="data:image/png;base64,{b64}">'
+            f"<figcaption>{_esc(_caption(name))}</figcaption></figure>"
+        )
     parts.append('<h2 id="tasks">Per task configuration</h2>')
     for i, (task_label, g) in enumerate(board.groups.groupby("task_label", sort=True)):
         family = g["task_family"].iloc[0]
         role = {"none": " · reference (not ranked)", "family": " · ranked within its family only"}.get(
-            g["task_role"].iloc[0], "")
+            g["task_role"].iloc[0], ""
+        )
         truth = ", ".join(sorted({_truth_text(r) for _, r in g.iterrows()}))
-        parts.append(f"<details><summary><b>{_esc(task_label)}</b> · {_esc(family)}{_esc(role)} · true MI "
-                     f"{_esc(truth)} nats</summary>{_group_table(f'task-{i}', g)}</details>")
-    parts += ['<h2 id="failures-section">Failed cells</h2>', _failures_table(cells),
-              '<h2 id="runs-section">Runs, configuration and versions</h2>', _runs_section(board.runs),
-              "<h3>Machines and library versions of the cells</h3>", _environment(cells),
-              f"<script>{_JS}</script></body></html>"]
+        parts.append(
+            f"<details><summary><b>{_esc(task_label)}</b> · {_esc(family)}{_esc(role)} · true MI "
+            f"{_esc(truth)} nats</summary>{_group_table(f'task-{i}', g)}</details>"
+        )
+    parts += [
+        '<h2 id="failures-section">Failed cells</h2>',
+        _failures_table(cells),
+        '<h2 id="runs-section">Runs, configuration and versions</h2>',
+        _runs_section(board.runs),
+        "<h3>Machines and library versions of the cells</h3>",
+        _environment(cells),
+        f"<script>{_JS}</script></body></html>",
+    ]
     return "\n".join(parts)
 
 
-def write_html(board: Leaderboard, path: str | Path, title: str | None = None, *, plot_dir: str | Path | None = None,
-               plots: Iterable[str] = PAGE_PLOTS, extra_images: list[tuple[str, bytes]] | None = None) -> Path:
+def write_html(
+    board: Leaderboard,
+    path: str | Path,
+    title: str | None = None,
+    *,
+    plot_dir: str | Path | None = None,
+    plots: Iterable[str] = PAGE_PLOTS,
+    extra_images: list[tuple[str, bytes]] | None = None,
+) -> Path:
     """Write the self-contained HTML leaderboard of ``board`` to ``path``.
 
     Parameters
@@ -460,7 +607,8 @@ def write_html(board: Leaderboard, path: str | Path, title: str | None = None, *
 
         with tempfile.TemporaryDirectory(prefix="ibbench-cd-") as tmp:
             extra_images = [(p.name, p.read_bytes()) for p in write_cd_diagrams(board, Path(tmp))]
-    images = list(extra_images) + page_plots(board, Path(plot_dir) if plot_dir is not None
-                                             else path.parent / "plots", plots)
+    images = list(extra_images) + page_plots(
+        board, Path(plot_dir) if plot_dir is not None else path.parent / "plots", plots
+    )
     path.write_text(render_html(board, title or "ibbench leaderboard", images), encoding="utf-8")
     return path

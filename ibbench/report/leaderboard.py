@@ -75,9 +75,14 @@ class Leaderboard:
 
     def significance(self) -> dict:
         """Per scope: the omnibus test, the configurations and the pairwise post-hoc p-values."""
-        return {scope: {"test": r.test, "configs": r.configs,
-                        "pvalues": json.loads(r.pvalues.to_json()) if len(r.pvalues) else {}}
-                for scope, r in self.rankings.items()}
+        return {
+            scope: {
+                "test": r.test,
+                "configs": r.configs,
+                "pvalues": json.loads(r.pvalues.to_json()) if len(r.pvalues) else {},
+            }
+            for scope, r in self.rankings.items()
+        }
 
 
 def build_leaderboard(store: str | Path, n_boot: int = 1000) -> Leaderboard:
@@ -92,7 +97,7 @@ def build_leaderboard(store: str | Path, n_boot: int = 1000) -> Leaderboard:
     return Leaderboard(rank_all(cells, groups), groups, cells, Store(store).runs(), superseded)
 
 
-def _fmt(value: Any) -> str:
+def format_number(value: Any) -> str:
     if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
         return "–"
     if isinstance(value, (float, np.floating)):
@@ -110,7 +115,7 @@ _MD_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", "`": "&#96;"}
 def _cell_text(value: Any) -> str:
     """A table cell: formatted, with characters that would break a markdown table escaped
     (``|`` and newlines) and HTML / code-span characters as entities (``&``, ``<``, ``>``, backtick)."""
-    text = "".join(_MD_ENTITIES.get(ch, ch) for ch in _fmt(value))
+    text = "".join(_MD_ENTITIES.get(ch, ch) for ch in format_number(value))
     return text.replace("|", "\\|").replace("\r", " ").replace("\n", " ")
 
 
@@ -122,7 +127,7 @@ _MD_PUNCTUATION = set("\\*_[]#|~")
 def _inline_text(value: Any) -> str:
     """User-derived text in a heading or a sentence (task and family names, output titles, the run's
     command): HTML / code-span characters as entities, markdown punctuation backslash-escaped."""
-    text = "".join(_MD_ENTITIES.get(ch, "\\" + ch if ch in _MD_PUNCTUATION else ch) for ch in _fmt(value))
+    text = "".join(_MD_ENTITIES.get(ch, "\\" + ch if ch in _MD_PUNCTUATION else ch) for ch in format_number(value))
     return text.replace("\r", " ").replace("\n", " ")
 
 
@@ -135,21 +140,43 @@ def markdown_table(df: pd.DataFrame, columns: dict[str, str]) -> str:
 
 
 RANK_COLUMNS = {
-    "rank": "rank", "estimator_label": "estimator", "mean_rank": "mean rank", "configs": "configs",
-    "mae": "MAE (nats)", "rel_error": "rel. error", "within_tol": "within tol.", "p_vs_best": "p vs. #1",
-    "median_cold_seconds": "s/cell cold", "median_seconds": "s/cell warm",
+    "rank": "rank",
+    "estimator_label": "estimator",
+    "mean_rank": "mean rank",
+    "configs": "configs",
+    "mae": "MAE (nats)",
+    "rel_error": "rel. error",
+    "within_tol": "within tol.",
+    "p_vs_best": "p vs. #1",
+    "median_cold_seconds": "s/cell cold",
+    "median_seconds": "s/cell warm",
 }
 #: the overall table's columns (the CLI prints these)
 OVERALL_COLUMNS = RANK_COLUMNS
 PARTIAL_COLUMNS = {
-    "estimator_label": "estimator", "coverage": "coverage", "complete": "completed", "configs": "configs",
-    "declined": "declined", "failed": "failed", "missing": "not run", "mae_completed": "MAE on completed",
+    "estimator_label": "estimator",
+    "coverage": "coverage",
+    "complete": "completed",
+    "configs": "configs",
+    "declined": "declined",
+    "failed": "failed",
+    "missing": "not run",
+    "mae_completed": "MAE on completed",
     "reason": "why not ranked",
 }
 GROUP_COLUMNS = {
-    "estimator_label": "estimator", "n": "n", "true_mi_text": "true MI", "mean_estimate": "mean est.",
-    "ci_low": "CI low", "ci_high": "CI high", "bias": "bias", "mae": "MAE", "n_seeds": "seeds",
-    "n_failed": "failed", "median_cold_seconds": "s cold", "median_seconds": "s warm",
+    "estimator_label": "estimator",
+    "n": "n",
+    "true_mi_text": "true MI",
+    "mean_estimate": "mean est.",
+    "ci_low": "CI low",
+    "ci_high": "CI high",
+    "bias": "bias",
+    "mae": "MAE",
+    "n_seeds": "seeds",
+    "n_failed": "failed",
+    "median_cold_seconds": "s cold",
+    "median_seconds": "s warm",
 }
 
 INTRO = (
@@ -170,10 +197,13 @@ INTRO = (
 
 def _true_mi_text(groups: pd.DataFrame) -> pd.Series:
     """True MI per group: the value, or ``mean (min–max)`` when it differs between seeds."""
+
     def text(r: pd.Series) -> str:
         if np.isclose(r["true_mi_min"], r["true_mi_max"], rtol=1e-9, atol=1e-12):
-            return _fmt(r["true_mi"])
-        return f"{_fmt(r['true_mi'])} (per seed {_fmt(r['true_mi_min'])}–{_fmt(r['true_mi_max'])})"
+            return format_number(r["true_mi"])
+        lo, hi = format_number(r["true_mi_min"]), format_number(r["true_mi_max"])
+        return f"{format_number(r['true_mi'])} (per seed {lo}–{hi})"
+
     return groups.apply(text, axis=1) if len(groups) else pd.Series(dtype=object)
 
 
@@ -190,8 +220,12 @@ def _ranking_section(ranking: Ranking, heading: str, cd_dir: Path | None) -> lis
     if len(ranking.table):
         parts += [markdown_table(ranking.table, RANK_COLUMNS), ""]
     if len(ranking.partial):
-        parts += ["Partial coverage (not ranked; MAE on completed configurations is not comparable with the "
-                  "ranked MAE):", "", _partial_table(ranking.partial), ""]
+        parts += [
+            "Partial coverage (not ranked; MAE on completed configurations is not comparable with the ranked MAE):",
+            "",
+            _partial_table(ranking.partial),
+            "",
+        ]
     return parts
 
 
@@ -199,15 +233,31 @@ def _reference_rows(groups: pd.DataFrame) -> str:
     """Reference groups (oracle inputs) per estimator: MAE over their configurations."""
     rows = []
     for label, g in groups.groupby("estimator_label", sort=True):
-        rows.append({"estimator_label": label, "tasks": ", ".join(sorted(g["task"].unique())),
-                     "configs": len(g), "mae": g["mae"].mean(), "rel_error": g["rel_error"].mean(),
-                     "median_cold_seconds": g["median_cold_seconds"].median()})
+        rows.append(
+            {
+                "estimator_label": label,
+                "tasks": ", ".join(sorted(g["task"].unique())),
+                "configs": len(g),
+                "mae": g["mae"].mean(),
+                "rel_error": g["rel_error"].mean(),
+                "median_cold_seconds": g["median_cold_seconds"].median(),
+            }
+        )
     df = pd.DataFrame(rows).sort_values("mae")
-    return markdown_table(df, {"estimator_label": "estimator", "tasks": "reference task", "configs": "configs",
-                               "mae": "MAE (nats)", "rel_error": "rel. error", "median_cold_seconds": "s/cell cold"})
+    return markdown_table(
+        df,
+        {
+            "estimator_label": "estimator",
+            "tasks": "reference task",
+            "configs": "configs",
+            "mae": "MAE (nats)",
+            "rel_error": "rel. error",
+            "median_cold_seconds": "s/cell cold",
+        },
+    )
 
 
-def _oracle_of(task: str) -> str | None:
+def oracle_of(task: str) -> str | None:
     from ibbench.registry import get_task_class
 
     try:
@@ -218,36 +268,70 @@ def _oracle_of(task: str) -> str | None:
 
 def to_markdown(board: Leaderboard, title: str = "ibbench leaderboard", cd_dir: Path | None = None) -> str:
     """The whole leaderboard as one markdown document (``cd_dir``: where the CD diagrams were written)."""
-    parts = [f"# {_inline_text(title)}", "", INTRO, "",
-             f"Cells: {', '.join(f'{k} {v}' for k, v in sorted(board.status_counts.items()))}"
-             + (f" ({board.superseded} superseded cells of older versions left out)" if board.superseded else "")
-             + ".", ""]
+    parts = [
+        f"# {_inline_text(title)}",
+        "",
+        INTRO,
+        "",
+        f"Cells: {', '.join(f'{k} {v}' for k, v in sorted(board.status_counts.items()))}"
+        + (f" ({board.superseded} superseded cells of older versions left out)" if board.superseded else "")
+        + ".",
+        "",
+    ]
     if "overall" in board.rankings:
         parts += _ranking_section(board.rankings["overall"], "## Overall", cd_dir)
     else:
-        parts += ["## Overall", "", "No benchmark-role task configurations in this store: nothing is ranked overall.", ""]
+        parts += [
+            "## Overall",
+            "",
+            "No benchmark-role task configurations in this store: nothing is ranked overall.",
+            "",
+        ]
     reference = board.reference
     for family, ranking in board.families.items():
         parts += _ranking_section(ranking, f"## Family: {_inline_text(family)}", cd_dir)
         if any(board.groups.loc[board.groups["task_family"] == family, "task_role"] == "family"):
-            parts += ["These tasks' truth can be recovered exactly by a discretising estimator (enough bins rebuild "
-                      "the integer codes of the quantized layer, i.e. recompute the ground truth), so they are "
-                      "ranked within this family only, never overall.", ""]
+            parts += [
+                "These tasks' truth can be recovered exactly by a discretising estimator (enough bins rebuild "
+                "the integer codes of the quantized layer, i.e. recompute the ground truth), so they are "
+                "ranked within this family only, never overall.",
+                "",
+            ]
         ref = reference[reference["task_family"] == family]
         if len(ref):
-            oracles = sorted({f"{_inline_text(t)} (oracle of {_inline_text(_oracle_of(t))})" for t in ref["task"].unique()})
-            parts += ["Reference rows (oracle inputs, not ranked): " + ", ".join(oracles)
-                      + " hand the estimator the true latents instead of the data.", "", _reference_rows(ref), ""]
+            oracles = sorted(
+                {f"{_inline_text(t)} (oracle of {_inline_text(oracle_of(t))})" for t in ref["task"].unique()}
+            )
+            parts += [
+                "Reference rows (oracle inputs, not ranked): "
+                + ", ".join(oracles)
+                + " hand the estimator the true latents instead of the data.",
+                "",
+                _reference_rows(ref),
+                "",
+            ]
     parts += ["## Per task", ""]
     groups = board.groups.assign(true_mi_text=_true_mi_text(board.groups))
     for task_label, g in groups.groupby("task_label", sort=True):
         role = g["task_role"].iloc[0]
-        note = {"none": " (reference: oracle inputs, not ranked)", "family": " (ranked within its family only)"}.get(role, "")
-        parts += [f"### {_inline_text(task_label)}{note}", "", markdown_table(g.sort_values(["n", "mae"]), GROUP_COLUMNS), ""]
+        note = {"none": " (reference: oracle inputs, not ranked)", "family": " (ranked within its family only)"}.get(
+            role, ""
+        )
+        parts += [
+            f"### {_inline_text(task_label)}{note}",
+            "",
+            markdown_table(g.sort_values(["n", "mae"]), GROUP_COLUMNS),
+            "",
+        ]
     if len(board.runs):
         last = board.runs.iloc[-1]
-        parts += ["## Runs", "", f"{len(board.runs)} run(s); last: {_inline_text(last['command'])} (suite {_inline_text(last['suite'])}, "
-                  f"started {last['started_at']}); versions: {_inline_text(last['versions'])}", ""]
+        parts += [
+            "## Runs",
+            "",
+            f"{len(board.runs)} run(s); last: {_inline_text(last['command'])} (suite {_inline_text(last['suite'])}, "
+            f"started {last['started_at']}); versions: {_inline_text(last['versions'])}",
+            "",
+        ]
     return "\n".join(parts)
 
 
@@ -263,8 +347,13 @@ def write_cd_diagrams(board: Leaderboard, out: Path) -> list[Path]:
     return written
 
 
-def write_leaderboard(store: str | Path, out: str | Path, formats: Collection[str] = ("md", "csv"),
-                      title: str | None = None, board: Leaderboard | None = None) -> list[Path]:
+def write_leaderboard(
+    store: str | Path,
+    out: str | Path,
+    formats: Collection[str] = ("md", "csv"),
+    title: str | None = None,
+    board: Leaderboard | None = None,
+) -> list[Path]:
     """Write the leaderboard of ``store`` into directory ``out`` in ``formats``; returns the files.
 
     ``board`` is the already scored leaderboard of ``store`` (scored here when None). With ``md``
@@ -291,15 +380,21 @@ def write_leaderboard(store: str | Path, out: str | Path, formats: Collection[st
         path.write_text(to_markdown(board, title, cd_dir=out) + "\n")
         written.append(path)
     if "csv" in formats:
-        for name, df in (("leaderboard.csv", board.overall), ("leaderboard_partial.csv", board.partial),
-                         ("leaderboard_by_family.csv", board.by_family),
-                         ("leaderboard_by_family_partial.csv", board.partial_by_family), ("groups.csv", board.groups)):
+        for name, df in (
+            ("leaderboard.csv", board.overall),
+            ("leaderboard_partial.csv", board.partial),
+            ("leaderboard_by_family.csv", board.by_family),
+            ("leaderboard_by_family_partial.csv", board.partial_by_family),
+            ("groups.csv", board.groups),
+        ):
             df.to_csv(out / name, index=False, float_format="%.6g")
             written.append(out / name)
     if "json" in formats:
         path = out / "leaderboard.json"
-        payload = {k: json.loads(getattr(board, k).to_json(orient="records"))
-                   for k in ("overall", "partial", "by_family", "partial_by_family", "groups")}
+        payload = {
+            k: json.loads(getattr(board, k).to_json(orient="records"))
+            for k in ("overall", "partial", "by_family", "partial_by_family", "groups")
+        }
         payload["significance"] = board.significance()
         payload["status_counts"] = board.status_counts
         path.write_text(json.dumps(payload, indent=1))
@@ -307,6 +402,9 @@ def write_leaderboard(store: str | Path, out: str | Path, formats: Collection[st
     if "html" in formats:
         from ibbench.report.html import write_html
 
-        written.append(write_html(board, out / "leaderboard.html", title=title,
-                                  extra_images=[(p.name, p.read_bytes()) for p in cd_files]))
+        written.append(
+            write_html(
+                board, out / "leaderboard.html", title=title, extra_images=[(p.name, p.read_bytes()) for p in cd_files]
+            )
+        )
     return written

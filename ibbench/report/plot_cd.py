@@ -41,8 +41,10 @@ def draw_cd_diagram(ranking: Ranking, path: str | Path) -> Path | None:
     fig, ax = plt.subplots(figsize=(9, height))
     sp.critical_difference_diagram(ranks, pvalues, ax=ax, alpha=ALPHA)
     t = ranking.test
-    title = (f"{ranking.scope}: mean rank of MAE over {t['N']} configurations; {t['name']} p = {t['p_value']:.2g}; "
-             f"bars join estimators not different by {t['posthoc']} (α = {ALPHA:g})")
+    title = (
+        f"{ranking.scope}: mean rank of MAE over {t['N']} configurations; {t['name']} p = {t['p_value']:.2g}; "
+        f"bars join estimators not different by {t['posthoc']} (α = {ALPHA:g})"
+    )
     if t.get("cd") is not None:
         title += f", CD = {t['cd']:.2f}"
     ax.set_title(title, fontsize=8)

@@ -18,16 +18,16 @@ analysis of deep neural networks via lossy compression. ICLR. (Figs. 3/4.)
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, SupportsFloat, SupportsInt, cast
 
 import numpy as np
 import pandas as pd
 
-from ibbench.report.plot_curves import _cells, _figure, _legend_below, _mean_ci, _ok, _params, _slug
+from ibbench.report.plot_curves import legend_below, mean_ci, new_figure, ok_rows, params_dict, read_cells, slug
 from ibbench.report.runtime_cost import cell_seconds, check_cost
-from ibbench.runner import _label
+from ibbench.runner import params_label
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -52,7 +52,7 @@ def classify(cells: pd.DataFrame) -> pd.DataFrame:
         family = task.removesuffix("-latents")
         if family not in IMAGE_TASKS:
             continue
-        tparams, eparams = _params(row["task_params"]), _params(row["estimator_params"])
+        tparams, eparams = params_dict(row["task_params"]), params_dict(row["estimator_params"])
         if task.endswith("-latents"):
             method, size = "true latents (ideal)", np.nan
         else:
@@ -60,24 +60,35 @@ def classify(cells: pd.DataFrame) -> pd.DataFrame:
             method = _COMPRESSORS.get(row["estimator"], "raw pixels")
         # the same label for an estimator whether it ran inside a wrapper or on its own: name plus the
         # parameters that differ from its defaults
-        name, params = ((eparams.get("estimator", "ksg"), eparams.get("estimator_params") or {})
-                        if method in ("autoencoder", "PCA") else (row["estimator"], eparams))
-        inner = _label(name, {k: v for k, v in params.items() if k != "random_state"}, _defaults(name))
-        extra = _params(row.get("extra"))
+        name, params = (
+            (eparams.get("estimator", "ksg"), eparams.get("estimator_params") or {})
+            if method in ("autoencoder", "PCA")
+            else (row["estimator"], eparams)
+        )
+        inner = params_label(name, {k: v for k, v in params.items() if k != "random_state"}, _defaults(name))
+        extra = params_dict(row.get("extra"))
         errors = [extra[k] for k in ("reconstruction_error_x_", "reconstruction_error_y_") if k in extra]
-        rows.append({"index": idx, "family": family, "size": size, "method": method, "inner": inner,
-                     "reconstruction_error": float(np.mean(errors)) if errors else np.nan})
+        rows.append(
+            {
+                "index": idx,
+                "family": family,
+                "size": size,
+                "method": method,
+                "inner": inner,
+                "reconstruction_error": float(np.mean(errors)) if errors else np.nan,
+            }
+        )
     if not rows:
         return cells.iloc[:0].assign(family=[], size=[], method=[], inner=[], reconstruction_error=[])
     added = pd.DataFrame(rows).set_index("index")
     return cells.loc[added.index].join(added)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _defaults(name: str) -> dict[str, Any]:
     """The registered estimator's default params (read-only; cached, looked up once per name)."""
-    from ibbench._serial import jsonable
     from ibbench.registry import get_estimator_class
+    from ibbench.serial import jsonable
 
     try:
         return jsonable(get_estimator_class(name)().get_params(deep=False))
@@ -93,7 +104,7 @@ def compression_points(cells: pd.DataFrame, cost: str = "cold") -> pd.DataFrame:
     size) are repeated for every image size of their family present in the store (size 0 when the
     family has no image cells yet).
     """
-    ok = _ok(cells)
+    ok = ok_rows(cells)
     ok = classify(ok.assign(seconds=cell_seconds(ok, cost)))
     if not len(ok):
         return pd.DataFrame()
@@ -104,12 +115,22 @@ def compression_points(cells: pd.DataFrame, cost: str = "cold") -> pd.DataFrame:
     ok = pd.concat(parts, ignore_index=True)
     rows = []
     for (family, size, method, inner, mi), g in ok.groupby(["family", "size", "method", "inner", "true_mi"], sort=True):
-        mean, lo, hi = _mean_ci(g["estimate"].to_numpy())
-        rows.append({"family": family, "size": int(cast(SupportsInt, size)), "method": method, "inner": inner,
-                     "true_mi": float(cast(SupportsFloat, mi)),
-                     "estimate": mean, "ci_low": lo, "ci_high": hi, "seeds": len(g),
-                     "seconds": float(g["seconds"].median()),
-                     "reconstruction_error": float(g["reconstruction_error"].mean())})
+        mean, lo, hi = mean_ci(g["estimate"].to_numpy())
+        rows.append(
+            {
+                "family": family,
+                "size": int(cast(SupportsInt, size)),
+                "method": method,
+                "inner": inner,
+                "true_mi": float(cast(SupportsFloat, mi)),
+                "estimate": mean,
+                "ci_low": lo,
+                "ci_high": hi,
+                "seeds": len(g),
+                "seconds": float(g["seconds"].median()),
+                "reconstruction_error": float(g["reconstruction_error"].mean()),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -127,8 +148,9 @@ def _panel(ax: Axes, pts: pd.DataFrame, top: float) -> None:
     ax.grid(alpha=0.25)
 
 
-def plot_compression(*, store: str | None = None, out: Path, cells: pd.DataFrame | None = None,
-                     cost: str = "cold", **_ignored: Any) -> list[Path]:
+def plot_compression(
+    *, store: str | None = None, out: Path, cells: pd.DataFrame | None = None, cost: str = "cold", **_ignored: Any
+) -> list[Path]:
     """Butakov et al. Figs. 3/4 from a store (``compression_<family>_<size>.png``, raw-pixel figures
     ``compression_<family>_raw.png`` and the tables ``compression-summary.md``).
 
@@ -140,20 +162,22 @@ def plot_compression(*, store: str | None = None, out: Path, cells: pd.DataFrame
     cost : "cold" (default) or "warm": the runtime in the tables' ``s/cell`` column
     """
     check_cost(cost)
-    points = compression_points(_cells(store, cells), cost)
+    points = compression_points(read_cells(store, cells), cost)
     if not len(points):
-        raise ValueError("no successful image-task cells to plot (run the paper-latents / paper-bumps / "
-                         "paper-rectangles suites first)")
+        raise ValueError(
+            "no successful image-task cells to plot (run the paper-latents / paper-bumps / "
+            "paper-rectangles suites first)"
+        )
     out = Path(out)
     written: list[Path] = []
-    n_text = _n_text(_cells(store, cells))
+    n_text = _n_text(read_cells(store, cells))
     for (family, size), pts in points.groupby(["family", "size"], sort=True):
         compressed = pts[pts["method"] != "raw pixels"]
         inners = [i for i in _inner_order(compressed["inner"]) if (compressed["inner"] == i).any()]
         if not inners or set(compressed["method"]) <= {"true latents (ideal)"}:
             continue  # nothing compressed at this size yet (e.g. only raw-pixel cells)
         top = float(pts["true_mi"].max())
-        fig, axes = _figure(len(inners), panel_size=(3.2, 3.0), max_cols=5)
+        fig, axes = new_figure(len(inners), panel_size=(3.2, 3.0), max_cols=5)
         for ax, inner in zip(axes, inners):
             _panel(ax, compressed[compressed["inner"] == inner], top)
             mine = compressed[compressed["inner"] == inner]
@@ -161,30 +185,47 @@ def plot_compression(*, store: str | None = None, out: Path, cells: pd.DataFrame
             ax.set_ylim(lo, top * 1.25)
             below = mine[mine["estimate"] < lo]
             if len(below):  # e.g. KDE-LSE on PCA codes: say so instead of stretching the axis
-                ax.text(0.03, 0.97, "\n".join(f"{m}: {len(g)} point(s) below, min {g['estimate'].min():.1f}"
-                                               for m, g in below.groupby("method")),
-                        transform=ax.transAxes, va="top", fontsize=7, color="firebrick")
+                ax.text(
+                    0.03,
+                    0.97,
+                    "\n".join(
+                        f"{m}: {len(g)} point(s) below, min {g['estimate'].min():.1f}"
+                        for m, g in below.groupby("method")
+                    ),
+                    transform=ax.transAxes,
+                    va="top",
+                    fontsize=7,
+                    color="firebrick",
+                )
             ax.set_title(inner, fontsize=9)
         methods = [m for m in METHODS if m != "raw pixels" and (compressed["method"] == m).any()]
-        _legend_below(fig, [axes[0].plot([], [], "o-", color=METHODS[m])[0] for m in methods], methods)
-        fig.suptitle(f"{family} {size}x{size}: estimate vs true MI ({n_text}; mean over seeds, 95% CI; dashed = truth)",
-                     fontsize=10)
-        path = out / f"compression_{_slug(family)}_{size}.png"
+        legend_below(fig, [axes[0].plot([], [], "o-", color=METHODS[m])[0] for m in methods], methods)
+        fig.suptitle(
+            f"{family} {size}x{size}: estimate vs true MI ({n_text}; mean over seeds, 95% CI; dashed = truth)",
+            fontsize=10,
+        )
+        path = out / f"compression_{slug(family)}_{size}.png"
         fig.savefig(path, dpi=100)
         written.append(path)
     raw = points[points["method"] == "raw pixels"]
     for family, pts in raw.groupby("family", sort=True):
-        panels = [(size, inner) for size in sorted(pts["size"].unique()) for inner in _inner_order(pts["inner"])
-                  if ((pts["size"] == size) & (pts["inner"] == inner)).any()]
-        fig, axes = _figure(len(panels), panel_size=(3.2, 3.0), max_cols=4)
+        panels = [
+            (size, inner)
+            for size in sorted(pts["size"].unique())
+            for inner in _inner_order(pts["inner"])
+            if ((pts["size"] == size) & (pts["inner"] == inner)).any()
+        ]
+        fig, axes = new_figure(len(panels), panel_size=(3.2, 3.0), max_cols=4)
         top = float(pts["true_mi"].max())
         for ax, (size, inner) in zip(axes, panels):
             g = pts[(pts["size"] == size) & (pts["inner"] == inner)]
             _panel(ax, g, top)
             ax.set_title(f"{inner} on {size}x{size} pixels", fontsize=9)
-        fig.suptitle(f"{family!s}: plain estimators on the raw pixels\n({n_text}; mean over seeds, 95% CI; "
-                     "dashed = truth)", fontsize=10)
-        path = out / f"compression_{_slug(family)}_raw.png"
+        fig.suptitle(
+            f"{family!s}: plain estimators on the raw pixels\n({n_text}; mean over seeds, 95% CI; dashed = truth)",
+            fontsize=10,
+        )
+        path = out / f"compression_{slug(family)}_raw.png"
         fig.savefig(path, dpi=100)
         written.append(path)
     summary = out / "compression-summary.md"
@@ -210,30 +251,42 @@ def compression_tables(points: pd.DataFrame, cost: str = "cold") -> str:
     """
     seconds = {
         "cold": "`s/cell` = median cold-cache seconds per cell: `fit` plus the recorded cost of the compression "
-                "codes it read from the cache, so every compressed cell counts its autoencoder training or PCA "
-                "(cells of stores without that record count their `fit` seconds).",
+        "codes it read from the cache, so every compressed cell counts its autoencoder training or PCA "
+        "(cells of stores without that record count their `fit` seconds).",
         "warm": "`s/cell` = median `fit` seconds per cell as run (warm cache). Compression codes are cached per "
-                "sample, so the first compressed cell of a sample (in grid order, e.g. kde-ml) pays for training "
-                "the autoencoder or fitting PCA and the others only read the codes.",
+        "sample, so the first compressed cell of a sample (in grid order, e.g. kde-ml) pays for training "
+        "the autoencoder or fitting PCA and the others only read the codes.",
     }[check_cost(cost)]
-    lines = ["# Compression experiments: mean estimates (nats) per true MI", "",
-             "Mean over seeds (number of seeds in the last column); " + seconds, ""]
+    lines = [
+        "# Compression experiments: mean estimates (nats) per true MI",
+        "",
+        "Mean over seeds (number of seeds in the last column); " + seconds,
+        "",
+    ]
     for (family, size), pts in points.groupby(["family", "size"], sort=True):
         mis = sorted(pts["true_mi"].unique())
         title = f"{family}, {size}x{size}" if size else f"{family}, true latents only (no image cells yet)"
-        lines += [f"## {title}", "",
-                  "| method | estimator | " + " | ".join(f"{m:g}" for m in mis) + " | s/cell | seeds |",
-                  "|---|---|" + "---:|" * len(mis) + "---:|---:|"]
+        lines += [
+            f"## {title}",
+            "",
+            "| method | estimator | " + " | ".join(f"{m:g}" for m in mis) + " | s/cell | seeds |",
+            "|---|---|" + "---:|" * len(mis) + "---:|---:|",
+        ]
         for method in METHODS:
             sub = pts[pts["method"] == method]
             for inner in _inner_order(sub["inner"]):
                 g = sub[sub["inner"] == inner].set_index("true_mi")
                 vals = " | ".join(f"{g.loc[m, 'estimate']:.2f}" if m in g.index else "—" for m in mis)
                 lines.append(f"| {method} | {inner} | {vals} | {g['seconds'].median():.2f} | {int(g['seeds'].min())} |")
-        recon = pts[pts["method"].isin(["autoencoder", "PCA"])].groupby("method")["reconstruction_error"].mean().dropna()
+        recon = (
+            pts[pts["method"].isin(["autoencoder", "PCA"])].groupby("method")["reconstruction_error"].mean().dropna()
+        )
         if len(recon):
-            lines += ["", "Mean reconstruction error (pixel MAE, pixels in [0, 1]) over all cells: "
-                      + ", ".join(f"{m} {v:.4f}" for m, v in recon.items()) + "."]
+            lines += [
+                "",
+                "Mean reconstruction error (pixel MAE, pixels in [0, 1]) over all cells: "
+                + ", ".join(f"{m} {v:.4f}" for m, v in recon.items())
+                + ".",
+            ]
         lines.append("")
     return "\n".join(lines)
-

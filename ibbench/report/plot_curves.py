@@ -47,7 +47,7 @@ MI_PARAMS = ("mi",)
 _N_BOOT = 500
 
 
-def _cells(store: str | None, cells: pd.DataFrame | None) -> pd.DataFrame:
+def read_cells(store: str | None, cells: pd.DataFrame | None) -> pd.DataFrame:
     if cells is None:
         if store is None:
             raise ValueError("give a results store (--store PATH)")
@@ -60,14 +60,14 @@ def _cells(store: str | None, cells: pd.DataFrame | None) -> pd.DataFrame:
     return cells
 
 
-def _ok(cells: pd.DataFrame) -> pd.DataFrame:
+def ok_rows(cells: pd.DataFrame) -> pd.DataFrame:
     ok = cells[cells["status"] == "ok"].copy()
     ok["estimate"] = ok["estimate"].astype(float)
     ok["true_mi"] = ok["true_mi"].astype(float)
     return ok
 
 
-def _params(value: Any) -> dict[str, Any]:
+def params_dict(value: Any) -> dict[str, Any]:
     if isinstance(value, dict):
         return value
     return json.loads(value) if isinstance(value, str) and value else {}
@@ -78,8 +78,7 @@ def series_label(task: str, params: Any, keep: Any = None) -> str:
 
     ``keep`` (optional) restricts the parameters shown to those names.
     """
-    rest = {k: v for k, v in sorted(_params(params).items())
-            if k not in MI_PARAMS and (keep is None or k in keep)}
+    rest = {k: v for k, v in sorted(params_dict(params).items()) if k not in MI_PARAMS and (keep is None or k in keep)}
     if not rest:
         return task
     return f"{task}(" + ", ".join(f"{k}={v}" for k, v in rest.items()) + ")"
@@ -87,7 +86,7 @@ def series_label(task: str, params: Any, keep: Any = None) -> str:
 
 def _series(ok: pd.DataFrame) -> list[str]:
     """Series labels showing, per task, only the parameters that vary between its configurations."""
-    params = [_params(p) for p in ok["task_params"]]
+    params = [params_dict(p) for p in ok["task_params"]]
     varying: dict[str, set[str]] = {}
     for task in set(ok["task"]):
         distinct = {json.dumps(p, sort_keys=True) for t, p in zip(ok["task"], params) if t == task}
@@ -97,12 +96,13 @@ def _series(ok: pd.DataFrame) -> list[str]:
     return [series_label(t, p, varying[t]) for t, p in zip(ok["task"], params)]
 
 
-def _slug(text: object) -> str:
+def slug(text: object) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", str(text)).strip("-") or "all"
 
 
-def _figure(n_panels: int, panel_size: tuple[float, float] = (3.3, 2.9),
-            max_cols: int = 4) -> tuple[Figure, list[Axes]]:
+def new_figure(
+    n_panels: int, panel_size: tuple[float, float] = (3.3, 2.9), max_cols: int = 4
+) -> tuple[Figure, list[Axes]]:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -121,7 +121,7 @@ def _wrap(label: object, width: int = 34) -> str:
     return textwrap.fill(str(label), width, break_on_hyphens=False)
 
 
-def _legend_below(fig: Figure, handles: Sequence[Artist], labels: Sequence[object]) -> None:
+def legend_below(fig: Figure, handles: Sequence[Artist], labels: Sequence[object]) -> None:
     """A figure legend under the axes with as many columns as fit the figure's width."""
     wrapped = [_wrap(label, 40) for label in labels]
     longest = max(max(len(line) for line in label.splitlines()) for label in wrapped)
@@ -155,7 +155,7 @@ def _n_axis(ax: Axes, ns: Iterable[Any]) -> None:
     ax.xaxis.set_minor_formatter(NullFormatter())
 
 
-def _mean_ci(values: np.ndarray) -> tuple[float, float, float]:
+def mean_ci(values: np.ndarray) -> tuple[float, float, float]:
     values = np.asarray(values, dtype=float)
     lo, hi = bootstrap_ci(values, n_boot=_N_BOOT)
     mean = float(values.mean())
@@ -169,7 +169,7 @@ def curve_points(cells: pd.DataFrame, n: int | None = None) -> pd.DataFrame:
 
     ``n`` selects the sample size; by default the largest n of each family. Only ``ok`` cells count.
     """
-    ok = _ok(cells)
+    ok = ok_rows(cells)
     if not len(ok):
         return pd.DataFrame()
     rows = []
@@ -178,15 +178,33 @@ def curve_points(cells: pd.DataFrame, n: int | None = None) -> pd.DataFrame:
         chosen = n if n is not None else fam["n"].max()
         fam = fam[fam["n"] == chosen]
         for (est, series, task_label), g in fam.groupby(["estimator_label", "series", "task_label"], sort=True):
-            mean, lo, hi = _mean_ci(g["estimate"].to_numpy())
-            rows.append({"task_family": family, "estimator_label": est, "series": series, "task_label": task_label,
-                         "n": int(chosen), "true_mi": float(g["true_mi"].mean()), "estimate": mean,
-                         "ci_low": lo, "ci_high": hi, "seeds": len(g)})
+            mean, lo, hi = mean_ci(g["estimate"].to_numpy())
+            rows.append(
+                {
+                    "task_family": family,
+                    "estimator_label": est,
+                    "series": series,
+                    "task_label": task_label,
+                    "n": int(chosen),
+                    "true_mi": float(g["true_mi"].mean()),
+                    "estimate": mean,
+                    "ci_low": lo,
+                    "ci_high": hi,
+                    "seeds": len(g),
+                }
+            )
     return pd.DataFrame(rows)
 
 
-def plot_curves(*, store: str | None = None, out: Path, cells: pd.DataFrame | None = None, n: int | None = None,
-                family: str | None = None, **_ignored: Any) -> list[Path]:
+def plot_curves(
+    *,
+    store: str | None = None,
+    out: Path,
+    cells: pd.DataFrame | None = None,
+    n: int | None = None,
+    family: str | None = None,
+    **_ignored: Any,
+) -> list[Path]:
     """Estimate vs true MI per task family, one panel per estimator (``curves_<family>.png``).
 
     Parameters
@@ -197,7 +215,7 @@ def plot_curves(*, store: str | None = None, out: Path, cells: pd.DataFrame | No
     n : sample size to show (default: the largest of each family)
     family : draw only this family
     """
-    points = curve_points(_cells(store, cells), n=n)
+    points = curve_points(read_cells(store, cells), n=n)
     if family is not None and len(points):
         points = points[points["task_family"] == family]
     if not len(points):
@@ -210,7 +228,7 @@ def plot_curves(*, store: str | None = None, out: Path, cells: pd.DataFrame | No
         colors = {s: f"C{i % 10}" for i, s in enumerate(series)}
         top = max(float(pts["true_mi"].max()), 0.5)
         lo_lim, hi_lim = -0.25 * top - 0.1, 1.35 * top + 0.1
-        fig, axes = _figure(len(estimators))
+        fig, axes = new_figure(len(estimators))
         for ax, est in zip(axes, estimators):
             ax.plot([0, top], [0, top], color="0.55", lw=1, ls="--", zorder=1)
             mine = pts[pts["estimator_label"] == est]
@@ -218,13 +236,30 @@ def plot_curves(*, store: str | None = None, out: Path, cells: pd.DataFrame | No
                 g = g.sort_values("true_mi")
                 if len(g) > 1:
                     ax.fill_between(g["true_mi"], g["ci_low"], g["ci_high"], color=colors[s], alpha=0.2, lw=0)
-                ax.errorbar(g["true_mi"], g["estimate"], yerr=[g["estimate"] - g["ci_low"], g["ci_high"] - g["estimate"]],
-                            fmt="o-" if len(g) > 1 else "o", color=colors[s], ms=3.5, lw=1.4, elinewidth=0.8,
-                            capsize=2, label=s, zorder=2)
+                ax.errorbar(
+                    g["true_mi"],
+                    g["estimate"],
+                    yerr=[g["estimate"] - g["ci_low"], g["ci_high"] - g["estimate"]],
+                    fmt="o-" if len(g) > 1 else "o",
+                    color=colors[s],
+                    ms=3.5,
+                    lw=1.4,
+                    elinewidth=0.8,
+                    capsize=2,
+                    label=s,
+                    zorder=2,
+                )
             outside = int(((mine["estimate"] < lo_lim) | (mine["estimate"] > hi_lim)).sum())
             if outside:
-                ax.text(0.02, 0.97, f"{outside} point(s) off scale", transform=ax.transAxes, va="top", fontsize=7,
-                        color="firebrick")
+                ax.text(
+                    0.02,
+                    0.97,
+                    f"{outside} point(s) off scale",
+                    transform=ax.transAxes,
+                    va="top",
+                    fontsize=7,
+                    color="firebrick",
+                )
             ax.set_xlim(-0.05 * top, 1.05 * top)
             ax.set_ylim(lo_lim, hi_lim)
             ax.set_title(_wrap(est), fontsize=8)
@@ -233,11 +268,12 @@ def plot_curves(*, store: str | None = None, out: Path, cells: pd.DataFrame | No
             ax.tick_params(labelsize=7)
             ax.grid(alpha=0.25)
         handles = [axes[0].plot([], [], "o-", color=colors[s], ms=3.5)[0] for s in series]
-        _legend_below(fig, handles, series)
+        legend_below(fig, handles, series)
         n_text = ", ".join(str(v) for v in sorted(pts["n"].unique()))
-        fig.suptitle(f"{fam}: estimate vs true MI (n={n_text}; mean over seeds, 95% bootstrap CI; dashed = truth)",
-                     fontsize=10)
-        path = out / f"curves_{_slug(fam)}.png"
+        fig.suptitle(
+            f"{fam}: estimate vs true MI (n={n_text}; mean over seeds, 95% bootstrap CI; dashed = truth)", fontsize=10
+        )
+        path = out / f"curves_{slug(fam)}.png"
         fig.savefig(path, dpi=100)
         written.append(path)
     return written
@@ -248,31 +284,45 @@ def convergence_points(cells: pd.DataFrame) -> pd.DataFrame:
 
     Fixed-population tasks (whose n is not a chosen sample size) are left out.
     """
-    ok = _ok(_sampled(cells))
+    ok = ok_rows(_sampled(cells))
     rows = []
     for (family, est, n), g in ok.groupby(["task_family", "estimator_label", "n"], sort=True):
-        mae, lo, hi = _mean_ci(np.abs(g["estimate"].to_numpy() - g["true_mi"].to_numpy()))
-        rows.append({"task_family": family, "estimator_label": est, "n": int(cast(SupportsInt, n)), "mae": mae,
-                     "ci_low": lo,
-                     "ci_high": hi, "cells": len(g)})
+        mae, lo, hi = mean_ci(np.abs(g["estimate"].to_numpy() - g["true_mi"].to_numpy()))
+        rows.append(
+            {
+                "task_family": family,
+                "estimator_label": est,
+                "n": int(cast(SupportsInt, n)),
+                "mae": mae,
+                "ci_low": lo,
+                "ci_high": hi,
+                "cells": len(g),
+            }
+        )
     return pd.DataFrame(rows)
 
 
-def plot_convergence(*, store: str | None = None, out: Path, cells: pd.DataFrame | None = None,
-                     family: str | None = None, **_ignored: Any) -> list[Path]:
+def plot_convergence(
+    *,
+    store: str | None = None,
+    out: Path,
+    cells: pd.DataFrame | None = None,
+    family: str | None = None,
+    **_ignored: Any,
+) -> list[Path]:
     """Mean absolute error vs sample size, one line per estimator, per family (``convergence_<family>.png``).
 
     Families whose cells all share one n are left out; ``ValueError`` if no family has two.
     """
-    pts = convergence_points(_cells(store, cells))
+    pts = convergence_points(read_cells(store, cells))
     if family is not None and len(pts):
         pts = pts[pts["task_family"] == family]
     written = []
     out = Path(out)
-    for fam, g in (pts.groupby("task_family", sort=True) if len(pts) else []):
+    for fam, g in pts.groupby("task_family", sort=True) if len(pts) else []:
         if g["n"].nunique() < 2:
             continue
-        fig, (ax,) = _figure(1, panel_size=(7.0, 4.4))
+        fig, (ax,) = new_figure(1, panel_size=(7.0, 4.4))
         handles = []
         for i, (est, e) in enumerate(g.groupby("estimator_label", sort=True)):
             e = e.sort_values("n")
@@ -288,8 +338,8 @@ def plot_convergence(*, store: str | None = None, out: Path, cells: pd.DataFrame
         ax.set_ylabel("mean |estimate − true MI| (nats)")
         ax.set_title(f"{fam}: convergence (mean over tasks and seeds, 95% bootstrap CI)", fontsize=10)
         ax.grid(alpha=0.25, which="both")
-        _legend_below(fig, handles, [h.get_label() for h in handles])
-        path = out / f"convergence_{_slug(fam)}.png"
+        legend_below(fig, handles, [h.get_label() for h in handles])
+        path = out / f"convergence_{slug(fam)}.png"
         fig.savefig(path, dpi=100)
         written.append(path)
     if not written:
@@ -309,31 +359,40 @@ def runtime_points(cells: pd.DataFrame, cost: str = "cold") -> pd.DataFrame:
     rows = []
     for (est, n), g in ok.groupby(["estimator_label", "n"], sort=True):
         s = g["_cost"]
-        rows.append({"estimator_label": est, "n": int(cast(SupportsInt, n)), "median": float(s.median()),
-                     "q25": float(s.quantile(0.25)),
-                     "q75": float(s.quantile(0.75)), "cells": len(g)})
+        rows.append(
+            {
+                "estimator_label": est,
+                "n": int(cast(SupportsInt, n)),
+                "median": float(s.median()),
+                "q25": float(s.quantile(0.25)),
+                "q75": float(s.quantile(0.75)),
+                "cells": len(g),
+            }
+        )
     return pd.DataFrame(rows)
 
 
-def plot_runtime(*, store: str | None = None, out: Path, cells: pd.DataFrame | None = None, cost: str = "cold",
-                 **_ignored: Any) -> list[Path]:
+def plot_runtime(
+    *, store: str | None = None, out: Path, cells: pd.DataFrame | None = None, cost: str = "cold", **_ignored: Any
+) -> list[Path]:
     """Runtime per cell and estimator against n, log-log (``runtime.png``); bars for a single n.
 
     ``cost``: ``"cold"`` (default) plots the cold-cache cost, ``"warm"`` the ``fit`` seconds as run.
     """
     check_cost(cost)
-    pts = runtime_points(_cells(store, cells), cost)
+    pts = runtime_points(read_cells(store, cells), cost)
     if not len(pts):
         raise ValueError("no successful cells with a runtime to plot")
     floor = 1e-5  # seconds; log axes cannot show 0
     if pts["n"].nunique() >= 2:
-        fig, (ax,) = _figure(1, panel_size=(7.0, 4.4))
+        fig, (ax,) = new_figure(1, panel_size=(7.0, 4.4))
         handles = []
         for i, (est, e) in enumerate(pts.groupby("estimator_label", sort=True)):
             e = e.sort_values("n")
             color, marker = f"C{i % 10}", "os^vD<>p*h"[(i // 10) % 10]
-            ax.fill_between(e["n"], e["q25"].clip(lower=floor), e["q75"].clip(lower=floor), color=color, alpha=0.15,
-                            lw=0)
+            ax.fill_between(
+                e["n"], e["q25"].clip(lower=floor), e["q75"].clip(lower=floor), color=color, alpha=0.15, lw=0
+            )
             ax.plot(e["n"], e["median"].clip(lower=floor), marker + "-", color=color, ms=4, lw=1.4, label=est)
             handles.append(ax.lines[-1])
         _n_axis(ax, pts["n"])
@@ -342,15 +401,16 @@ def plot_runtime(*, store: str | None = None, out: Path, cells: pd.DataFrame | N
         ax.set_ylabel(_wrap(cost_text(cost) + ": median, IQR band", 48), fontsize=8)
         ax.set_title("runtime scaling (all sampled tasks pooled)", fontsize=10)
         ax.grid(alpha=0.25, which="both")
-        _legend_below(fig, handles, [h.get_label() for h in handles])
+        legend_below(fig, handles, [h.get_label() for h in handles])
     else:
         pts = pts.sort_values("median")
         lines = sum(_wrap(label, 40).count("\n") + 1 for label in pts["estimator_label"])
-        fig, (ax,) = _figure(1, panel_size=(7.0, 0.8 + 0.2 * lines + 0.1 * len(pts)))
+        fig, (ax,) = new_figure(1, panel_size=(7.0, 0.8 + 0.2 * lines + 0.1 * len(pts)))
         y = np.arange(len(pts))
         med = pts["median"].clip(lower=floor).to_numpy()
-        err = np.vstack([med - pts["q25"].clip(lower=floor).to_numpy(),
-                         pts["q75"].clip(lower=floor).to_numpy() - med]).clip(min=0)
+        err = np.vstack(
+            [med - pts["q25"].clip(lower=floor).to_numpy(), pts["q75"].clip(lower=floor).to_numpy() - med]
+        ).clip(min=0)
         ax.barh(y, med, xerr=err, color="C0", alpha=0.8, error_kw={"lw": 0.8})
         ax.set_yticks(y, [_wrap(label, 40) for label in pts["estimator_label"]], fontsize=7)
         ax.set_xscale("log")

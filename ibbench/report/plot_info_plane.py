@@ -43,10 +43,29 @@ def _draw(ax: Any, epochs: np.ndarray, planes: np.ndarray, title: str) -> Any:
         if not ok.any():
             continue
         x, y = mean[ok, layer, 0], mean[ok, layer, 1]
-        ax.errorbar(x, y, xerr=sd[ok, layer, 0], yerr=sd[ok, layer, 1], color="0.75", lw=0.6, zorder=1,
-                    elinewidth=0.5, capsize=0)
-        ax.scatter(x, y, c=colour_epochs[ok], cmap="viridis", norm=norm, s=16, zorder=2,
-                        marker=markers[layer % len(markers)], edgecolors="none", label=f"layer {layer + 1}")
+        ax.errorbar(
+            x,
+            y,
+            xerr=sd[ok, layer, 0],
+            yerr=sd[ok, layer, 1],
+            color="0.75",
+            lw=0.6,
+            zorder=1,
+            elinewidth=0.5,
+            capsize=0,
+        )
+        ax.scatter(
+            x,
+            y,
+            c=colour_epochs[ok],
+            cmap="viridis",
+            norm=norm,
+            s=16,
+            zorder=2,
+            marker=markers[layer % len(markers)],
+            edgecolors="none",
+            label=f"layer {layer + 1}",
+        )
         ax.annotate(str(layer + 1), (x[-1], y[-1]), textcoords="offset points", xytext=(4, 4), fontsize=8)
     ax.set_xlabel("I(X;T) [bits]")
     ax.set_ylabel("I(T;Y) [bits]")
@@ -56,10 +75,21 @@ def _draw(ax: Any, epochs: np.ndarray, planes: np.ndarray, title: str) -> Any:
     return plt.cm.ScalarMappable(norm=norm, cmap="viridis")
 
 
-def plot_info_plane(*, store: str | None, out: Path, dataset: str = "szt", activation: str | None = None,
-                    bits: Any = "4+8", epochs: int = 1000, n_snapshots: int = 40, seeds: int = 3,
-                    estimator: str | None = None, estimator_params: Any = None,
-                    min_accuracy: float | None = None, **_ignored: Any) -> list[Path]:
+def plot_info_plane(
+    *,
+    store: str | None,
+    out: Path,
+    dataset: str = "szt",
+    activation: str | None = None,
+    bits: Any = "4+8",
+    epochs: int = 1000,
+    n_snapshots: int = 40,
+    seeds: int = 3,
+    estimator: str | None = None,
+    estimator_params: Any = None,
+    min_accuracy: float | None = None,
+    **_ignored: Any,
+) -> list[Path]:
     """Draw stored exact (and optionally estimated) information planes; returns the PNG paths.
 
     Parameters
@@ -104,10 +134,19 @@ def plot_info_plane(*, store: str | None, out: Path, dataset: str = "szt", activ
     loaded = []
     for act in activations:  # read everything first: a missing result fails before any file is written
         for b in option_list(bits, int):
-            config = TrainConfig(dataset=dataset, activation=act, bits=b, epochs=int(epochs),
-                                 n_snapshots=int(n_snapshots))
-            loaded.append(load_info_planes(store, config, range(int(seeds)), estimator=estimator,
-                                           estimator_params=estimator_params, min_accuracy=min_accuracy))
+            config = TrainConfig(
+                dataset=dataset, activation=act, bits=b, epochs=int(epochs), n_snapshots=int(n_snapshots)
+            )
+            loaded.append(
+                load_info_planes(
+                    store,
+                    config,
+                    range(int(seeds)),
+                    estimator=estimator,
+                    estimator_params=estimator_params,
+                    min_accuracy=min_accuracy,
+                )
+            )
 
     import matplotlib
 
@@ -125,8 +164,11 @@ def plot_info_plane(*, store: str | None, out: Path, dataset: str = "szt", activ
         for ax, (plane, title) in zip(axes[0], panels, strict=True):
             mappable = _draw(ax, planes.epochs, plane, title)
         fig.colorbar(mappable, ax=list(axes[0]), label="epoch")
-        name = f"info-plane-{dataset}-{config.activation}-{config.bits}bit" + (f"-{estimator}" if estimator else "") \
+        name = (
+            f"info-plane-{dataset}-{config.activation}-{config.bits}bit"
+            + (f"-{estimator}" if estimator else "")
             + ".png"
+        )
         path = Path(out) / name
         fig.savefig(path, dpi=120, bbox_inches="tight")
         plt.close(fig)

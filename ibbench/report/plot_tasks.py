@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -46,8 +47,9 @@ def _default_selection() -> list[tuple[str, dict[str, Any]]]:
     return chosen
 
 
-def _resolve(tasks: str | Iterable[str | tuple[str, dict[str, Any]]] | None,
-             suite: str | None) -> list[tuple[str, dict[str, Any]]]:
+def _resolve(
+    tasks: str | Iterable[str | tuple[str, dict[str, Any]]] | None, suite: str | None
+) -> list[tuple[str, dict[str, Any]]]:
     from ibbench.registry import parse_spec
 
     if suite:
@@ -72,7 +74,7 @@ def _montage(images: np.ndarray, side: int, columns: int) -> np.ndarray:
     canvas = np.full((rows * (side + 1) - 1, columns * (side + 1) - 1), np.nan)
     for i, img in enumerate(images):
         r, c = divmod(i, columns)
-        canvas[r * (side + 1):r * (side + 1) + side, c * (side + 1):c * (side + 1) + side] = img.reshape(side, side)
+        canvas[r * (side + 1) : r * (side + 1) + side, c * (side + 1) : c * (side + 1) + side] = img.reshape(side, side)
     return canvas
 
 
@@ -123,9 +125,18 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.=-]+", "_", text).strip("_-")[:120]
 
 
-def plot_tasks(*, store: str | None = None, out: Path, tasks: str | Iterable | None = None,
-               suite: str | None = None, n: int = 1000, seed: int = 0, columns: int = 4,
-               n_images: int = 8, **unknown: Any) -> list[Path]:
+def plot_tasks(
+    *,
+    store: str | None = None,
+    out: Path,
+    tasks: str | Iterable | None = None,
+    suite: str | None = None,
+    n: int = 1000,
+    seed: int = 0,
+    columns: int = 4,
+    n_images: int = 8,
+    **unknown: Any,
+) -> list[Path]:
     """Write sample pictures of tasks as PNGs: one per task plus ``tasks-overview.png``.
 
     Parameters
@@ -163,8 +174,10 @@ def plot_tasks(*, store: str | None = None, out: Path, tasks: str | Iterable | N
     from ibbench.registry import get_task
 
     if unknown:
-        raise ValueError(f"unknown option(s) for --kind tasks: {', '.join(sorted(unknown))}; "
-                         "known: tasks, suite, n, seed, columns, n_images")
+        raise ValueError(
+            f"unknown option(s) for --kind tasks: {', '.join(sorted(unknown))}; "
+            "known: tasks, suite, n, seed, columns, n_images"
+        )
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     selection = _resolve(tasks, suite)
@@ -188,7 +201,7 @@ def plot_tasks(*, store: str | None = None, out: Path, tasks: str | Iterable | N
     fig, axes = plt.subplots(rows, cols, figsize=(3.4 * cols, 3.0 * rows), squeeze=False)
     for ax, (task, X, Y) in zip(axes.ravel(), samples):
         _draw(ax, task, X, Y, n_images=4)
-    for ax in axes.ravel()[len(samples):]:
+    for ax in axes.ravel()[len(samples) :]:
         ax.axis("off")
     fig.tight_layout()
     overview = out / "tasks-overview.png"

@@ -46,7 +46,8 @@ DIFFERENT_VARIABLES = (
     "*binned* bins the layer's **unquantized** activations (the paper's baseline); *exact* is the MI of the "
     "**quantized** layer, a deterministic function of those activations. These are different random variables, "
     "so *binned − exact* is not the estimation error of binning on one variable: fine bins can exceed the exact "
-    "value because they keep distinctions that the quantizer discards.")
+    "value because they keep distinctions that the quantizer discards."
+)
 
 
 def binning_params(n_bins: int) -> dict[str, Any]:
@@ -66,8 +67,13 @@ def resolve_epoch(config: TrainConfig, epoch: int | None) -> int:
 
 def unit_identity(config: TrainConfig, seed: int, epoch: int, n_bins: int) -> dict[str, Any]:
     """Identity of the unit of run ``(config, seed)`` at snapshot ``epoch`` with ``n_bins`` bins."""
-    return {"study": STUDY, "version": VERSION, "run": run_identity(config, seed), "epoch": int(epoch),
-            "estimator": estimator_identity("binning", binning_params(n_bins))}
+    return {
+        "study": STUDY,
+        "version": VERSION,
+        "run": run_identity(config, seed),
+        "epoch": int(epoch),
+        "estimator": estimator_identity("binning", binning_params(n_bins)),
+    }
 
 
 def compute_unit(config: TrainConfig, seed: int, epoch: int, n_bins: int) -> dict[str, Any]:
@@ -102,8 +108,18 @@ def summarise(units: dict[tuple[int, int], dict[str, Any]], seeds: Sequence[int]
     from ibbench.tasks.qnn.exact_mi import LN2
 
     # (seed, layer, n_bins) -> (exact_xt, exact_ty, bin_xt, bin_ty), bits
-    v = np.stack([np.stack([np.column_stack([units[(s, int(k))]["exact"], units[(s, int(k))]["binned"]])
-                            for k in n_bins], axis=1) for s in seeds]) / LN2
+    v = (
+        np.stack(
+            [
+                np.stack(
+                    [np.column_stack([units[(s, int(k))]["exact"], units[(s, int(k))]["binned"]]) for k in n_bins],
+                    axis=1,
+                )
+                for s in seeds
+            ]
+        )
+        / LN2
+    )
 
     def sd(values: np.ndarray) -> float:  # sample sd: the seeds are a sample of training runs
         return float(np.std(values, ddof=1)) if len(values) > 1 else float("nan")
@@ -112,28 +128,42 @@ def summarise(units: dict[tuple[int, int], dict[str, Any]], seeds: Sequence[int]
     for layer in range(v.shape[1]):
         for j, k in enumerate(n_bins):
             cell = v[:, layer, j]
-            rows.append({
-                "layer": layer + 1, "n_bins": int(k),
-                "xt_exact": cell[:, 0].mean(), "xt_binned": cell[:, 2].mean(),
-                "xt_error": (cell[:, 2] - cell[:, 0]).mean(), "xt_error_sd": sd(cell[:, 2] - cell[:, 0]),
-                "ty_exact": cell[:, 1].mean(), "ty_binned": cell[:, 3].mean(),
-                "ty_error": (cell[:, 3] - cell[:, 1]).mean(), "ty_error_sd": sd(cell[:, 3] - cell[:, 1]),
-            })
+            rows.append(
+                {
+                    "layer": layer + 1,
+                    "n_bins": int(k),
+                    "xt_exact": cell[:, 0].mean(),
+                    "xt_binned": cell[:, 2].mean(),
+                    "xt_error": (cell[:, 2] - cell[:, 0]).mean(),
+                    "xt_error_sd": sd(cell[:, 2] - cell[:, 0]),
+                    "ty_exact": cell[:, 1].mean(),
+                    "ty_binned": cell[:, 3].mean(),
+                    "ty_error": (cell[:, 3] - cell[:, 1]).mean(),
+                    "ty_error_sd": sd(cell[:, 3] - cell[:, 1]),
+                }
+            )
     return rows
 
 
-def _kept(units: dict[tuple[int, int], dict[str, Any]], seeds: list[int], n_bins: Sequence[int],
-          min_accuracy: float | None) -> tuple[list[int], list[int]]:
+def _kept(
+    units: dict[tuple[int, int], dict[str, Any]], seeds: list[int], n_bins: Sequence[int], min_accuracy: float | None
+) -> tuple[list[int], list[int]]:
     if min_accuracy is None:
         return seeds, []
     kept = [s for s in seeds if units[(s, int(n_bins[0]))]["train_accuracy"] >= float(min_accuracy)]
     return kept, [s for s in seeds if s not in kept]
 
 
-def run_binning_vs_exact(store: str | Path | None, config: TrainConfig, seeds: Sequence[int] = (0, 1, 2),
-                         n_bins: Sequence[int] = DEFAULT_N_BINS, epoch: int | None = None, *,
-                         min_accuracy: float | None = None,
-                         progress: ProgressCallback | None = None) -> tuple[list[dict], list[int], list[int]]:
+def run_binning_vs_exact(
+    store: str | Path | None,
+    config: TrainConfig,
+    seeds: Sequence[int] = (0, 1, 2),
+    n_bins: Sequence[int] = DEFAULT_N_BINS,
+    epoch: int | None = None,
+    *,
+    min_accuracy: float | None = None,
+    progress: ProgressCallback | None = None,
+) -> tuple[list[dict], list[int], list[int]]:
     """Compute and store the missing units; returns ``(rows, kept seeds, dropped seeds)``.
 
     ``store=None`` computes without storing. ``min_accuracy`` leaves out repetitions whose final
@@ -148,15 +178,26 @@ def run_binning_vs_exact(store: str | Path | None, config: TrainConfig, seeds: S
     epoch = resolve_epoch(config, epoch)
     pairs = [(s, k) for s in seeds for k in n_bins]
     units = [(unit_identity(config, s, epoch, k), partial(compute_unit, config, s, epoch, k)) for s, k in pairs]
-    values = compute_missing(store, STUDY, units, progress=progress,
-                             description=f"binning vs exact: {config.dataset} {config.activation} {config.bits}-bit")
+    values = compute_missing(
+        store,
+        STUDY,
+        units,
+        progress=progress,
+        description=f"binning vs exact: {config.dataset} {config.activation} {config.bits}-bit",
+    )
     by_pair = {pair: values[unit_key(identity)] for pair, (identity, _) in zip(pairs, units, strict=True)}
     return _result(config, by_pair, seeds, n_bins, min_accuracy)
 
 
-def load_binning_vs_exact(store: str | Path | None, config: TrainConfig, seeds: Sequence[int] = (0, 1, 2),
-                          n_bins: Sequence[int] = DEFAULT_N_BINS, epoch: int | None = None, *,
-                          min_accuracy: float | None = None) -> tuple[list[dict], list[int], list[int]]:
+def load_binning_vs_exact(
+    store: str | Path | None,
+    config: TrainConfig,
+    seeds: Sequence[int] = (0, 1, 2),
+    n_bins: Sequence[int] = DEFAULT_N_BINS,
+    epoch: int | None = None,
+    *,
+    min_accuracy: float | None = None,
+) -> tuple[list[dict], list[int], list[int]]:
     """The stored comparison (reads only); ``ValueError`` naming the command if units are missing."""
     from ibbench.studies.common import read_units
 
@@ -167,31 +208,58 @@ def load_binning_vs_exact(store: str | Path | None, config: TrainConfig, seeds: 
     stored = read_units(store, identities.values())
     missing = sorted({s for (s, k), ident in identities.items() if unit_key(ident) not in stored})
     if missing:
-        raise ValueError(f"no stored binning-vs-exact results of {config.dataset} {config.activation} "
-                         f"{config.bits}-bit, repetition(s) {missing}, in {store}; compute them with: {command}")
-    return _result(config, {pair: stored[unit_key(ident)] for pair, ident in identities.items()}, seeds, n_bins,
-                   min_accuracy)
+        raise ValueError(
+            f"no stored binning-vs-exact results of {config.dataset} {config.activation} "
+            f"{config.bits}-bit, repetition(s) {missing}, in {store}; compute them with: {command}"
+        )
+    return _result(
+        config, {pair: stored[unit_key(ident)] for pair, ident in identities.items()}, seeds, n_bins, min_accuracy
+    )
 
 
-def _result(config: TrainConfig, units: dict[tuple[int, int], dict[str, Any]], seeds: list[int],
-            n_bins: list[int], min_accuracy: float | None) -> tuple[list[dict], list[int], list[int]]:
+def _result(
+    config: TrainConfig,
+    units: dict[tuple[int, int], dict[str, Any]],
+    seeds: list[int],
+    n_bins: list[int],
+    min_accuracy: float | None,
+) -> tuple[list[dict], list[int], list[int]]:
     kept, dropped = _kept(units, seeds, n_bins, min_accuracy)
     if not kept:
-        raise ValueError(f"no run of {config.dataset} {config.activation} {config.bits}-bit among repetitions "
-                         f"{seeds} reaches min_accuracy={min_accuracy}")
+        raise ValueError(
+            f"no run of {config.dataset} {config.activation} {config.bits}-bit among repetitions "
+            f"{seeds} reaches min_accuracy={min_accuracy}"
+        )
     return summarise(units, kept, n_bins), kept, dropped
 
 
-def study_command(config: TrainConfig, seeds: Sequence[int], n_bins: Sequence[int] = DEFAULT_N_BINS,
-                  epoch: int | None = None, *, store: str | Path | None = None,
-                  min_accuracy: float | None = None) -> str:
+def study_command(
+    config: TrainConfig,
+    seeds: Sequence[int],
+    n_bins: Sequence[int] = DEFAULT_N_BINS,
+    epoch: int | None = None,
+    *,
+    store: str | Path | None = None,
+    min_accuracy: float | None = None,
+) -> str:
     """The ``ibbench study binning-vs-exact`` command that computes these results."""
     parts = ["ibbench", "study", "binning-vs-exact"]
     if store:
         parts += ["--store", str(store)]
-    parts += ["--dataset", config.dataset, "--activation", config.activation, "--bits", str(config.bits),
-              "--epochs", str(config.epochs), "--n-snapshots", str(config.n_snapshots),
-              "--seeds", str(max(seeds) + 1 if len(seeds) else 1)]
+    parts += [
+        "--dataset",
+        config.dataset,
+        "--activation",
+        config.activation,
+        "--bits",
+        str(config.bits),
+        "--epochs",
+        str(config.epochs),
+        "--n-snapshots",
+        str(config.n_snapshots),
+        "--seeds",
+        str(max(seeds) + 1 if len(seeds) else 1),
+    ]
     if tuple(int(k) for k in n_bins) != DEFAULT_N_BINS:
         parts += ["--n-bins", ",".join(str(int(k)) for k in n_bins)]
     if epoch is not None and epoch != resolve_epoch(config, None):
@@ -203,47 +271,81 @@ def study_command(config: TrainConfig, seeds: Sequence[int], n_bins: Sequence[in
 
 def markdown_table(rows: list[dict], title: str = "") -> str:
     """The rows of :func:`summarise` as a markdown table (bits)."""
-    lines = [f"**{title}**\n" if title else "",
-             ("| layer | bins | I(X;T) exact | I(X;T) binned | binned − exact | I(T;Y) exact | I(T;Y) binned "
-              "| binned − exact |"),
-             "|---|---|---|---|---|---|---|---|"]
+    lines = [
+        f"**{title}**\n" if title else "",
+        (
+            "| layer | bins | I(X;T) exact | I(X;T) binned | binned − exact | I(T;Y) exact | I(T;Y) binned "
+            "| binned − exact |"
+        ),
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for r in rows:
-        lines.append(f"| {r['layer']} | {r['n_bins']} | {r['xt_exact']:.3f} | {r['xt_binned']:.3f} | "
-                     f"{r['xt_error']:+.3f} ± {r['xt_error_sd']:.3f} | {r['ty_exact']:.3f} | {r['ty_binned']:.3f} | "
-                     f"{r['ty_error']:+.3f} ± {r['ty_error_sd']:.3f} |")
+        lines.append(
+            f"| {r['layer']} | {r['n_bins']} | {r['xt_exact']:.3f} | {r['xt_binned']:.3f} | "
+            f"{r['xt_error']:+.3f} ± {r['xt_error_sd']:.3f} | {r['ty_exact']:.3f} | {r['ty_binned']:.3f} | "
+            f"{r['ty_error']:+.3f} ± {r['ty_error_sd']:.3f} |"
+        )
     return "\n".join(line for line in lines if line) + "\n"
 
 
-def comparison_markdown(tables: Sequence[tuple[TrainConfig, list[dict], list[int]]], *, n_seeds: int,
-                        epoch: int | None, regenerate: str) -> str:
+def comparison_markdown(
+    tables: Sequence[tuple[TrainConfig, list[dict], list[int]]], *, n_seeds: int, epoch: int | None, regenerate: str
+) -> str:
     """The comparison tables ``(config, rows, kept seeds)`` as one markdown page."""
     first = tables[0][0]
-    parts = [f"# Binning of unquantized activations vs exact MI ({first.dataset}, {first.epochs} epochs, "
-             f"{'last epoch' if epoch is None else f'epoch {epoch}'}, mean ± sample sd over the runs listed "
-             f"per table, of {n_seeds} repetitions, bits)\n",
-             f"Regenerate: `{regenerate}`\n",
-             DIFFERENT_VARIABLES + "\n"]
+    parts = [
+        f"# Binning of unquantized activations vs exact MI ({first.dataset}, {first.epochs} epochs, "
+        f"{'last epoch' if epoch is None else f'epoch {epoch}'}, mean ± sample sd over the runs listed "
+        f"per table, of {n_seeds} repetitions, bits)\n",
+        f"Regenerate: `{regenerate}`\n",
+        DIFFERENT_VARIABLES + "\n",
+    ]
     for config, rows, kept in tables:
         parts.append(markdown_table(rows, f"{config.activation}, {config.bits}-bit, runs {kept}"))
     return "\n".join(parts)
 
 
-def run_study(store: str | Path | None, *, dataset: str = "szt", activations: Sequence[str] = ("tanh", "relu"),
-              bits: Sequence[int] = (4, 8), epochs: int = 1000, n_snapshots: int = 40, n_seeds: int = 3,
-              n_bins: Sequence[int] = DEFAULT_N_BINS, epoch: int | None = None, min_accuracy: float | None = None,
-              progress: ProgressCallback | None = None) -> str:
+def run_study(
+    store: str | Path | None,
+    *,
+    dataset: str = "szt",
+    activations: Sequence[str] = ("tanh", "relu"),
+    bits: Sequence[int] = (4, 8),
+    epochs: int = 1000,
+    n_snapshots: int = 40,
+    n_seeds: int = 3,
+    n_bins: Sequence[int] = DEFAULT_N_BINS,
+    epoch: int | None = None,
+    min_accuracy: float | None = None,
+    progress: ProgressCallback | None = None,
+) -> str:
     """``ibbench study binning-vs-exact``: compute and store every (activation, bits); returns the
     comparison tables as markdown (:func:`comparison_markdown`)."""
     tables = []
     for act in activations:
         for b in bits:
-            config = TrainConfig(dataset=dataset, activation=act, bits=int(b), epochs=int(epochs),
-                                 n_snapshots=int(n_snapshots))
-            rows, kept, _ = run_binning_vs_exact(store, config, range(int(n_seeds)), n_bins, epoch,
-                                                 min_accuracy=min_accuracy, progress=progress)
+            config = TrainConfig(
+                dataset=dataset, activation=act, bits=int(b), epochs=int(epochs), n_snapshots=int(n_snapshots)
+            )
+            rows, kept, _ = run_binning_vs_exact(
+                store, config, range(int(n_seeds)), n_bins, epoch, min_accuracy=min_accuracy, progress=progress
+            )
             tables.append((config, rows, kept))
-    parts = ["ibbench", "study", "binning-vs-exact", "--dataset", dataset, "--activation", ",".join(activations),
-             "--bits", ",".join(str(int(b)) for b in bits), "--epochs", str(epochs), "--seeds", str(n_seeds)]
+    parts = [
+        "ibbench",
+        "study",
+        "binning-vs-exact",
+        "--dataset",
+        dataset,
+        "--activation",
+        ",".join(activations),
+        "--bits",
+        ",".join(str(int(b)) for b in bits),
+        "--epochs",
+        str(epochs),
+        "--seeds",
+        str(n_seeds),
+    ]
     if int(n_snapshots) != 40:
         parts += ["--n-snapshots", str(n_snapshots)]
     if tuple(int(k) for k in n_bins) != DEFAULT_N_BINS:

@@ -47,7 +47,7 @@ def seeded_estimator(name: str, params: dict[str, Any] | None, seed: int) -> Any
     """The registered estimator ``name`` built with ``params`` (validated and cast as the runner casts
     them) and seeded as the runner seeds a cell with seed ``seed``: ``random_state`` None →
     ``derive_seed(seed, 1)``."""
-    from ibbench._math.random import derive_seed
+    from ibbench.numerics.random import derive_seed
     from ibbench.registry import get_estimator_class
 
     cls = get_estimator_class(name)
@@ -68,8 +68,14 @@ def unit_key(identity: dict[str, Any]) -> str:
     return identity_key(identity)
 
 
-def compute_missing(store: str | Path | None, study: str, units: Sequence[tuple[dict[str, Any], Callable[[], Any]]],
-                    *, description: str, progress: ProgressCallback | None = None) -> dict[str, Any]:
+def compute_missing(
+    store: str | Path | None,
+    study: str,
+    units: Sequence[tuple[dict[str, Any], Callable[[], Any]]],
+    *,
+    description: str,
+    progress: ProgressCallback | None = None,
+) -> dict[str, Any]:
     """Compute and store the units of ``units`` (``(identity, compute)`` pairs) that ``store`` lacks.
 
     Every unit is written as soon as it is finished, so an interrupted study resumes where it stopped.
@@ -82,8 +88,7 @@ def compute_missing(store: str | Path | None, study: str, units: Sequence[tuple[
     values = read_study_rows(store, [key for key, _, _ in keyed]) if store else {}
     todo = [(key, identity, compute) for key, identity, compute in keyed if key not in values]
     if len(values):
-        log.info("%s: %d of %d unit(s) already stored in %s: skipped", study, len(keyed) - len(todo), len(keyed),
-                 store)
+        log.info("%s: %d of %d unit(s) already stored in %s: skipped", study, len(keyed) - len(todo), len(keyed), store)
     if progress is not None:
         progress(description, 0, len(todo))
     for done, (key, identity, compute) in enumerate(todo, start=1):

@@ -97,11 +97,18 @@ def exact_identity(config: TrainConfig, seed: int) -> dict[str, Any]:
     return {"study": STUDY, "version": VERSION, "part": "exact", "run": run_identity(config, seed)}
 
 
-def estimated_identity(config: TrainConfig, seed: int, epoch: int, estimator: str,
-                       estimator_params: dict[str, Any] | None) -> dict[str, Any]:
+def estimated_identity(
+    config: TrainConfig, seed: int, epoch: int, estimator: str, estimator_params: dict[str, Any] | None
+) -> dict[str, Any]:
     """Identity of the estimated-plane unit of run ``(config, seed)`` at snapshot ``epoch``."""
-    return {"study": STUDY, "version": VERSION, "part": "estimated", "run": run_identity(config, seed),
-            "epoch": int(epoch), "estimator": estimator_identity(estimator, estimator_params)}
+    return {
+        "study": STUDY,
+        "version": VERSION,
+        "part": "estimated",
+        "run": run_identity(config, seed),
+        "epoch": int(epoch),
+        "estimator": estimator_identity(estimator, estimator_params),
+    }
 
 
 def compute_exact(config: TrainConfig, seed: int) -> dict[str, Any]:
@@ -109,12 +116,17 @@ def compute_exact(config: TrainConfig, seed: int) -> dict[str, Any]:
     from ibbench.tasks.qnn.exact_mi import information_plane
 
     run = training.train(config, int(seed))
-    return {"epochs": [int(e) for e in run.epochs], "plane": information_plane(run).tolist(),
-            "train_accuracy": float(run.train_accuracy[-1]), "test_accuracy": float(run.test_accuracy[-1])}
+    return {
+        "epochs": [int(e) for e in run.epochs],
+        "plane": information_plane(run).tolist(),
+        "train_accuracy": float(run.train_accuracy[-1]),
+        "test_accuracy": float(run.test_accuracy[-1]),
+    }
 
 
-def compute_estimated(config: TrainConfig, seed: int, epoch: int, estimator: str,
-                      estimator_params: dict[str, Any] | None) -> dict[str, Any]:
+def compute_estimated(
+    config: TrainConfig, seed: int, epoch: int, estimator: str, estimator_params: dict[str, Any] | None
+) -> dict[str, Any]:
     """The estimated-plane unit: ``estimator`` on ``(X, T)`` and ``(T, Y)`` of every layer at snapshot ``epoch``.
 
     Each estimate uses a fresh estimator seeded as the runner seeds the cell of repetition ``seed``.
@@ -141,16 +153,33 @@ def chosen_epochs(config: TrainConfig, every: int = 1) -> list[int]:
     return [int(epochs[i]) for i in sorted(chosen)]
 
 
-def study_command(config: TrainConfig, seeds: Sequence[int], *, store: str | Path | None = None,
-                  estimator: str | None = None, estimator_params: dict[str, Any] | None = None,
-                  min_accuracy: float | None = None) -> str:
+def study_command(
+    config: TrainConfig,
+    seeds: Sequence[int],
+    *,
+    store: str | Path | None = None,
+    estimator: str | None = None,
+    estimator_params: dict[str, Any] | None = None,
+    min_accuracy: float | None = None,
+) -> str:
     """The ``ibbench study info-planes`` command that computes the planes of ``config`` and ``seeds``."""
     parts = ["ibbench", "study", "info-planes"]
     if store:
         parts += ["--store", str(store)]
-    parts += ["--dataset", config.dataset, "--activation", config.activation, "--bits", str(config.bits),
-              "--epochs", str(config.epochs), "--n-snapshots", str(config.n_snapshots),
-              "--seeds", str(max(seeds) + 1 if len(seeds) else 1)]
+    parts += [
+        "--dataset",
+        config.dataset,
+        "--activation",
+        config.activation,
+        "--bits",
+        str(config.bits),
+        "--epochs",
+        str(config.epochs),
+        "--n-snapshots",
+        str(config.n_snapshots),
+        "--seeds",
+        str(max(seeds) + 1 if len(seeds) else 1),
+    ]
     if min_accuracy is not None:
         parts += ["--min-accuracy", f"{min_accuracy:g}"]
     if estimator:
@@ -160,22 +189,30 @@ def study_command(config: TrainConfig, seeds: Sequence[int], *, store: str | Pat
     return shlex.join(parts)
 
 
-def _kept(config: TrainConfig, seeds: list[int], exact: dict[int, dict[str, Any]],
-          min_accuracy: float | None) -> tuple[list[int], list[int]]:
+def _kept(
+    config: TrainConfig, seeds: list[int], exact: dict[int, dict[str, Any]], min_accuracy: float | None
+) -> tuple[list[int], list[int]]:
     if min_accuracy is None:
         return seeds, []
     kept = [s for s in seeds if exact[s]["train_accuracy"] >= float(min_accuracy)]
     return kept, [s for s in seeds if s not in kept]
 
 
-def _assemble(config: TrainConfig, seeds: list[int], exact: dict[int, dict[str, Any]],
-              estimated: dict[tuple[int, int], dict[str, Any]] | None, estimator: str | None,
-              min_accuracy: float | None) -> InfoPlanes:
+def _assemble(
+    config: TrainConfig,
+    seeds: list[int],
+    exact: dict[int, dict[str, Any]],
+    estimated: dict[tuple[int, int], dict[str, Any]] | None,
+    estimator: str | None,
+    min_accuracy: float | None,
+) -> InfoPlanes:
     kept, dropped = _kept(config, seeds, exact, min_accuracy)
     if not kept:
-        raise ValueError(f"no run of {config_label(config)} among repetitions {seeds} reaches min_accuracy="
-                         f"{min_accuracy} (final training accuracies: "
-                         f"{ {s: round(exact[s]['train_accuracy'], 3) for s in seeds} })")
+        raise ValueError(
+            f"no run of {config_label(config)} among repetitions {seeds} reaches min_accuracy="
+            f"{min_accuracy} (final training accuracies: "
+            f"{ {s: round(exact[s]['train_accuracy'], 3) for s in seeds} })"
+        )
     epochs = np.asarray(exact[kept[0]]["epochs"], dtype=np.int64)
     planes = np.stack([np.asarray(exact[s]["plane"], dtype=float) for s in kept])
     est = None
@@ -184,13 +221,22 @@ def _assemble(config: TrainConfig, seeds: list[int], exact: dict[int, dict[str, 
         for (seed, epoch), value in (estimated or {}).items():
             if seed in kept and epoch in epochs:
                 est[kept.index(seed), int(np.flatnonzero(epochs == epoch)[0])] = np.asarray(value["plane"], float)
-    return InfoPlanes(config, kept, dropped, epochs, planes, est, estimator,
-                      {s: float(exact[s]["train_accuracy"]) for s in seeds})
+    return InfoPlanes(
+        config, kept, dropped, epochs, planes, est, estimator, {s: float(exact[s]["train_accuracy"]) for s in seeds}
+    )
 
 
-def run_info_planes(store: str | Path | None, config: TrainConfig, seeds: Sequence[int], *,
-                    estimator: str | None = None, estimator_params: dict[str, Any] | None = None, every: int = 1,
-                    min_accuracy: float | None = None, progress: ProgressCallback | None = None) -> InfoPlanes:
+def run_info_planes(
+    store: str | Path | None,
+    config: TrainConfig,
+    seeds: Sequence[int],
+    *,
+    estimator: str | None = None,
+    estimator_params: dict[str, Any] | None = None,
+    every: int = 1,
+    min_accuracy: float | None = None,
+    progress: ProgressCallback | None = None,
+) -> InfoPlanes:
     """Compute and store the missing planes of ``config`` for repetitions ``seeds``; returns all of them.
 
     Parameters
@@ -212,16 +258,27 @@ def run_info_planes(store: str | Path | None, config: TrainConfig, seeds: Sequen
     if estimator is not None:
         kept, _ = _kept(config, seeds, exact, min_accuracy)
         pairs = [(s, e) for s in kept for e in chosen_epochs(config, every)]
-        units = [(estimated_identity(config, s, e, estimator, estimator_params),
-                  partial(compute_estimated, config, s, e, estimator, estimator_params)) for s, e in pairs]
+        units = [
+            (
+                estimated_identity(config, s, e, estimator, estimator_params),
+                partial(compute_estimated, config, s, e, estimator, estimator_params),
+            )
+            for s, e in pairs
+        ]
         values = compute_missing(store, STUDY, units, description=f"{estimator} planes: {label}", progress=progress)
         estimated = {pair: values[unit_key(identity)] for pair, (identity, _) in zip(pairs, units, strict=True)}
     return _assemble(config, seeds, exact, estimated, estimator, min_accuracy)
 
 
-def load_info_planes(store: str | Path | None, config: TrainConfig, seeds: Sequence[int], *,
-                     estimator: str | None = None, estimator_params: dict[str, Any] | None = None,
-                     min_accuracy: float | None = None) -> InfoPlanes:
+def load_info_planes(
+    store: str | Path | None,
+    config: TrainConfig,
+    seeds: Sequence[int],
+    *,
+    estimator: str | None = None,
+    estimator_params: dict[str, Any] | None = None,
+    min_accuracy: float | None = None,
+) -> InfoPlanes:
     """The stored planes of ``config`` for repetitions ``seeds`` (reads only, never trains or estimates).
 
     The estimator's plane comes from this study's units and, where they have none, from the store's
@@ -229,40 +286,55 @@ def load_info_planes(store: str | Path | None, config: TrainConfig, seeds: Seque
     the ``ibbench study info-planes`` command that computes what is missing.
     """
     seeds = [int(s) for s in seeds]
-    command = study_command(config, seeds, store=store, estimator=estimator, estimator_params=estimator_params,
-                            min_accuracy=min_accuracy)
+    command = study_command(
+        config, seeds, store=store, estimator=estimator, estimator_params=estimator_params, min_accuracy=min_accuracy
+    )
     if not store:
-        raise ValueError(f"information planes are read from a results store; give --store and compute them "
-                         f"first with: {command}")
+        raise ValueError(
+            f"information planes are read from a results store; give --store and compute them first with: {command}"
+        )
     stored = read_units(store, [exact_identity(config, s) for s in seeds])
     missing = [s for s in seeds if unit_key(exact_identity(config, s)) not in stored]
     if missing:
-        raise ValueError(f"no stored information planes of {config_label(config)}, repetition(s) {missing}, in "
-                         f"{store}; compute them with: {command}")
+        raise ValueError(
+            f"no stored information planes of {config_label(config)}, repetition(s) {missing}, in "
+            f"{store}; compute them with: {command}"
+        )
     exact = {s: stored[unit_key(exact_identity(config, s))] for s in seeds}
     estimated: dict[tuple[int, int], dict[str, Any]] = {}
     if estimator is not None:
         kept, _ = _kept(config, seeds, exact, min_accuracy)
         all_epochs = [int(e) for e in exact[seeds[0]]["epochs"]]
-        wanted = {(s, e): estimated_identity(config, s, e, estimator, estimator_params) for s in kept
-                  for e in all_epochs}
+        wanted = {
+            (s, e): estimated_identity(config, s, e, estimator, estimator_params) for s in kept for e in all_epochs
+        }
         stored = read_units(store, wanted.values())
         estimated = {pair: stored[unit_key(ident)] for pair, ident in wanted.items() if unit_key(ident) in stored}
     planes = _assemble(config, seeds, exact, estimated, estimator, min_accuracy)
     if planes.estimated is not None:
-        cells = cell_plane(store, config, estimator or "", estimator_params, planes.epochs, planes.exact.shape[2],
-                           planes.seeds)
+        cells = cell_plane(
+            store, config, estimator or "", estimator_params, planes.epochs, planes.exact.shape[2], planes.seeds
+        )
         if cells is not None:
             planes.estimated = np.where(np.isnan(planes.estimated), cells, planes.estimated)
         empty = [s for i, s in enumerate(planes.seeds) if np.isnan(planes.estimated[i]).all()]
         if empty:
-            raise ValueError(f"no stored {estimator} planes of {config_label(config)}, repetition(s) {empty}, in "
-                             f"{store}; compute them with: {command}")
+            raise ValueError(
+                f"no stored {estimator} planes of {config_label(config)}, repetition(s) {empty}, in "
+                f"{store}; compute them with: {command}"
+            )
     return planes
 
 
-def cell_plane(store: str | Path, config: TrainConfig, estimator: str, estimator_params: dict[str, Any] | None,
-               run_epochs: np.ndarray, n_layers: int, seeds: list[int]) -> np.ndarray | None:
+def cell_plane(
+    store: str | Path,
+    config: TrainConfig,
+    estimator: str,
+    estimator_params: dict[str, Any] | None,
+    run_epochs: np.ndarray,
+    n_layers: int,
+    seeds: list[int],
+) -> np.ndarray | None:
     """The estimator's plane from the store's ``qnn-*`` benchmark cells (NaN where a cell is missing), or None."""
     if not store or not Path(store).exists():
         return None
@@ -271,10 +343,17 @@ def cell_plane(store: str | Path, config: TrainConfig, estimator: str, estimator
     df = load_results(store)
     if not len(df) or "task.layer" not in df:
         return None
-    df = df[(df["estimator"] == estimator) & (df["status"] == "ok") & df["task"].isin(
-        [f"qnn-{config.dataset}-xt", f"qnn-{config.dataset}-ty"])]
-    for key, value in (("activation", config.activation), ("bits", config.bits), ("epochs", config.epochs),
-                       ("n_snapshots", config.n_snapshots)):
+    df = df[
+        (df["estimator"] == estimator)
+        & (df["status"] == "ok")
+        & df["task"].isin([f"qnn-{config.dataset}-xt", f"qnn-{config.dataset}-ty"])
+    ]
+    for key, value in (
+        ("activation", config.activation),
+        ("bits", config.bits),
+        ("epochs", config.epochs),
+        ("n_snapshots", config.n_snapshots),
+    ):
         df = df[df[f"task.{key}"] == value] if f"task.{key}" in df else df.iloc[:0]
     for key, value in (estimator_params or {}).items():
         column = f"est.{key}"
@@ -288,8 +367,9 @@ def cell_plane(store: str | Path, config: TrainConfig, estimator: str, estimator
         if int(row["seed"]) not in seeds or epoch not in run_epochs:
             continue
         side = 0 if row["task"].endswith("-xt") else 1
-        plane[seeds.index(int(row["seed"])), int(np.flatnonzero(run_epochs == epoch)[0]),
-              int(row["task.layer"]) - 1, side] = row["estimate"]
+        plane[
+            seeds.index(int(row["seed"])), int(np.flatnonzero(run_epochs == epoch)[0]), int(row["task.layer"]) - 1, side
+        ] = row["estimate"]
     return plane
 
 
@@ -313,45 +393,96 @@ def phase_table(epochs: np.ndarray, planes: np.ndarray, *, title: str = "") -> s
 
     for layer in range(bits.shape[2]):
         peak = ixt[:, :, layer].max(axis=1)
-        rows.append("| {} | {} | {} | {} | {} | {} | {} | {} |".format(
-            layer + 1, fmt(ity[:, 0, layer]), fmt(ity[:, -1, layer]), fmt(ity[:, -1, layer] - ity[:, 0, layer]),
-            fmt(ixt[:, 0, layer]), f"{fmt(peak)} (ep. {int(epochs[np.argmax(ixt[:, :, layer].mean(axis=0))])})",
-            fmt(ixt[:, -1, layer]), fmt(peak - ixt[:, -1, layer])))
-    head = ("| layer | I(T;Y) start | I(T;Y) end | fitting | I(X;T) start | I(X;T) max | I(X;T) end | compression |\n"
-            "|---|---|---|---|---|---|---|---|")
+        rows.append(
+            "| {} | {} | {} | {} | {} | {} | {} | {} |".format(
+                layer + 1,
+                fmt(ity[:, 0, layer]),
+                fmt(ity[:, -1, layer]),
+                fmt(ity[:, -1, layer] - ity[:, 0, layer]),
+                fmt(ixt[:, 0, layer]),
+                f"{fmt(peak)} (ep. {int(epochs[np.argmax(ixt[:, :, layer].mean(axis=0))])})",
+                fmt(ixt[:, -1, layer]),
+                fmt(peak - ixt[:, -1, layer]),
+            )
+        )
+    head = (
+        "| layer | I(T;Y) start | I(T;Y) end | fitting | I(X;T) start | I(X;T) max | I(X;T) end | compression |\n"
+        "|---|---|---|---|---|---|---|---|"
+    )
     return (f"**{title}**\n\n" if title else "") + head + "\n" + "\n".join(rows) + "\n"
 
 
 def phases_markdown(results: Sequence[InfoPlanes], *, n_seeds: int, regenerate: str) -> str:
     """The phase tables of ``results`` as one markdown page (title, the command that regenerates it, one table each)."""
     first = results[0].config
-    parts = [f"# Exact information-plane phases ({first.dataset}, {first.epochs} epochs, mean ± sample sd over "
-             f"the runs listed per table, of {n_seeds} repetitions, bits)\n",
-             f"Regenerate: `{regenerate}`\n"]
+    parts = [
+        f"# Exact information-plane phases ({first.dataset}, {first.epochs} epochs, mean ± sample sd over "
+        f"the runs listed per table, of {n_seeds} repetitions, bits)\n",
+        f"Regenerate: `{regenerate}`\n",
+    ]
     for r in results:
-        parts.append(phase_table(r.epochs, r.exact, title=f"{r.config.activation}, {r.config.bits}-bit, runs {r.seeds}"
-                                 + (f" (left out, never trained: {r.dropped})" if r.dropped else "")))
+        parts.append(
+            phase_table(
+                r.epochs,
+                r.exact,
+                title=f"{r.config.activation}, {r.config.bits}-bit, runs {r.seeds}"
+                + (f" (left out, never trained: {r.dropped})" if r.dropped else ""),
+            )
+        )
     return "\n".join(parts)
 
 
-def run_study(store: str | Path | None, *, dataset: str = "szt", activations: Sequence[str] | None = None,
-              bits: Sequence[int] = (4, 8), epochs: int = 1000, n_snapshots: int = 40, n_seeds: int = 3,
-              min_accuracy: float | None = None, estimator: str | None = None,
-              estimator_params: dict[str, Any] | None = None, every: int = 1,
-              progress: ProgressCallback | None = None) -> str:
+def run_study(
+    store: str | Path | None,
+    *,
+    dataset: str = "szt",
+    activations: Sequence[str] | None = None,
+    bits: Sequence[int] = (4, 8),
+    epochs: int = 1000,
+    n_snapshots: int = 40,
+    n_seeds: int = 3,
+    min_accuracy: float | None = None,
+    estimator: str | None = None,
+    estimator_params: dict[str, Any] | None = None,
+    every: int = 1,
+    progress: ProgressCallback | None = None,
+) -> str:
     """``ibbench study info-planes``: compute and store the planes of every (activation, bits); returns
     the phase tables as markdown (:func:`phases_markdown`)."""
     activations = list(activations or default_activations(dataset))
     results = []
     for act in activations:
         for b in bits:
-            config = TrainConfig(dataset=dataset, activation=act, bits=int(b), epochs=int(epochs),
-                                 n_snapshots=int(n_snapshots))
-            results.append(run_info_planes(store, config, range(int(n_seeds)), estimator=estimator,
-                                           estimator_params=estimator_params, every=every,
-                                           min_accuracy=min_accuracy, progress=progress))
-    parts = ["ibbench", "study", "info-planes", "--dataset", dataset, "--activation", ",".join(activations),
-             "--bits", ",".join(str(int(b)) for b in bits), "--epochs", str(epochs), "--seeds", str(n_seeds)]
+            config = TrainConfig(
+                dataset=dataset, activation=act, bits=int(b), epochs=int(epochs), n_snapshots=int(n_snapshots)
+            )
+            results.append(
+                run_info_planes(
+                    store,
+                    config,
+                    range(int(n_seeds)),
+                    estimator=estimator,
+                    estimator_params=estimator_params,
+                    every=every,
+                    min_accuracy=min_accuracy,
+                    progress=progress,
+                )
+            )
+    parts = [
+        "ibbench",
+        "study",
+        "info-planes",
+        "--dataset",
+        dataset,
+        "--activation",
+        ",".join(activations),
+        "--bits",
+        ",".join(str(int(b)) for b in bits),
+        "--epochs",
+        str(epochs),
+        "--seeds",
+        str(n_seeds),
+    ]
     if int(n_snapshots) != 40:
         parts += ["--n-snapshots", str(n_snapshots)]
     if min_accuracy is not None:

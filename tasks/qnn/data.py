@@ -6,15 +6,24 @@ such a population (uniform over its rows) is computed exactly by counting (see :
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 
 #: Neighbour lists of the 12 icosahedron vertices that the SZT bits live on.
 ICOSAHEDRON_NEIGHBOURS = (
-    (1, 3, 5, 10, 11), (0, 2, 3, 4, 11), (1, 3, 4, 8, 9), (0, 1, 2, 8, 10), (1, 2, 6, 9, 11),
-    (0, 6, 7, 10, 11), (4, 5, 7, 9, 11), (5, 6, 8, 9, 10), (2, 3, 7, 9, 10), (2, 4, 6, 7, 8),
-    (0, 3, 5, 7, 8), (0, 1, 4, 5, 6),
+    (1, 3, 5, 10, 11),
+    (0, 2, 3, 4, 11),
+    (1, 3, 4, 8, 9),
+    (0, 1, 2, 8, 10),
+    (1, 2, 6, 9, 11),
+    (0, 6, 7, 10, 11),
+    (4, 5, 7, 9, 11),
+    (5, 6, 8, 9, 10),
+    (2, 3, 7, 9, 10),
+    (2, 4, 6, 7, 8),
+    (0, 3, 5, 7, 8),
+    (0, 1, 4, 5, 6),
 )
 
 #: sha256 of the 4096 SZT labels written as an ASCII string of '0'/'1' in pattern order.
@@ -79,7 +88,7 @@ def szt_labels(patterns: np.ndarray | None = None) -> np.ndarray:
     return (score >= 99).astype(np.int64)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _dataset(name: str) -> tuple[np.ndarray, np.ndarray]:
     if name == "szt":
         x = szt_patterns()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ibbench._math.entropy import counts_entropy, row_codes
+from ibbench.numerics.entropy import counts_entropy, row_codes
 
 LN2 = float(np.log(2.0))
 
@@ -136,6 +136,8 @@ def brute_force_information(codes: np.ndarray, labels: np.ndarray) -> tuple[floa
         count_t[row] = count_t.get(row, 0) + 1
         count_ty[row + (y,)] = count_ty.get(row + (y,), 0) + 1
         count_y[y] = count_y.get(y, 0) + 1
-    h = {name: -sum(c / n * np.log(c / n) for c in table.values())
-         for name, table in (("t", count_t), ("ty", count_ty), ("y", count_y))}
+    h = {
+        name: -sum(c / n * np.log(c / n) for c in table.values())
+        for name, table in (("t", count_t), ("ty", count_ty), ("y", count_y))
+    }
     return h["t"], h["t"] + h["y"] - h["ty"]

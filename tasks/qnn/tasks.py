@@ -104,8 +104,13 @@ class QNNTask(Task):
     @property
     def config(self) -> TrainConfig:
         """The :class:`TrainConfig` of the underlying training run."""
-        return TrainConfig(dataset=self.dataset, activation=self.activation, bits=int(self.bits),
-                           epochs=int(self.epochs), n_snapshots=int(self.n_snapshots))
+        return TrainConfig(
+            dataset=self.dataset,
+            activation=self.activation,
+            bits=int(self.bits),
+            epochs=int(self.epochs),
+            n_snapshots=int(self.n_snapshots),
+        )
 
     def run(self, seed: int = 0):
         """The trained :class:`~ibbench.tasks.qnn.training.QNNRun` of repetition ``seed`` (cached)."""

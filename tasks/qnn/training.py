@@ -18,8 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ibbench._cache import cache_root, file_lock, save_npz_atomic
-from ibbench._math.random import derive_seed
+from ibbench.cache import cache_root, file_lock, save_npz_atomic
+from ibbench.numerics.random import derive_seed
 from ibbench.tasks.qnn.data import DATASETS, input_scale, load_population
 
 #: Bumped whenever training or the stored format changes (part of the cache key).
@@ -98,8 +98,11 @@ class TrainConfig:
 
     def key(self, seed: int) -> str:
         """Cache key: sha256 of the canonical JSON of the config, the seed and the training version."""
-        blob = json.dumps({**asdict(self), "widths": list(self.widths), "seed": int(seed),
-                           "training_version": TRAINING_VERSION}, sort_keys=True, separators=(",", ":"))
+        blob = json.dumps(
+            {**asdict(self), "widths": list(self.widths), "seed": int(seed), "training_version": TRAINING_VERSION},
+            sort_keys=True,
+            separators=(",", ":"),
+        )
         return hashlib.sha256(blob.encode()).hexdigest()[:32]
 
 
@@ -184,18 +187,19 @@ class QNNRun:
 
         net = self.network(snapshot)
         with torch.no_grad():
-            _, recorded = net(_inputs(self.config), record=True)
+            _, recorded = net(network_inputs(self.config), record=True)
         return [a.numpy() for a, _ in recorded]
 
 
 def _build_network(config: TrainConfig, generator):
     from ibbench.tasks.qnn.network import QuantizedMLP
 
-    return QuantizedMLP(config.widths, config.activation, config.bits, config.quantize_weights, config.init_fan,
-                        generator=generator)
+    return QuantizedMLP(
+        config.widths, config.activation, config.bits, config.quantize_weights, config.init_fan, generator=generator
+    )
 
 
-def _inputs(config: TrainConfig):
+def network_inputs(config: TrainConfig):
     import torch
 
     x, _ = load_population(config.dataset)
@@ -215,9 +219,9 @@ def _train(config: TrainConfig, seed: int) -> QNNRun:
     """Train one run from scratch (no cache)."""
     import torch
 
-    from ibbench._math.torch_determinism import deterministic_torch
+    from ibbench.numerics.torch_determinism import deterministic_torch
 
-    x_all = _inputs(config)
+    x_all = network_inputs(config)
     _, y_np = load_population(config.dataset)
     y_all = torch.from_numpy(y_np.copy())
     train_idx, test_idx = stratified_split(y_np, config.test_fraction, derive_seed(seed, 1))
@@ -258,7 +262,7 @@ def _train(config: TrainConfig, seed: int) -> QNNRun:
         for epoch in range(1, config.epochs + 1):
             order = torch.randperm(n_train, generator=gen)
             for start in range(0, n_train, config.batch_size):
-                batch = order[start:start + config.batch_size]
+                batch = order[start : start + config.batch_size]
                 # the loss is the cross-entropy of the logits; the quantized softmax is only the layer's T
                 loss = torch.nn.functional.cross_entropy(net(x_train[batch], track_range=True), y_train[batch])
                 opt.zero_grad(set_to_none=True)
@@ -268,8 +272,18 @@ def _train(config: TrainConfig, seed: int) -> QNNRun:
                 snapshot(k)
                 k += 1
     seconds = time.perf_counter() - t0
-    return QNNRun(config, int(seed), schedule, codes, ranges, params, relu_max, accuracy[:, 0].copy(),
-                  accuracy[:, 1].copy(), seconds)
+    return QNNRun(
+        config,
+        int(seed),
+        schedule,
+        codes,
+        ranges,
+        params,
+        relu_max,
+        accuracy[:, 0].copy(),
+        accuracy[:, 1].copy(),
+        seconds,
+    )
 
 
 # -- cache ------------------------------------------------------------------------------------------
@@ -287,12 +301,24 @@ def cache_dir() -> Path:
 
 def _save(run: QNNRun, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    meta = {"config": {**asdict(run.config), "widths": list(run.config.widths)}, "seed": run.seed,
-            "train_seconds": run.train_seconds, "training_version": TRAINING_VERSION}
+    meta = {
+        "config": {**asdict(run.config), "widths": list(run.config.widths)},
+        "seed": run.seed,
+        "train_seconds": run.train_seconds,
+        "training_version": TRAINING_VERSION,
+    }
     arrays = {f"codes_{i}": c for i, c in enumerate(run.codes)}
-    save_npz_atomic(path, meta=np.array(json.dumps(meta)), epochs=run.epochs, ranges=run.ranges,
-                    params=run.params, relu_max=run.relu_max, train_accuracy=run.train_accuracy,
-                    test_accuracy=run.test_accuracy, **arrays)
+    save_npz_atomic(
+        path,
+        meta=np.array(json.dumps(meta)),
+        epochs=run.epochs,
+        ranges=run.ranges,
+        params=run.params,
+        relu_max=run.relu_max,
+        train_accuracy=run.train_accuracy,
+        test_accuracy=run.test_accuracy,
+        **arrays,
+    )
 
 
 def _load(path: Path) -> QNNRun:
@@ -301,9 +327,18 @@ def _load(path: Path) -> QNNRun:
         cfg = meta["config"]
         config = TrainConfig(**{**cfg, "widths": tuple(cfg["widths"])})
         n_layers = len(config.widths) - 1
-        return QNNRun(config, int(meta["seed"]), z["epochs"], [z[f"codes_{i}"] for i in range(n_layers)],
-                      z["ranges"], z["params"], z["relu_max"], z["train_accuracy"], z["test_accuracy"],
-                      float(meta["train_seconds"]))
+        return QNNRun(
+            config,
+            int(meta["seed"]),
+            z["epochs"],
+            [z[f"codes_{i}"] for i in range(n_layers)],
+            z["ranges"],
+            z["params"],
+            z["relu_max"],
+            z["train_accuracy"],
+            z["test_accuracy"],
+            float(meta["train_seconds"]),
+        )
 
 
 def train(config: TrainConfig, seed: int = 0, *, cache: bool = True) -> QNNRun:

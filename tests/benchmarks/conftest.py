@@ -12,7 +12,7 @@ Recipes (saving a baseline, ``--benchmark-compare-fail``): docs/performance.md.
 from __future__ import annotations
 
 import os
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -44,7 +44,7 @@ def pytest_benchmark_update_json(config, benchmarks, output_json):
         output_json["loadavg_1_5_15"] = list(os.getloadavg())
 
 
-@lru_cache(maxsize=None)
+@cache
 def _gaussian_pair(n: int, dim: int, mi: float = 1.0):
     from ibbench.tasks.gaussian import DenseGaussian
 
@@ -60,7 +60,7 @@ def gaussian_pair():
     return _gaussian_pair
 
 
-@lru_cache(maxsize=None)
+@cache
 def _quantized_activations(n: int, width: int, levels: int):
     rng = np.random.default_rng(0)
     # tanh of a random linear layer, fake-quantized to `levels` values in [-1, 1] (qnn-like rows)

@@ -43,6 +43,7 @@ def _cells(labels_per_column):
 def _uniform_reference(X, Y, n_bins=30):
     """Plug-in MI of ``n_bins`` equal-width bins over the global range of each side, by comparing
     with the edges ``linspace(min, max, n_bins + 1)`` (``np.digitize``; the maximum in the last bin)."""
+
     def labels(A):
         inner = np.linspace(A.min(), A.max(), n_bins + 1)[1:-1]
         return _cells([np.digitize(A[:, j], inner) for j in range(A.shape[1])])
@@ -57,6 +58,7 @@ def _equal_mass_reference(X, Y, n_bins=30):
     statistics of 0-based positions floor(j (n-1) / n_bins) and the next one: a value of 0-based
     rank r is above (or on) exactly the edges with floor(j (n-1) / n_bins) < r, or equal to it
     when the quantile is exactly that order statistic (j (n-1) divisible by n_bins)."""
+
     def labels(A):
         n = len(A)
         j = np.arange(1, n_bins)
@@ -119,7 +121,7 @@ def naive_ksg(X, Y, k=3, block=256):
 @pytest.mark.parametrize("dim,n,target", [(2, 20_000, 30.0), (5, 5000, 5.0)])
 def test_ksg_speedup_over_naive(benchmark, dim, n, target):
     X, Y = _sample(dim, n)
-    from ibbench._math.knn import prepare_knn_input
+    from ibbench.numerics.knn import prepare_knn_input
 
     rng = np.random.default_rng(0)
     Xp, Yp = prepare_knn_input(X, True, 1e-10, rng), prepare_knn_input(Y, True, 1e-10, rng)

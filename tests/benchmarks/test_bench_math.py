@@ -1,8 +1,8 @@
-"""pytest-benchmark microbenchmarks of the shared hot kernels in ``ibbench._math``.
+"""pytest-benchmark microbenchmarks of the shared hot kernels in ``ibbench.numerics``.
 
-kNN radii and counts (:mod:`ibbench._math.knn`: k-d tree queries, the chunked brute-force KSG
-counts, Kozachenko–Leonenko terms), plug-in entropies (:mod:`ibbench._math.entropy`: row codes
-via the bytes view, bincount entropy) and leave-one-out KDE log-densities (:mod:`ibbench._math.kde`).
+kNN radii and counts (:mod:`ibbench.numerics.knn`: k-d tree queries, the chunked brute-force KSG
+counts, Kozachenko–Leonenko terms), plug-in entropies (:mod:`ibbench.numerics.entropy`: row codes
+via the bytes view, bincount entropy) and leave-one-out KDE log-densities (:mod:`ibbench.numerics.kde`).
 Each benchmark also checks its result against an independent brute-force reference on a slice, so a
 fast-but-wrong kernel fails. Estimator-level timings live in ``test_bench_classical.py`` /
 ``test_bench_neural.py``; exact MI per qnn snapshot in ``test_bench_qnn.py``.
@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from scipy.spatial.distance import cdist
 
-from ibbench._math import entropy, knn
+from ibbench.numerics import entropy, knn
 
 pytestmark = pytest.mark.benchmark
 
@@ -112,6 +112,7 @@ def test_plugin_mutual_info(benchmark, n):
     cx = rng.integers(0, 64, n)
     cy = (cx + rng.integers(0, 8, n)) % 64
     hx, hy, hxy = _measure(benchmark, entropy.plugin_mutual_info, cx, cy, n=n)
+
     def h(counts):
         p = counts[counts > 0] / n
         return -np.sum(p * np.log(p))
@@ -131,7 +132,7 @@ def test_kde_loo_log_density(benchmark, gaussian_pair, n, cached):
     float32 distance matrix or recomputed block by block; checked against float64 logsumexp."""
     from scipy.special import logsumexp
 
-    from ibbench._math.kde import LeaveOneOutKDE
+    from ibbench.numerics.kde import LeaveOneOutKDE
 
     X, Y = gaussian_pair(n, 2)
     Z = np.column_stack([X, Y])

@@ -34,9 +34,12 @@ def test_autoencoder_one_image_side_n5000(benchmark):
     X, _ = task.sample(5000, random_state=0)
     U, _ = task.sample_latents(5000, random_state=0)  # the bump centres X was rendered from
     codes, mae, _ = benchmark.pedantic(
-        lambda: fit_autoencoder(X, 2, (1, 16, 16), hidden=128, n_epochs=60, batch_size=128, lr=1e-3,
-                                n_threads=1, seed=0),
-        rounds=2, iterations=1)
+        lambda: fit_autoencoder(
+            X, 2, (1, 16, 16), hidden=128, n_epochs=60, batch_size=128, lr=1e-3, n_threads=1, seed=0
+        ),
+        rounds=2,
+        iterations=1,
+    )
     assert codes.shape == (5000, 2)
     assert mae < 0.015  # the defaults reach ~0.007 pixel MAE (reported by fit_autoencoder itself)
     # independent of the autoencoder's own loss: the 2-D codes must determine the 2-D bump centre.

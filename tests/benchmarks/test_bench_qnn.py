@@ -18,11 +18,11 @@ def _snapshot(bits):
     import torch
 
     from ibbench.tasks.qnn.network import QuantizedMLP
-    from ibbench.tasks.qnn.training import _inputs
+    from ibbench.tasks.qnn.training import network_inputs
 
     net = QuantizedMLP((12, 10, 7, 5, 4, 3, 2), "tanh", bits, generator=torch.Generator().manual_seed(0))
     with torch.no_grad():
-        _, recorded = net(_inputs(TrainConfig()), record=True)
+        _, recorded = net(network_inputs(TrainConfig()), record=True)
     return [c.numpy().astype(np.uint8) for _, c in recorded]
 
 
@@ -31,6 +31,7 @@ def _reference_information(codes, labels):
     the packed-word sort of ``layer_information``): I(X;T) = H(T) since T is a function of the
     uniformly distributed, distinct inputs X, and I(T;Y) = H(T) + H(Y) − H(T, Y)
     (Lorenzen, Igel & Nielsen, ICLR 2022, Sec. 3)."""
+
     def h(rows):
         _, counts = np.unique(rows, axis=0, return_counts=True)
         p = counts / counts.sum()

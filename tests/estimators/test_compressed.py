@@ -9,7 +9,6 @@ import math
 
 import numpy as np
 import pytest
-import torch
 
 import ibbench
 from ibbench.estimators.compressed import Compressed, CompressedAE, CompressedPCA
@@ -81,8 +80,15 @@ def test_autoencoder_recovers_a_curved_one_dimensional_latent():
 
 def test_convolutional_autoencoder_is_deterministic():
     X, Y = ibbench.get_task("images-bumps", size=8, mi=2.0).sample(300, random_state=0)
-    params = dict(n_components_x=2, n_components_y=2, image_shape_x=(8, 8), image_shape_y=[1, 8, 8],
-                  hidden=16, n_epochs=2, random_state=0)
+    params = dict(
+        n_components_x=2,
+        n_components_y=2,
+        image_shape_x=(8, 8),
+        image_shape_y=[1, 8, 8],
+        hidden=16,
+        n_epochs=2,
+        random_state=0,
+    )
     a, b = CompressedAE(**params).fit(X, Y), CompressedAE(**params).fit(X, Y)
     assert a.mutual_info_ == b.mutual_info_
     assert a.history_ == b.history_
@@ -94,8 +100,16 @@ def test_convolutional_autoencoder_on_small_images_approaches_the_ideal_compress
     X, Y = task.sample(1000, random_state=0)
     U, V = task.sample_latents(1000, random_state=0)
     ideal = ibbench.get_estimator("ksg", random_state=0).estimate(U, V)  # KSG on the true latents
-    est = CompressedAE(n_components_x=2, n_components_y=2, image_shape_x="auto", image_shape_y=(8, 8),
-                       hidden=64, n_epochs=25, batch_size=64, random_state=0).fit(X, Y)
+    est = CompressedAE(
+        n_components_x=2,
+        n_components_y=2,
+        image_shape_x="auto",
+        image_shape_y=(8, 8),
+        hidden=64,
+        n_epochs=25,
+        batch_size=64,
+        random_state=0,
+    ).fit(X, Y)
     # pixels lie in [0, 1] (mean ~0.3 for 8x8 bumps): after 25 short epochs the reconstruction MAE
     # is ~0.05 (0.007 with the defaults at 16x16, n = 5000, see the slow study); the codes then keep
     # most of the information: measured 1.65 vs 1.82 nats on the latents, so 0.4 nats is loose but
@@ -115,14 +129,17 @@ def test_auto_image_shape():
         _image_shape("square", 256, "x")
 
 
-@pytest.mark.parametrize("params, match", [
-    ({"n_components_x": 0}, "n_components_x"),
-    ({"image_shape_x": (3, 3)}, "pixels"),
-    ({"image_shape_x": (2, 2, 2, 2)}, "image_shape_x"),
-    ({"estimator": "no-such-estimator"}, "unknown estimator"),
-    ({"estimator_params": [1]}, "estimator_params"),
-    ({"n_epochs": 0}, "n_epochs"),
-])
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"n_components_x": 0}, "n_components_x"),
+        ({"image_shape_x": (3, 3)}, "pixels"),
+        ({"image_shape_x": (2, 2, 2, 2)}, "image_shape_x"),
+        ({"estimator": "no-such-estimator"}, "unknown estimator"),
+        ({"estimator_params": [1]}, "estimator_params"),
+        ({"n_epochs": 0}, "n_epochs"),
+    ],
+)
 def test_bad_parameters_raise(params, match):
     Z, Y, _ = _latent_pair(100, 0.5, 4, 5)
     with pytest.raises(ValueError, match=match):
@@ -134,7 +151,8 @@ def test_generic_wrapper_checks_the_compressor_name():
     with pytest.raises(ValueError, match="compressor"):
         Compressed(compressor="svd").fit(Z, Y)
     assert Compressed(compressor="pca", estimator="gaussian").estimate(Z, Y) == pytest.approx(
-        GaussianMI().estimate(Z, Y), abs=1e-10)
+        GaussianMI().estimate(Z, Y), abs=1e-10
+    )
 
 
 def test_registered_params_are_json_serialisable():
@@ -158,10 +176,18 @@ def test_butakov_trends_on_16x16_bumps():
         U, V = task.sample_latents(5000, random_state=0)
         kl = {"k": 1}
         ideal = ibbench.get_estimator("kl", **kl, random_state=0).estimate(U, V)
-        ae = CompressedAE(estimator="kl", estimator_params=kl, n_components_x=2, n_components_y=2,
-                          image_shape_x=(16, 16), image_shape_y=(16, 16), random_state=0).estimate(X, Y)
-        pca = CompressedPCA(estimator="kl", estimator_params=kl, n_components_x=2, n_components_y=2,
-                            random_state=0).estimate(X, Y)
+        ae = CompressedAE(
+            estimator="kl",
+            estimator_params=kl,
+            n_components_x=2,
+            n_components_y=2,
+            image_shape_x=(16, 16),
+            image_shape_y=(16, 16),
+            random_state=0,
+        ).estimate(X, Y)
+        pca = CompressedPCA(
+            estimator="kl", estimator_params=kl, n_components_x=2, n_components_y=2, random_state=0
+        ).estimate(X, Y)
         for key, v in (("ideal", ideal), ("ae", ae), ("pca", pca)):
             errors[key].append(v - mi)
     # AE within 0.5 nats of the ideal compressor; PCA clearly worse at 6 nats
@@ -181,8 +207,15 @@ def test_codes_cache_trains_each_autoencoder_once_and_changes_nothing(tmp_path, 
 
     monkeypatch.setattr(torch_helpers, "fit_autoencoder", counting)
     X, Y = ibbench.get_task("images-bumps", size=8, mi=2.0).sample(300, random_state=0)
-    params = dict(n_components_x=2, n_components_y=2, image_shape_x="auto", image_shape_y="auto", hidden=16,
-                  n_epochs=3, random_state=5)
+    params = dict(
+        n_components_x=2,
+        n_components_y=2,
+        image_shape_x="auto",
+        image_shape_y="auto",
+        hidden=16,
+        n_epochs=3,
+        random_state=5,
+    )
     monkeypatch.setenv("IBBENCH_CACHE", "off")
     fresh = CompressedAE(estimator="kl", **params).fit(X, Y)
     assert len(calls) == 2
@@ -229,8 +262,10 @@ def test_cache_entries_record_their_cost_and_entries_without_one_are_recomputed(
     warm = CompressedPCA(**params).fit(X, Y)
     assert warm.cache_hit_ is True
     # the hit returns the cost measured by the cold fit, for both sides
-    assert (warm.compression_seconds_x_, warm.compression_seconds_y_) == (cold.compression_seconds_x_,
-                                                                          cold.compression_seconds_y_)
+    assert (warm.compression_seconds_x_, warm.compression_seconds_y_) == (
+        cold.compression_seconds_x_,
+        cold.compression_seconds_y_,
+    )
     assert warm.cached_seconds_ == cold.compression_seconds_x_ + cold.compression_seconds_y_
     # an entry written before costs were recorded counts as unusable: recomputed and rewritten in place
     entries = sorted((tmp_path / "compression").glob("*.npz"))
@@ -317,6 +352,7 @@ def test_inner_neural_estimator_object_in_the_autoencoder_wrapper():
     inner = NWJ(hidden=(8,), n_steps=20, batch_size=64)
     params = dict(n_components_x=1, hidden=8, n_epochs=2, random_state=0)
     a = CompressedAE(estimator=inner, **params).fit(Z, Y)
-    b = CompressedAE(estimator="nwj", estimator_params={"hidden": (8,), "n_steps": 20, "batch_size": 64},
-                     **params).fit(Z, Y)
+    b = CompressedAE(estimator="nwj", estimator_params={"hidden": (8,), "n_steps": 20, "batch_size": 64}, **params).fit(
+        Z, Y
+    )
     assert a.mutual_info_ == b.mutual_info_ and inner.random_state is None

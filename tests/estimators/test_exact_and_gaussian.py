@@ -40,8 +40,12 @@ def test_exact_on_the_categorical_task_converges_and_miller_madow_reduces_bias()
     task = ibbench.get_task("categorical", n_symbols=8, flip=0.3)
     X, Y = task.sample(500, random_state=3)
     plain = np.mean([ibbench.get_estimator("exact").estimate(*task.sample(500, random_state=s)) for s in range(20)])
-    mm = np.mean([ibbench.get_estimator("exact", miller_madow=True).estimate(*task.sample(500, random_state=s))
-                  for s in range(20)])
+    mm = np.mean(
+        [
+            ibbench.get_estimator("exact", miller_madow=True).estimate(*task.sample(500, random_state=s))
+            for s in range(20)
+        ]
+    )
     # plug-in bias ≈ (K-1)^2 / (2n) = 49/1000 nats upward; Miller–Madow removes most of it
     assert plain - task.true_mi > 0.02
     assert abs(mm - task.true_mi) < abs(plain - task.true_mi)
@@ -76,4 +80,5 @@ def test_gaussian_singular_policy():
     # a constant column is dropped, MI unchanged
     Xc = np.column_stack([x, np.ones(500)])
     assert ibbench.get_estimator("gaussian").estimate(Xc, Y) == pytest.approx(
-        ibbench.get_estimator("gaussian").estimate(x, Y), abs=1e-12)
+        ibbench.get_estimator("gaussian").estimate(x, Y), abs=1e-12
+    )

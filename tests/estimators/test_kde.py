@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from scipy.special import logsumexp
 
-from ibbench._math.kde import MAX_DENSE_N, LeaveOneOutKDE, fit_log_bandwidth, whiten
 from ibbench.estimators.kde import KDELeastSquares, KDEMaxLikelihood
+from ibbench.numerics.kde import MAX_DENSE_N, LeaveOneOutKDE, fit_log_bandwidth, whiten
 from ibbench.tasks.gaussian import DenseGaussian
 
 
@@ -158,7 +158,7 @@ def test_kde_options():
 
 
 def test_kde_discrete_values_stay_finite():
-    """Ties (module notes of ibbench._math.kde): kde-ml keeps ordinary leave-one-out densities, so with
+    """Ties (module notes of ibbench.numerics.kde): kde-ml keeps ordinary leave-one-out densities, so with
     every symbol repeated its bandwidth goes to the lower bound and the estimate approaches the plug-in
     MI (the bandwidth terms cancel in I); kde-lse leaves copies out of its criterion and smooths over
     the symbol spacing (finite, biased towards 0)."""

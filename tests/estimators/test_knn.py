@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from scipy.special import digamma, gammaln
 
-from ibbench._math.knn import kl_entropy_terms, ksg_counts_brute, prepare_knn_input, wkl_weights
 from ibbench.estimators.knn import KL, KSG, WKL, choose_ksg_search, ksg_mi
+from ibbench.numerics.knn import kl_entropy_terms, ksg_counts_brute, prepare_knn_input, wkl_weights
 from ibbench.tasks.gaussian import DenseGaussian
 
 # ----------------------------------------------------------------------------------------------
@@ -51,6 +51,7 @@ def test_ksg_equals_brute_force_reference(dims, algorithm, neighbors):
         assert ksg_mi(X, Y, k, algorithm, neighbors) == pytest.approx(ref, rel=1e-12, abs=1e-12)
     # the radii themselves, in float64, are bit-identical to the tree's
     from scipy.spatial import cKDTree
+
     joint = np.column_stack([X, Y])
     dist, _ = cKDTree(joint).query(joint, k=5, p=np.inf)
     assert np.array_equal(dist[:, -1], eps)
@@ -200,7 +201,7 @@ def test_wkl_weights_satisfy_the_constraints(d, k):
         support = np.flatnonzero(w)
         A = np.vstack([np.ones(k)] + [np.exp(gammaln(j + 2 * ell / d) - gammaln(j)) for ell in range(1, d // 4 + 1)])
         _, _, vt = np.linalg.svd(A[:, support])
-        null = vt[A.shape[0]:]
+        null = vt[A.shape[0] :]
         if len(null) == 0:  # square system (e.g. d >= 16 with k = 5): the solution is unique
             return
         for v in np.random.default_rng(d).standard_normal((5, len(null))) @ null:
@@ -229,8 +230,7 @@ def test_wkl_uses_the_dimension_of_each_space():
 
 
 @pytest.mark.parametrize("cls", [KL, WKL])
-@pytest.mark.parametrize("dim,mi,tol", [(1, 0.5, 0.08), (1, 2.0, 0.08), (2, 0.5, 0.1), (2, 2.0, 0.12),
-                                        (3, 1.0, 0.15)])
+@pytest.mark.parametrize("dim,mi,tol", [(1, 0.5, 0.08), (1, 2.0, 0.08), (2, 0.5, 0.1), (2, 2.0, 0.12), (3, 1.0, 0.15)])
 def test_kl_mi_on_gaussian_tasks(cls, dim, mi, tol):
     """n = 2000, mixed (dense) Gaussians. Measured mean errors over seeds: |err| <= 0.05 in 1+1 and
     2+2 (KL) and <= 0.09 in 3+3 at 1 nat; tolerance = that plus ~2.5 sd of one estimate."""
@@ -317,7 +317,7 @@ def test_a_large_offset_does_not_change_the_estimate(cls):
     and is far below the bug's 0.27 to 0.55 nats."""
     rng = np.random.default_rng(12345)
     x = rng.standard_normal((1000, 1))
-    y = .8 * x + .6 * rng.standard_normal((1000, 1))
+    y = 0.8 * x + 0.6 * rng.standard_normal((1000, 1))
     at_zero = cls(random_state=0).estimate(x, y)
     assert at_zero == pytest.approx(0.53 if cls is KSG else 0.52, abs=0.01)
     for off in (1e10, 1e11, 1e12):

@@ -52,7 +52,7 @@ def test_infonce_at_the_optimal_critic_is_below_log_batch_and_close_to_mi():
     x, y = _gaussian_pair(20 * b, rho, 3)
     vals = []
     for i in range(20):
-        xs, ys = torch.as_tensor(x[i * b:(i + 1) * b]), torch.as_tensor(y[i * b:(i + 1) * b])
+        xs, ys = torch.as_tensor(x[i * b : (i + 1) * b]), torch.as_tensor(y[i * b : (i + 1) * b])
         scores = _log_ratio(xs[:, None], ys[None, :], rho)
         v = float(infonce(scores.diagonal(), scores))
         assert v <= math.log(b) + 1e-9
@@ -68,7 +68,10 @@ def test_ema_objective_at_rate_one_has_the_gradient_of_donsker_varadhan():
     """With rate 1 the moving average is the batch mean itself, so MINE's surrogate must have exactly
     the (biased) mini-batch gradient of the DV bound; the surrogate's value is not the bound."""
     gen = torch.Generator().manual_seed(0)
-    pos0, neg0 = torch.randn(64, generator=gen, dtype=torch.float64), torch.randn(64, generator=gen, dtype=torch.float64)
+    pos0, neg0 = (
+        torch.randn(64, generator=gen, dtype=torch.float64),
+        torch.randn(64, generator=gen, dtype=torch.float64),
+    )
     grads = []
     for objective in (donsker_varadhan, EMADonskerVaradhan(1.0)):
         pos, neg = pos0.clone().requires_grad_(), neg0.clone().requires_grad_()
@@ -80,8 +83,9 @@ def test_ema_objective_at_rate_one_has_the_gradient_of_donsker_varadhan():
     ema(pos0, neg0)
     assert float(ema.log_ema) == pytest.approx(float(logmeanexp(neg0)))
     ema(pos0, neg0 + 1.0)
-    assert float(ema.log_ema) == pytest.approx(math.log(0.5 * math.exp(float(logmeanexp(neg0)))
-                                                        + 0.5 * math.exp(float(logmeanexp(neg0 + 1.0)))))
+    assert float(ema.log_ema) == pytest.approx(
+        math.log(0.5 * math.exp(float(logmeanexp(neg0))) + 0.5 * math.exp(float(logmeanexp(neg0 + 1.0))))
+    )
     with pytest.raises(ValueError, match="rate"):
         EMADonskerVaradhan(0.0)
 
@@ -157,9 +161,21 @@ def test_infonce_saturates_below_log_batch():
     assert not low.saturated_
 
 
-@pytest.mark.parametrize("bad", [{"critic": "nope"}, {"hidden": (0,)}, {"n_steps": 0}, {"lr": -1.0},
-                                 {"average_last": 0.0}, {"test_size": 1.0}, {"batch_size": 0}, {"weight_decay": -1.0},
-                                 {"activation": "swish"}, {"callback": 3}])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"critic": "nope"},
+        {"hidden": (0,)},
+        {"n_steps": 0},
+        {"lr": -1.0},
+        {"average_last": 0.0},
+        {"test_size": 1.0},
+        {"batch_size": 0},
+        {"weight_decay": -1.0},
+        {"activation": "swish"},
+        {"callback": 3},
+    ],
+)
 def test_bad_parameters_raise(bad):
     X, Y = DenseGaussian(dim=1, mi=0.5).sample(200, random_state=0)
     with pytest.raises(ValueError):
@@ -220,16 +236,29 @@ def test_train_critic_trains_a_given_critic_with_all_pairs():
     data = as_tensor(X[:1000]), as_tensor(Y[:1000])
     held_out = as_tensor(X[1000:]), as_tensor(Y[1000:])
     seen = []
-    history = train_critic(critic, infonce, infonce, data, held_out, gen, pairing=ALL_PAIRS, n_steps=200,
-                           batch_size=100, eval_batch_size=50, lr=3e-3, average_last=0.25, eval_every=10,
-                           callback=seen.append)
+    history = train_critic(
+        critic,
+        infonce,
+        infonce,
+        data,
+        held_out,
+        gen,
+        pairing=ALL_PAIRS,
+        n_steps=200,
+        batch_size=100,
+        eval_batch_size=50,
+        lr=3e-3,
+        average_last=0.25,
+        eval_every=10,
+        callback=seen.append,
+    )
     assert len(history["train"]) == 200 == len(seen) and history["eval_step"][-1] == 200
     assert all(v <= math.log(50) + 1e-6 for v in history["eval"])  # chunks of 50 rows: ceiling log 50
     assert np.mean(history["eval"]) == pytest.approx(1.0, abs=0.3)
 
 
 def test_deterministic_torch_restores_settings_and_rejects_bad_thread_counts():
-    from ibbench._math.torch_determinism import deterministic_torch
+    from ibbench.numerics.torch_determinism import deterministic_torch
 
     threads, det = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
     with deterministic_torch(1):

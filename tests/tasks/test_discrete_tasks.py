@@ -60,8 +60,10 @@ def test_random_table_sampler_and_fixed_table():
     assert np.array_equal(task.joint_table(), RandomCategoricalTask(n_x=6, n_y=4, concentration=0.5).joint_table())
     assert RandomCategoricalTask(table_seed=1).true_mi != RandomCategoricalTask(table_seed=2).true_mi
     # sparse tables carry more information than flat ones
-    assert (RandomCategoricalTask(n_x=64, n_y=64, concentration=0.01).true_mi
-            > RandomCategoricalTask(n_x=64, n_y=64, concentration=10.0).true_mi)
+    assert (
+        RandomCategoricalTask(n_x=64, n_y=64, concentration=0.01).true_mi
+        > RandomCategoricalTask(n_x=64, n_y=64, concentration=10.0).true_mi
+    )
 
 
 def _mixed_mi_by_quad(k: int, s: float) -> float:
@@ -81,8 +83,7 @@ def _mixed_mi_by_quad(k: int, s: float) -> float:
     return h - 0.5 * np.log(2 * np.pi * np.e)
 
 
-@pytest.mark.parametrize("k,s", [(2, 0.0), (2, 1.0), (3, 0.3), (4, 1.5), (10, 3.0), (10, 0.5), (8, 6.0),
-                                 (4, 20.0)])
+@pytest.mark.parametrize("k,s", [(2, 0.0), (2, 1.0), (3, 0.3), (4, 1.5), (10, 3.0), (10, 0.5), (8, 6.0), (4, 20.0)])
 def test_mixed_integral_matches_adaptive_quadrature(k, s):
     value = class_gaussian_mi(k, s)
     # quad (Gauss–Kronrod, epsabs 1e-12) of the entropy form vs the task's trapezoidal rule on the

@@ -13,15 +13,17 @@ def _canonical_mi(cov: np.ndarray, dx: int) -> float:
 
     def inv_sqrt(a):
         w, v = np.linalg.eigh(a)
-        return v @ np.diag(w ** -0.5) @ v.T
+        return v @ np.diag(w**-0.5) @ v.T
 
     cxx, cyy, cxy = cov[:dx, :dx], cov[dx:, dx:], cov[:dx, dx:]
     rho = np.linalg.svd(inv_sqrt(cxx) @ cxy @ inv_sqrt(cyy), compute_uv=False)
-    return float(-0.5 * np.sum(np.log1p(-np.minimum(rho, 1 - 1e-16) ** 2)))
+    return float(-0.5 * np.sum(np.log1p(-(np.minimum(rho, 1 - 1e-16) ** 2))))
 
 
-@pytest.mark.parametrize("dim,mi,dim_y", [(1, 0.1, None), (2, 1.0, None), (5, 3.0, None), (3, 2.0, 7),
-                                          (20, 10.0, None), (50, 10.0, None), (1, 10.0, None)])
+@pytest.mark.parametrize(
+    "dim,mi,dim_y",
+    [(1, 0.1, None), (2, 1.0, None), (5, 3.0, None), (3, 2.0, 7), (20, 10.0, None), (50, 10.0, None), (1, 10.0, None)],
+)
 def test_dense_true_mi_matches_covariance_closed_form(dim, mi, dim_y):
     task = DenseGaussian(dim=dim, mi=mi, dim_y=dim_y)
     # The mixed covariance's canonical correlations must reproduce mi: float64 round-off in
@@ -36,12 +38,15 @@ def test_sparse_true_mi_matches_covariance_closed_form(dim, mi, m):
     assert _canonical_mi(task.covariance(), dim) == pytest.approx(task.true_mi, abs=1e-6)
 
 
-@pytest.mark.parametrize("name,params", [
-    ("gaussian-dense", {"dim": 3, "mi": 1.0}),
-    ("gaussian-dense", {"dim": 2, "mi": 2.0, "dim_y": 4}),
-    ("gaussian-sparse", {"dim": 4, "mi": 1.5, "n_interacting": 2}),
-    ("gaussian-independent", {"dim": 3}),
-])
+@pytest.mark.parametrize(
+    "name,params",
+    [
+        ("gaussian-dense", {"dim": 3, "mi": 1.0}),
+        ("gaussian-dense", {"dim": 2, "mi": 2.0, "dim_y": 4}),
+        ("gaussian-sparse", {"dim": 4, "mi": 1.5, "n_interacting": 2}),
+        ("gaussian-independent", {"dim": 3}),
+    ],
+)
 def test_sample_covariance_matches_and_carries_true_mi(name, params):
     task = ibbench.get_task(name, **params)
     n = 200_000

@@ -127,7 +127,7 @@ def test_rectangle_area_rule_matches_oversampled_rasterisation(seed):
     in_c = (fine >= l_c[0]) & (fine <= r_c[0])
     raster = np.empty((size, size))
     for i in range(size):
-        rows = fine[i * s:(i + 1) * s]
+        rows = fine[i * s : (i + 1) * s]
         inside = ((rows >= l_r[0]) & (rows <= r_r[0]))[:, None] & in_c[None, :]
         raster[i] = inside.reshape(s, size, s).sum(axis=(0, 2)) / s**2
     assert np.max(np.abs(raster - img)) <= 1e-3
@@ -164,8 +164,10 @@ def test_mixing_keeps_uniform_marginals_and_validation():
             GaussianBumpImages(**bad)
 
 
-@pytest.mark.parametrize("name, image_name, dim", [("images-bumps-latents", "images-bumps", 2),
-                                                    ("images-rectangles-latents", "images-rectangles", 4)])
+@pytest.mark.parametrize(
+    "name, image_name, dim",
+    [("images-bumps-latents", "images-bumps", 2), ("images-rectangles-latents", "images-rectangles", 4)],
+)
 def test_latent_tasks_are_the_parameters_of_the_same_draw(name, image_name, dim):
     import ibbench
 

@@ -7,8 +7,10 @@ from ibbench.report.plots import PLOT_KINDS, make_plot
 
 def test_plot_tasks_writes_pngs(tmp_path):
     assert "tasks" in PLOT_KINDS
-    spec = ("images-bumps:size=16&mi=2+images-rectangles:size=8&mi=1+digits-label:encoding=onehot"
-            "+categorical+mixed-class-gaussian+student-t")
+    spec = (
+        "images-bumps:size=16&mi=2+images-rectangles:size=8&mi=1+digits-label:encoding=onehot"
+        "+categorical+mixed-class-gaussian+student-t"
+    )
     files = make_plot("tasks", store=None, out=tmp_path, tasks=spec, n=300)
     assert len(files) == 7 and files[-1].name == "tasks-overview.png"
     for f in files:

@@ -5,8 +5,7 @@ from itertools import combinations
 
 import numpy as np
 
-from ibbench.tasks.qnn.data import (SZT_LABELS_SHA256, icosahedron_distances, load_population, szt_labels,
-                                    szt_patterns)
+from ibbench.tasks.qnn.data import SZT_LABELS_SHA256, icosahedron_distances, load_population, szt_labels, szt_patterns
 
 
 def test_szt_labels_match_the_published_file():

@@ -3,15 +3,15 @@
 import numpy as np
 import pytest
 
-from ibbench._math.entropy import row_codes
+from ibbench.numerics.entropy import row_codes
 from ibbench.tasks.qnn.data import load_population, szt_patterns
-from ibbench.tasks.qnn.exact_mi import (brute_force_information, information_plane, layer_information,
-                                        symbols)
+from ibbench.tasks.qnn.exact_mi import brute_force_information, information_plane, layer_information, symbols
 from ibbench.tasks.qnn.training import TrainConfig, train
 
 
-@pytest.mark.parametrize("bits,width,n_classes", [(8, 2, 2), (4, 10, 2), (8, 7, 2), (8, 10, 2), (8, 16, 10),
-                                                  (8, 20, 3), (3, 5, 10)])
+@pytest.mark.parametrize(
+    "bits,width,n_classes", [(8, 2, 2), (4, 10, 2), (8, 7, 2), (8, 10, 2), (8, 16, 10), (8, 20, 3), (3, 5, 10)]
+)
 def test_matches_the_dictionary_count(bits, width, n_classes):
     # covers the one-word fast path, the two-word path (> 64 bits) and the > 128-bit fallback
     rng = np.random.default_rng(bits * 100 + width)

@@ -75,17 +75,20 @@ def test_cdf_marginals_are_uniform():
 # -- Student-t ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("dim,df,scale_mi,dim_y", [(1, 3.0, 0.0, None), (2, 4.0, 1.0, None),
-                                                   (3, 1.5, 2.0, None), (2, 6.0, 0.5, 3)])
+@pytest.mark.parametrize(
+    "dim,df,scale_mi,dim_y", [(1, 3.0, 0.0, None), (2, 4.0, 1.0, None), (3, 1.5, 2.0, None), (2, 6.0, 0.5, 3)]
+)
 def test_student_t_closed_form_matches_monte_carlo_of_the_density_ratio(dim, df, scale_mi, dim_y):
     task = StudentT(dim=dim, df=df, scale_mi=scale_mi, dim_y=dim_y)
     S, dx = task.scale_matrix(), task.dim_x
     X, Y = task.sample(100_000, random_state=7)
     # I = E[log p(x,y) − log p(x) − log p(y)] with the densities of scipy.stats.multivariate_t (an
     # independent implementation); the marginals of a multivariate t are t with the same ν.
-    log_ratio = (stats.multivariate_t(np.zeros(len(S)), S, df=df).logpdf(np.hstack([X, Y]))
-                 - stats.multivariate_t(np.zeros(dx), S[:dx, :dx], df=df).logpdf(X)
-                 - stats.multivariate_t(np.zeros(len(S) - dx), S[dx:, dx:], df=df).logpdf(Y))
+    log_ratio = (
+        stats.multivariate_t(np.zeros(len(S)), S, df=df).logpdf(np.hstack([X, Y]))
+        - stats.multivariate_t(np.zeros(dx), S[:dx, :dx], df=df).logpdf(X)
+        - stats.multivariate_t(np.zeros(len(S) - dx), S[dx:, dx:], df=df).logpdf(Y)
+    )
     se = log_ratio.std() / np.sqrt(len(log_ratio))
     assert abs(log_ratio.mean() - task.true_mi) < 4.5 * se + 1e-4  # 4.5 SE: false alarm rate < 1e-5
 

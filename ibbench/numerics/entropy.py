@@ -37,7 +37,7 @@ def _mixed_radix(A: np.ndarray) -> np.ndarray | None:
     """Rows of an integer array as one int64 each (``Σ_j (a_j − min_j) · Π_{l<j} span_l``), or None
     when the product of the column spans does not fit in 62 bits."""
     lo = A.min(axis=0)
-    spans = [int(h) - int(l) + 1 for l, h in zip(lo, A.max(axis=0))]
+    spans = [int(hi) - int(low) + 1 for low, hi in zip(lo, A.max(axis=0))]
     if np.prod([float(x) for x in spans]) >= 2.0**62:
         return None
     packed = np.zeros(len(A), dtype=np.int64)

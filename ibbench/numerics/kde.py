@@ -156,8 +156,11 @@ class LeaveOneOutKDE:
         log_int = -0.5 * d * np.log(4.0 * np.pi * h * h) + np.log(zero_pairs + np.exp(ls2).sum()) - 2.0 * np.log(n)
         log_cv = np.log(2.0 / n) + _logsumexp(ls1 - np.log(self.n_used) - 0.5 * d * np.log(2.0 * np.pi * h * h))
         with np.errstate(over="ignore"):  # h → 0 in high d: ±inf, which the search treats as invalid
-            return float(np.exp(log_int) - np.exp(log_cv)) if max(log_int, log_cv) < 700 else (
-                np.inf if log_int >= log_cv else -np.inf)
+            return (
+                float(np.exp(log_int) - np.exp(log_cv))
+                if max(log_int, log_cv) < 700
+                else (np.inf if log_int >= log_cv else -np.inf)
+            )
 
 
 def _logsumexp(a: np.ndarray) -> float:
@@ -165,14 +168,16 @@ def _logsumexp(a: np.ndarray) -> float:
     return m + float(np.log(np.sum(np.exp(a - m))))
 
 
-def fit_log_bandwidth(objective: Callable[[float], float], lo: float, hi: float, n_grid: int = 8,
-                      xatol: float = 0.02) -> float:
+def fit_log_bandwidth(
+    objective: Callable[[float], float], lo: float, hi: float, n_grid: int = 8, xatol: float = 0.02
+) -> float:
     """Minimise ``objective(log h)`` over ``[lo, hi]``: a log-spaced grid, then bounded Brent.
 
     The grid guards against the local minima least-squares CV is known for; Brent then refines
     inside the two grid cells around the best grid point to ``xatol`` in ``log h`` (2 % in ``h``;
     the criteria are flat at their optimum, so the entropy error this leaves is second order).
     """
+
     def safe(t: float) -> float:  # ±inf/NaN mark degenerate bandwidths: never chosen
         v = float(objective(t))
         return v if np.isfinite(v) else np.inf

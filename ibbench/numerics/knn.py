@@ -49,8 +49,9 @@ def knn_distances(Z: np.ndarray, k: int, p: float = 2.0, tree: cKDTree | None = 
     return np.ascontiguousarray(dist[:, 1:])
 
 
-def count_within(Z: np.ndarray, radii: np.ndarray, p: float = 2.0, strict: bool = True,
-                 tree: cKDTree | None = None) -> np.ndarray:
+def count_within(
+    Z: np.ndarray, radii: np.ndarray, p: float = 2.0, strict: bool = True, tree: cKDTree | None = None
+) -> np.ndarray:
     """Number of *other* rows of ``Z`` within ``radii[i]`` of row ``i``.
 
     ``strict=True`` counts distances ``< r`` (KSG algorithm 1, eq. 8), ``False`` counts ``<= r``
@@ -158,7 +159,8 @@ def wkl_weights(d: int, k: int) -> np.ndarray:
     if k < n_constraints + 1:
         raise ValueError(
             f"the weighted KL estimator in d={d} dimensions has {n_constraints + 1} weight constraints "
-            f"and needs k >= {n_constraints + 1} neighbours, got k={k}")
+            f"and needs k >= {n_constraints + 1} neighbours, got k={k}"
+        )
     support = np.unique([(ell * k) // d for ell in range(1, d + 1)])
     support = support[support > 0]
     if len(support) < n_constraints + 1:
@@ -178,8 +180,9 @@ def wkl_weights(d: int, k: int) -> np.ndarray:
 BLOCK_ELEMENTS = 1 << 21
 
 
-def ksg_counts_brute(X: np.ndarray, Y: np.ndarray, k: int, algorithm: int = 1,
-                     block_elements: int = BLOCK_ELEMENTS) -> tuple[np.ndarray, np.ndarray]:
+def ksg_counts_brute(
+    X: np.ndarray, Y: np.ndarray, k: int, algorithm: int = 1, block_elements: int = BLOCK_ELEMENTS
+) -> tuple[np.ndarray, np.ndarray]:
     """Marginal neighbour counts ``(n_x, n_y)`` of the KSG estimator by chunked brute force.
 
     Identical to the k-d tree path (same floating-point max-norm distances ``max_j |a_j − b_j|``,

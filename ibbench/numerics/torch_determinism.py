@@ -8,8 +8,8 @@ torch-free at import time import it lazily.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 import torch
 
