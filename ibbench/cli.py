@@ -5,6 +5,7 @@ from __future__ import annotations
 import shlex
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
@@ -462,6 +463,17 @@ def _study_lists(activation: str, bits: str) -> tuple[list[str], list[int]]:
         raise  # unreachable: _fail exits
 
 
+def _run_study(run_study: Callable[..., str], out: Path | None, *, store: str, **options: Any) -> None:
+    """Run a study with a progress display; print its markdown or write it to ``out``."""
+    report = _StudyProgress()
+    try:
+        with report.display:
+            text = run_study(store, progress=report, **options)
+    except (OSError, ValueError) as exc:
+        _fail(str(exc))
+    _study_output(text, out)
+
+
 def _study_output(text: str, out: Path | None) -> None:
     from ibbench.studies.common import write_markdown
 
@@ -498,26 +510,21 @@ def study_info_planes(
         params = json.loads(estimator_params) if estimator_params else None
     except json.JSONDecodeError as exc:
         _fail(f"--estimator-params must be a JSON object: {exc}")
-    report = _StudyProgress()
-    try:
-        with report.display:
-            text = run_study(
-                str(store),
-                dataset=dataset,
-                activations=activations,
-                bits=bit_list,
-                epochs=epochs,
-                n_snapshots=n_snapshots,
-                n_seeds=seeds,
-                min_accuracy=min_accuracy,
-                estimator=estimator,
-                estimator_params=params,
-                every=every,
-                progress=report,
-            )
-    except (OSError, ValueError) as exc:
-        _fail(str(exc))
-    _study_output(text, out)
+    _run_study(
+        run_study,
+        out,
+        store=str(store),
+        dataset=dataset,
+        activations=activations,
+        bits=bit_list,
+        epochs=epochs,
+        n_snapshots=n_snapshots,
+        n_seeds=seeds,
+        min_accuracy=min_accuracy,
+        estimator=estimator,
+        estimator_params=params,
+        every=every,
+    )
 
 
 @study_app.command("binning-vs-exact")
@@ -541,25 +548,20 @@ def study_binning_vs_exact(
 
     activations, bit_list = _study_lists(activation, bits)
     _, bin_list = _study_lists("", n_bins)
-    report = _StudyProgress()
-    try:
-        with report.display:
-            text = run_study(
-                str(store),
-                dataset=dataset,
-                activations=activations,
-                bits=bit_list,
-                epochs=epochs,
-                n_snapshots=n_snapshots,
-                n_seeds=seeds,
-                n_bins=bin_list,
-                epoch=epoch,
-                min_accuracy=min_accuracy,
-                progress=report,
-            )
-    except (OSError, ValueError) as exc:
-        _fail(str(exc))
-    _study_output(text, out)
+    _run_study(
+        run_study,
+        out,
+        store=str(store),
+        dataset=dataset,
+        activations=activations,
+        bits=bit_list,
+        epochs=epochs,
+        n_snapshots=n_snapshots,
+        n_seeds=seeds,
+        n_bins=bin_list,
+        epoch=epoch,
+        min_accuracy=min_accuracy,
+    )
 
 
 def main() -> None:

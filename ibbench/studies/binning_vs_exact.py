@@ -25,6 +25,7 @@ import numpy as np
 
 from ibbench.studies.common import (
     ProgressCallback,
+    base_command,
     compute_missing,
     estimator_identity,
     run_identity,
@@ -243,23 +244,7 @@ def study_command(
     min_accuracy: float | None = None,
 ) -> str:
     """The ``ibbench study binning-vs-exact`` command that computes these results."""
-    parts = ["ibbench", "study", "binning-vs-exact"]
-    if store:
-        parts += ["--store", str(store)]
-    parts += [
-        "--dataset",
-        config.dataset,
-        "--activation",
-        config.activation,
-        "--bits",
-        str(config.bits),
-        "--epochs",
-        str(config.epochs),
-        "--n-snapshots",
-        str(config.n_snapshots),
-        "--seeds",
-        str(max(seeds) + 1 if len(seeds) else 1),
-    ]
+    parts = base_command("binning-vs-exact", config, seeds, store)
     if tuple(int(k) for k in n_bins) != DEFAULT_N_BINS:
         parts += ["--n-bins", ",".join(str(int(k)) for k in n_bins)]
     if epoch is not None and epoch != resolve_epoch(config, None):

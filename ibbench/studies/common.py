@@ -111,6 +111,16 @@ def read_units(store: str | Path | None, identities: Iterable[dict[str, Any]]) -
     return read_study_rows(store, [unit_key(identity) for identity in identities])
 
 
+def base_command(study: str, config: TrainConfig, seeds: Sequence[int], store: str | Path | None) -> list[str]:
+    """``ibbench study <study>`` with the store and the training options of ``config`` (argument list)."""
+    parts = ["ibbench", "study", study]
+    if store:
+        parts += ["--store", str(store)]
+    parts += ["--dataset", config.dataset, "--activation", config.activation, "--bits", str(config.bits)]
+    parts += ["--epochs", str(config.epochs), "--n-snapshots", str(config.n_snapshots)]
+    return [*parts, "--seeds", str(max(seeds) + 1 if len(seeds) else 1)]
+
+
 def option_list(value: Any, cast: Callable[[Any], Any]) -> list[Any]:
     """``"tanh+relu"`` / ``"4,8"`` / a list / a scalar as a list of ``cast`` values."""
     if isinstance(value, (list, tuple)):

@@ -30,6 +30,7 @@ import numpy as np
 
 from ibbench.studies.common import (
     ProgressCallback,
+    base_command,
     compute_missing,
     estimator_identity,
     read_units,
@@ -163,23 +164,7 @@ def study_command(
     min_accuracy: float | None = None,
 ) -> str:
     """The ``ibbench study info-planes`` command that computes the planes of ``config`` and ``seeds``."""
-    parts = ["ibbench", "study", "info-planes"]
-    if store:
-        parts += ["--store", str(store)]
-    parts += [
-        "--dataset",
-        config.dataset,
-        "--activation",
-        config.activation,
-        "--bits",
-        str(config.bits),
-        "--epochs",
-        str(config.epochs),
-        "--n-snapshots",
-        str(config.n_snapshots),
-        "--seeds",
-        str(max(seeds) + 1 if len(seeds) else 1),
-    ]
+    parts = base_command("info-planes", config, seeds, store)
     if min_accuracy is not None:
         parts += ["--min-accuracy", f"{min_accuracy:g}"]
     if estimator:
