@@ -22,7 +22,17 @@ from collections.abc import Callable
 
 import torch
 
-__all__ = ["Bound", "logmeanexp", "donsker_varadhan", "nwj", "infonce", "EMADonskerVaradhan"]
+__all__ = [
+    "Bound",
+    "logmeanexp",
+    "donsker_varadhan",
+    "nwj",
+    "infonce",
+    "jensen_shannon",
+    "nwj_shifted",
+    "smile_readout",
+    "EMADonskerVaradhan",
+]
 
 #: ``(scores on joint samples, scores on product-of-marginals samples) -> bound`` (0-d tensor).
 Bound = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
@@ -85,6 +95,69 @@ def infonce(joint: torch.Tensor, marginal: torch.Tensor) -> torch.Tensor:
     B. Poole et al., "On variational bounds of mutual information", ICML 2019, eq. (12).
     """
     return (joint - torch.logsumexp(marginal, dim=1)).mean() + math.log(marginal.shape[1])
+
+
+def jensen_shannon(joint: torch.Tensor, marginal: torch.Tensor) -> torch.Tensor:
+    """The f-GAN Jensen–Shannon objective ``E_p[−softplus(−T)] − E_q[softplus(T)]``.
+
+    ``joint`` and ``marginal`` are 1-D score vectors. With ``σ`` the logistic function the integrand
+    is ``p log σ(T) + q log(1 − σ(T))`` (a logistic-regression log likelihood telling joint from
+    product samples), maximised pointwise at ``σ(T) = p/(p + q)``, i.e. at the log density ratio
+    ``T* = log p(x, y) / (p(x) p(y))``; its maximum is ``2 JSD(p ‖ q) − log 4``, a divergence, not the MI.
+    Used as a *training objective* (bounded scores, low-variance gradients); the MI is read out
+    with another bound on the trained critic (:func:`nwj_shifted`, :func:`smile_readout`).
+
+    References
+    ----------
+    S. Nowozin, B. Cseke, R. Tomioka, "f-GAN: Training generative neural samplers using
+    variational divergence minimization", NeurIPS 2016, Table 2 (GAN / Jensen–Shannon row, up to
+    the constant ``log 4``).
+    R. D. Hjelm et al., "Learning deep representations by mutual information estimation and
+    maximization", ICLR 2019, eq. (4) (the JSD-based MI objective of Deep InfoMax).
+    B. Poole et al., "On variational bounds of mutual information", ICML 2019, §2.3.
+    """
+    return -torch.nn.functional.softplus(-joint).mean() - torch.nn.functional.softplus(marginal).mean()
+
+
+def nwj_shifted(joint: torch.Tensor, marginal: torch.Tensor) -> torch.Tensor:
+    """The NWJ bound of the critic shifted by one: ``I_NWJ(T + 1) = E_p[T] + 1 − E_q[e^T]``.
+
+    The readout for a critic trained towards the log density ratio ``log r`` (the
+    Jensen–Shannon objective, :func:`jensen_shannon`): :func:`nwj` is tight at ``1 + log r``, so
+    ``I_NWJ(log r) = I − e^{−1}`` would be off by ``e^{−1} E_q[r] = e^{−1}`` nats, while
+    ``I_NWJ(log r + 1) = E_p[log r] + 1 − E_q[r] = I + 1 − 1 = I``. A lower bound for every ``T``
+    (it is :func:`nwj` of the critic ``T + 1``).
+
+    References
+    ----------
+    B. Poole et al., "On variational bounds of mutual information", ICML 2019, eq. (9) (I_NWJ) and
+    §2.3 (training the critic with the JS objective and reading the MI out with I_NWJ).
+    """
+    return joint.mean() + 1.0 - torch.exp(marginal).mean()
+
+
+def smile_readout(clip: float) -> Bound:
+    """The SMILE estimate with clipping threshold ``τ = clip`` (a :data:`Bound`).
+
+    ``I_SMILE(T, τ) = E_p[T] − log E_q[clip(e^T, e^{−τ}, e^τ)]``: the Donsker–Varadhan bound whose
+    partition function uses the clipped ratio; the joint term is not clipped. Clipping caps the
+    variance of the partition estimate (at most ``(e^τ − e^{−τ})²/4``), at the price of a bias that
+    vanishes as ``τ → ∞`` (then it is :func:`donsker_varadhan`). ``clip(e^T, e^{−τ}, e^τ) =
+    e^{clamp(T, −τ, τ)}``, evaluated in log space.
+
+    References
+    ----------
+    J. Song, S. Ermon, "Understanding the limitations of variational mutual information
+    estimators", ICLR 2020, §5, eq. (18) (definition of I_SMILE) and Theorem 3 (variance bound).
+    """
+    if not clip > 0:
+        raise ValueError(f"clip must be positive, got {clip!r}")
+    tau = float(clip)
+
+    def smile(joint: torch.Tensor, marginal: torch.Tensor) -> torch.Tensor:
+        return joint.mean() - logmeanexp(torch.clamp(marginal, -tau, tau))
+
+    return smile
 
 
 class EMADonskerVaradhan:

@@ -81,6 +81,12 @@ class Compressed(MIEstimator):
         Adam learning rate of the autoencoder.
     n_threads : int or None, default 1
         Torch threads inside the autoencoder fit (restored afterwards).
+    device : {"cpu", "cuda", "auto"}, default "cpu"
+        Where the autoencoders are trained (see
+        :func:`ibbench.estimators.torch_utils.resolve_device`; "cuda" without a GPU raises
+        ``ValueError``). CPU training is bit-deterministic, GPU training need not be. The resolved
+        device is ``device_``, part of the cell key and of the compression cache key when it is
+        not the CPU. The inner estimator's device is its own parameter.
     random_state : None, int or numpy Generator
         Seeds the autoencoders and the inner estimator's seed.
 
@@ -100,6 +106,8 @@ class Compressed(MIEstimator):
     compression_seconds_x_, compression_seconds_y_ : float
         Seconds the compression of each side cost when it was computed: measured in this fit, or
         the cost recorded with a reused cache entry.
+    device_ : str
+        Autoencoder only: the device the autoencoders were trained on.
     cache_hit_ : bool
         True if the codes of either side were read from the on-disk cache instead of computed.
     cached_seconds_ : float
@@ -141,6 +149,7 @@ class Compressed(MIEstimator):
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "lr": [Interval(Real, 0, None, closed="neither")],
         "n_threads": [Interval(Integral, 1, None, closed="left"), None],
+        "device": [StrOptions({"cpu", "cuda", "auto"})],
         "random_state": ["random_state"],
     }
 
@@ -158,6 +167,7 @@ class Compressed(MIEstimator):
         batch_size: int = 128,
         lr: float = 1e-3,
         n_threads: int | None = 1,
+        device: str = "cpu",
         random_state: Any = None,
     ):
         self.estimator = estimator
@@ -172,18 +182,30 @@ class Compressed(MIEstimator):
         self.batch_size = batch_size
         self.lr = lr
         self.n_threads = n_threads
+        self.device = device
         self.random_state = random_state
 
     @classmethod
     def get_test_params(cls) -> dict[str, Any]:
         return {"n_components_x": 1, "n_components_y": 1, "estimator_params": {"k": 3}, "random_state": 0}
 
-    #: keyed through :meth:`identity_parts` (the inner estimator's identity), not as raw params
-    identity_nested_params = ("estimator", "estimator_params")
+    @classmethod
+    def bound_for(cls, params: dict[str, Any]) -> str:
+        """The inner estimator's bound kind: MI of the codes is bounded as the inner estimator bounds it."""
+        from ibbench.registry import get_estimator_class
+
+        inner = params.get("estimator", "ksg")
+        if isinstance(inner, MIEstimator):
+            return inner.bound_for(inner.get_params(deep=False))
+        return str(get_estimator_class(str(inner)).bound_for(dict(params.get("estimator_params") or {})))
+
+    #: keyed through :meth:`identity_parts` (the inner estimator's identity, the resolved device), not as raw params
+    identity_nested_params = ("estimator", "estimator_params", "device")
 
     def identity_parts(self) -> dict[str, Any]:
         """Nested parts of the cell key: the inner estimator's identity (name, version, non-default
-        params cast to their declared types, its own parts) and the compression cache's format.
+        params cast to their declared types, its own parts), the compression cache's format and,
+        for the autoencoder on a device other than the CPU, the resolved device.
 
         A registry key with ``estimator_params`` and an estimator object with the same parameters
         have the same identity."""
@@ -199,7 +221,13 @@ class Compressed(MIEstimator):
                 inner = estimator_identity(_object_name(est), clone(est).set_params(**cast))
         except Exception:  # noqa: BLE001 - an invalid inner estimator fails in fit; the key stays computable
             inner = {"name": repr(self.estimator), "params": repr(self.estimator_params)}
-        return {"estimator": inner, "cache_format": _CACHE_FORMAT}
+        parts: dict[str, Any] = {"estimator": inner, "cache_format": _CACHE_FORMAT}
+        device = self._param("device", "cpu")
+        if self.compressor == "ae" and device != "cpu":  # torch is imported only off the default
+            from ibbench.estimators.torch_utils import device_identity
+
+            parts.update(device_identity(device))
+        return parts
 
     @classmethod
     def check_params(cls, params: dict[str, Any]) -> dict[str, Any]:
@@ -254,6 +282,13 @@ class Compressed(MIEstimator):
                 lr=float(self._param("lr", 1e-3)),
                 n_threads=self._param("n_threads", 1),
             )
+            self.device_ = "cpu"
+            if self._param("device", "cpu") != "cpu":
+                from ibbench.estimators.torch_utils import resolve_device
+
+                self.device_ = str(resolve_device(self._param("device", "cpu")))
+            if self.device_ != "cpu":  # in the compression cache key only off the CPU, so CPU entries keep their keys
+                cfg["device"] = self.device_
             cx = _compress_side("ae", X, kx, shape=shape_x, seed=int(seeds[0]), **cfg)
             cy = _compress_side("ae", Y, ky, shape=shape_y, seed=int(seeds[1]), **cfg)
             self.history_ = {"x": cx.history, "y": cy.history}
@@ -530,6 +565,7 @@ class CompressedAE(Compressed):
         batch_size: int = 128,
         lr: float = 1e-3,
         n_threads: int | None = 1,
+        device: str = "cpu",
         random_state: Any = None,
     ):
         self.estimator = estimator
@@ -543,6 +579,7 @@ class CompressedAE(Compressed):
         self.batch_size = batch_size
         self.lr = lr
         self.n_threads = n_threads
+        self.device = device
         self.random_state = random_state
 
     @classmethod

@@ -1,9 +1,10 @@
-"""Neural variational lower bounds on mutual information: MINE (Donsker–Varadhan), InfoNCE and NWJ.
+"""Neural variational lower bounds on mutual information: MINE, DV, NWJ, InfoNCE, JS and SMILE.
 
 One trainer serves every bound (:func:`train_critic`): a critic ``T(x, y)`` (an MLP on the
 concatenated pair, or a separable ``f(x)·g(y)``, :mod:`ibbench.estimators.critics`) is trained
 with AdamW to maximise a *training objective* on mini-batches; the estimate is a *readout bound* of
-the trained critic evaluated on held-out data, averaged over the last part of training. Both are
+the trained critic evaluated on held-out data, averaged over the last part of training (with
+``early_stopping``: over the window that ends where the smoothed held-out bound peaked). Both are
 plain functions ``(scores on joint samples, scores on product-of-marginals samples) -> value``
 (:mod:`ibbench.estimators.bounds`); a :class:`Pairing` says how the product-of-marginals samples
 are formed (:data:`SHUFFLED_PAIRS`: the batch's ``y`` rows shuffled, one negative per row;
@@ -11,7 +12,7 @@ are formed (:data:`SHUFFLED_PAIRS`: the batch's ``y`` rows shuffled, one negativ
 
 An estimator is a thin declaration on :class:`NeuralEstimator`: name, version, tags, parameter
 constraints and a ``_fit`` that hands its bound to :meth:`NeuralEstimator._train`. Adding a bound
-takes a function in :mod:`ibbench.estimators.bounds` and a class such as::
+takes a function in :mod:`ibbench.estimators.bounds` and a class such as :class:`DV`::
 
     class DV(NeuralEstimator):  # Donsker–Varadhan trained on its plain mini-batch gradient
         name = "dv"
@@ -21,6 +22,10 @@ takes a function in :mod:`ibbench.estimators.bounds` and a class such as::
 
 (an estimator with the shared parameters and defaults inherits ``__init__``; one with extra
 parameters or other defaults declares its own and passes the shared ones to ``super().__init__``).
+
+Fits run on the CPU by default (bit-deterministic); ``device="cuda"``/``"auto"`` moves the critic
+and the data to a GPU (:func:`~ibbench.estimators.torch_utils.resolve_device`), with the same
+random draws from a CPU generator but no bit-identity promise.
 
 This module imports torch at import time; the registry loads it only when one of its estimators is
 requested, so ``import ibbench`` stays torch-free.
@@ -37,13 +42,42 @@ import numpy as np
 import torch
 
 from ibbench.base import MIEstimator
-from ibbench.estimators.bounds import Bound, EMADonskerVaradhan, donsker_varadhan, infonce, nwj
+from ibbench.estimators.bounds import (
+    Bound,
+    EMADonskerVaradhan,
+    donsker_varadhan,
+    infonce,
+    jensen_shannon,
+    nwj,
+    nwj_shifted,
+    smile_readout,
+)
 from ibbench.estimators.critics import Critic, make_critic
-from ibbench.estimators.torch_utils import as_tensor, check_hidden, init_weights_, torch_generator
-from ibbench.numerics.torch_determinism import deterministic_torch
+from ibbench.estimators.torch_utils import (
+    DEVICES,
+    as_tensor,
+    check_hidden,
+    device_identity,
+    fit_context,
+    init_weights_,
+    resolve_device,
+    torch_generator,
+)
 from ibbench.params import Interval, IntSequence, StrOptions
 
-__all__ = ["MINE", "InfoNCE", "NWJ", "NeuralEstimator", "train_critic", "Pairing", "SHUFFLED_PAIRS", "ALL_PAIRS"]
+__all__ = [
+    "MINE",
+    "InfoNCE",
+    "NWJ",
+    "DV",
+    "SMILE",
+    "JS",
+    "NeuralEstimator",
+    "train_critic",
+    "Pairing",
+    "SHUFFLED_PAIRS",
+    "ALL_PAIRS",
+]
 
 #: Called after every training step with ``{step, n_steps, train_bound, eval_bound}``.
 Callback = Callable[[dict[str, Any]], object]
@@ -132,9 +166,12 @@ def train_critic(
     weight_decay: float = 0.0,
     average_last: float = 0.2,
     eval_every: int = 10,
+    early_stopping: bool = False,
+    patience: int = 10,
+    validation_every: int = 10,
     callback: Callback | None = None,
-) -> dict[str, list[Any]]:
-    """Maximise ``objective`` over ``critic`` with AdamW; evaluate ``readout`` over the last steps.
+) -> dict[str, Any]:
+    """Maximise ``objective`` over ``critic`` with AdamW; evaluate ``readout`` on the held-out rows.
 
     Parameters
     ----------
@@ -146,33 +183,50 @@ def train_critic(
     readout : Bound
         The bound reported: on each training batch (``history["train"]``) and on the evaluation rows.
     train, evaluation : (X, Y) pairs of float32 tensors
-        Training rows and evaluation (held-out) rows.
+        Training rows and evaluation (held-out) rows, on the critic's device.
     gen : torch.Generator
-        Source of every random draw: the batches (a fresh shuffle of the training rows per epoch,
-        incomplete batches dropped) and the negatives.
+        Source of every random draw (a CPU generator): the batches (a fresh shuffle of the training
+        rows per epoch, incomplete batches dropped) and the negatives.
     pairing : Pairing, default SHUFFLED_PAIRS
         How the product-of-marginals scores are formed.
     n_steps, batch_size, eval_batch_size : int
-        Optimiser steps, training mini-batch size, evaluation chunk size (:class:`AllPairs`).
+        Optimiser steps (at most, with early stopping), training mini-batch size, evaluation chunk
+        size (:class:`AllPairs`).
     lr, weight_decay : float
         AdamW learning rate and decoupled weight decay.
     average_last : float in (0, 1]
-        Fraction of the final steps over which ``readout`` is evaluated: every ``eval_every`` steps
-        from the start of that window, and after the last step.
+        Length of the averaging window as a fraction of ``n_steps``. Without early stopping,
+        ``readout`` is evaluated every ``eval_every`` steps over the final window of training (and
+        after the last step), and the estimate is the mean of those evaluations.
+    early_stopping : bool, default False
+        Evaluate ``readout`` every ``validation_every`` steps over the *whole* training (and after
+        the last step). The smoothed held-out curve is the mean of the evaluations within a window of
+        ``average_last · n_steps`` steps ending at each evaluation; training stops once it has not
+        improved for ``patience`` evaluations, and the estimate is its best value (the mean over the
+        window ending at the stopping step ``history["stop_step"]``).
+    patience, validation_every : int
+        Early-stopping patience (evaluations) and evaluation period (steps).
     callback : callable or None
         Called after every step with ``{step, n_steps, train_bound, eval_bound}``.
 
     Returns
     -------
     dict
-        ``train``: readout bound on each training batch; ``eval_step`` (1-based) and ``eval``: the
-        evaluations of the window.
+        ``train``: readout bound on each training batch (its length is the number of steps trained);
+        ``eval_step`` (1-based) and ``eval``: the held-out evaluations (without early stopping all of
+        them are averaged into the estimate). With early stopping also ``window``: ``[first, last]``
+        indices into ``eval`` of the evaluations averaged into the estimate, ``stop_step``: the step
+        that ends that window, and ``smoothed``: the window mean at each evaluation.
     """
     X_train, Y_train = train
     X_eval, Y_eval = evaluation
-    start_avg = n_steps - max(1, int(round(average_last * n_steps)))
+    window_steps = max(1, int(round(average_last * n_steps)))
+    start_avg = n_steps - window_steps
+    period = validation_every if early_stopping else eval_every
     opt = torch.optim.AdamW(critic.parameters(), lr=lr, weight_decay=weight_decay, foreach=True)
-    history: dict[str, list[Any]] = {"train": [], "eval_step": [], "eval": []}
+    history: dict[str, Any] = {"train": [], "eval_step": [], "eval": []}
+    smoothed: list[float] = []
+    best, best_index, since_best = -math.inf, -1, 0
     batches = _batches(len(X_train), batch_size, gen)
     for step in range(n_steps):
         idx = next(batches)
@@ -184,10 +238,23 @@ def train_critic(
         (-value).backward()
         opt.step()
         history["train"].append(train_bound)
-        if step >= start_avg and ((step - start_avg) % eval_every == 0 or step == n_steps - 1):
+        if early_stopping:
+            due = (step + 1) % period == 0 or step == n_steps - 1
+        else:
+            due = step >= start_avg and ((step - start_avg) % period == 0 or step == n_steps - 1)
+        stop = False
+        if due:
             with torch.no_grad():
                 history["eval_step"].append(step + 1)
                 history["eval"].append(pairing.evaluate(critic, X_eval, Y_eval, gen, readout, eval_batch_size))
+            if early_stopping:
+                first = _window_start(history["eval_step"], step + 1 - window_steps)
+                smoothed.append(float(np.mean(history["eval"][first:])))
+                if smoothed[-1] > best:
+                    best, best_index, since_best = smoothed[-1], len(smoothed) - 1, 0
+                else:
+                    since_best += 1
+                    stop = since_best >= patience
         if callback is not None:
             callback(
                 {
@@ -197,7 +264,22 @@ def train_critic(
                     "eval_bound": history["eval"][-1] if history["eval"] else None,
                 }
             )
+        if stop:
+            break
+    if early_stopping:
+        stop_step = history["eval_step"][best_index]
+        history["window"] = [
+            _window_start(history["eval_step"][: best_index + 1], stop_step - window_steps),
+            best_index,
+        ]
+        history["stop_step"] = stop_step
+        history["smoothed"] = smoothed
     return history
+
+
+def _window_start(eval_steps: list[int], after: int) -> int:
+    """Index of the first evaluation made after step ``after`` (evaluations ``(after, now]`` form a window)."""
+    return next(i for i, s in enumerate(eval_steps) if s > after)
 
 
 def _standardize(A: np.ndarray) -> np.ndarray:
@@ -248,10 +330,16 @@ class NeuralEstimator(MIEstimator):
         "average_last": [Interval(Real, 0, 1, closed="right")],
         "eval_every": [Interval(Integral, 1, None, closed="left")],
         "test_size": [Interval(Real, 0, 1, closed="left")],
+        "early_stopping": ["boolean"],
+        "patience": [Interval(Integral, 1, None, closed="left")],
+        "validation_every": [Interval(Integral, 1, None, closed="left")],
+        "device": [StrOptions(set(DEVICES))],
         "n_threads": [Interval(Integral, 1, None, closed="left"), None],
         "callback": [callable, None],
         "random_state": ["random_state"],
     }
+    #: keyed by the *resolved* device through :meth:`identity_parts`, not as the raw parameter
+    identity_nested_params = ("device",)
 
     def __init__(
         self,
@@ -267,6 +355,10 @@ class NeuralEstimator(MIEstimator):
         average_last: float = 0.2,
         eval_every: int = 10,
         test_size: float = 0.2,
+        early_stopping: bool = False,
+        patience: int = 10,
+        validation_every: int = 10,
+        device: str = "cpu",
         n_threads: int | None = 1,
         callback: Callback | None = None,
         random_state: Any = None,
@@ -283,9 +375,20 @@ class NeuralEstimator(MIEstimator):
         self.average_last = average_last
         self.eval_every = eval_every
         self.test_size = test_size
+        self.early_stopping = early_stopping
+        self.patience = patience
+        self.validation_every = validation_every
+        self.device = device
         self.n_threads = n_threads
         self.callback = callback
         self.random_state = random_state
+
+    def identity_parts(self) -> dict[str, Any]:
+        """``{"device": <resolved device>}`` when the fit does not run on the CPU, else nothing.
+
+        "auto" on a machine without a GPU and "cpu" therefore share a cell key, and the keys of
+        CPU cells are those from before the ``device`` parameter existed."""
+        return device_identity(self.device)
 
     @classmethod
     def get_test_params(cls) -> dict[str, Any]:
@@ -327,12 +430,14 @@ class NeuralEstimator(MIEstimator):
         if self.n_epochs is not None:
             n_steps = max(1, math.ceil(float(self.n_epochs) * len(train_idx) / batch))
 
-        with deterministic_torch(self.n_threads):
+        device = resolve_device(self.device)
+        with fit_context(self.n_threads, device):
             gen = torch_generator(rng)
-            train = as_tensor(X[train_idx]), as_tensor(Y[train_idx])
-            evaluation = as_tensor(X[test_idx]), as_tensor(Y[test_idx])
+            train = as_tensor(X[train_idx]).to(device), as_tensor(Y[train_idx]).to(device)
+            evaluation = as_tensor(X[test_idx]).to(device), as_tensor(Y[test_idx]).to(device)
             critic = make_critic(self.critic, X.shape[1], Y.shape[1], hidden, self.activation, int(self.embed_dim))
-            init_weights_(critic, gen)
+            init_weights_(critic, gen)  # drawn on the CPU, so the initial critic does not depend on the device
+            critic.to(device)
             history = train_critic(
                 critic,
                 objective,
@@ -348,16 +453,21 @@ class NeuralEstimator(MIEstimator):
                 weight_decay=float(self.weight_decay),
                 average_last=self.average_last,
                 eval_every=int(self.eval_every),
+                early_stopping=bool(self.early_stopping),
+                patience=int(self.patience),
+                validation_every=int(self.validation_every),
                 callback=self.callback,
             )
         evals = np.asarray(history["eval"], dtype=float)
         if not np.all(np.isfinite(evals)):
             raise ValueError(f"{self.name}: training diverged (non-finite bound); lower lr or use fewer steps")
+        first, last = history.get("window", (0, len(evals) - 1))
         self.history_ = history
-        self.n_steps_ = n_steps
+        self.n_steps_ = len(history["train"])
         self.batch_size_ = batch
         self.eval_batch_size_ = eval_batch
-        self.mutual_info_ = float(evals.mean())
+        self.device_ = str(device)
+        self.mutual_info_ = float(evals[first : last + 1].mean())
 
 
 _COMMON_DOC = """
@@ -387,6 +497,25 @@ _COMMON_DOC = """
         evaluates on all rows: more data for the critic, but an optimistic bias from a critic that
         has fitted the sample (at n = 5000 and the defaults ≈ +0.05 nats for MINE and +0.09 for
         InfoNCE on independent data, against −0.04 / −0.1 held out).
+    early_stopping : bool, default False
+        Evaluate the readout bound on the held-out rows every ``validation_every`` steps over the
+        whole training, smooth it by the mean over the preceding ``average_last · n_steps`` steps,
+        stop once the smoothed bound has not improved for ``patience`` evaluations, and report its
+        best value (the mean over the window ending at ``history_["stop_step"]``). Guards against a
+        critic that overfits a small training set (the held-out bound rises, then falls). Off by
+        default: the estimates of the existing estimators (and their stored results) stay those of
+        the fixed-budget protocol, and choosing the best of many noisy held-out evaluations on the
+        rows that also give the estimate is biased upwards (see ``leaderboards/neural-bounds``).
+        With ``test_size=0`` the evaluations see the training rows and cannot detect overfitting.
+    patience : int, default 10
+        Evaluations without improvement before early stopping ends training.
+    validation_every : int, default 10
+        Evaluation period (steps) with early stopping.
+    device : {"cpu", "cuda", "auto"}, default "cpu"
+        Where the critic is trained ("auto": a CUDA GPU if torch sees one, else the CPU; "cuda"
+        without a GPU raises ``ValueError``). CPU fits are bit-deterministic; GPU fits use the same
+        random draws but need not be bit-identical (kernel reduction order). The resolved device is
+        in ``device_`` and, when it is not the CPU, in the cell key.
     n_threads : int or None, default 1
         Torch intra-op threads inside ``fit`` (restored afterwards). Fixing it makes results
         bit-identical across machines' thread settings; None keeps the current setting.
@@ -400,10 +529,14 @@ _ATTR_DOC = """
     mutual_info_ : float
         The estimate (nats): mean of the evaluated bound over the averaging window.
     history_ : dict
-        ``train``: bound on each training mini-batch; ``eval_step``/``eval``: the evaluations that
-        were averaged.
+        ``train``: readout bound on each training mini-batch; ``eval_step``/``eval``: the held-out
+        evaluations (all averaged, without early stopping). With early stopping also ``smoothed``
+        (window mean at each evaluation), ``window`` (``[first, last]`` indices of the averaged
+        evaluations) and ``stop_step``.
     n_steps_, batch_size_ : int
-        Steps and batch size actually used.
+        Steps actually trained (fewer than ``n_steps`` after an early stop) and batch size used.
+    device_ : str
+        The device the critic was trained on ("cpu" or e.g. "cuda").
     eval_batch_size_ : int
         Rows per evaluation chunk (the batch size capped at the number of held-out rows).
 """
@@ -460,6 +593,10 @@ class MINE(NeuralEstimator):
         average_last: float = 0.2,
         eval_every: int = 10,
         test_size: float = 0.2,
+        early_stopping: bool = False,
+        patience: int = 10,
+        validation_every: int = 10,
+        device: str = "cpu",
         n_threads: int | None = 1,
         callback: Callback | None = None,
         random_state: Any = None,
@@ -477,6 +614,10 @@ class MINE(NeuralEstimator):
             average_last=average_last,
             eval_every=eval_every,
             test_size=test_size,
+            early_stopping=early_stopping,
+            patience=patience,
+            validation_every=validation_every,
+            device=device,
             n_threads=n_threads,
             callback=callback,
             random_state=random_state,
@@ -515,6 +656,169 @@ class NWJ(NeuralEstimator):
 
     def _fit(self, X: np.ndarray, Y: np.ndarray, rng: np.random.Generator) -> None:
         self._train(X, Y, rng, objective=nwj, readout=nwj)
+
+
+class DV(NeuralEstimator):
+    __doc__ = f"""The Donsker–Varadhan bound trained on its plain mini-batch gradient (MINE without the EMA).
+
+    Maximises the mini-batch estimate ``E_p[T] − log mean_q e^T`` of ``I_DV(T)`` directly; its
+    gradient is biased (the batch mean of ``e^T`` divides the gradient of the log term), which
+    :class:`MINE` corrects with a moving average. Belghazi et al. describe both (eq. (10) is the
+    estimator, §3.2 the bias correction); this is the uncorrected one, as the "DV" baseline of
+    Poole et al. and Song & Ermon. The estimate is the DV bound of the critic on the held-out rows
+    (one shuffled negative per row), averaged as in :class:`MINE`.
+
+    Parameters
+    ----------
+    critic : {{"joint", "separable"}}, default "joint"
+    embed_dim : int, default 32
+{_COMMON_DOC}
+    Attributes
+    ----------
+{_ATTR_DOC}
+    References
+    ----------
+    M. I. Belghazi et al., "Mutual Information Neural Estimation", ICML 2018, Theorem 1, eq. (10).
+    B. Poole et al., "On variational bounds of mutual information", ICML 2019, eq. (8) (I_DV).
+    M. D. Donsker, S. R. S. Varadhan, "Asymptotic evaluation of certain Markov process
+    expectations for large time IV", Comm. Pure Appl. Math. 36 (1983).
+    """
+
+    name = "dv"
+
+    def _fit(self, X: np.ndarray, Y: np.ndarray, rng: np.random.Generator) -> None:
+        self._train(X, Y, rng, objective=donsker_varadhan, readout=donsker_varadhan)
+
+
+class SMILE(NeuralEstimator):
+    __doc__ = f"""SMILE: a Jensen–Shannon-trained critic read out by a clipped Donsker–Varadhan bound.
+
+    Song & Ermon show that the variance of the partition-function estimate ``mean_q e^T`` (MINE,
+    NWJ) grows exponentially with the MI, and define the smoothed estimator
+
+        ``I_SMILE(T, τ) = E_p[T] − log E_q[clip(e^T, e^{{−τ}}, e^τ)]``
+
+    (their §4, definition of ``I_SMILE``; the equation number was not checked against the
+    published PDF here). Only the ratio inside the partition function is clipped, the joint term
+    ``E_p[T]`` is not; ``τ → ∞`` gives the DV bound. As in their implementation the critic is
+    trained with the f-GAN Jensen–Shannon objective ``E_p[−softplus(−T)] − E_q[softplus(T)]``
+    (:func:`~ibbench.estimators.bounds.jensen_shannon`), whose optimum is the log density ratio,
+    at which ``I_SMILE`` with ``τ = ∞`` equals the MI; clipping at ``τ`` costs a bias of at most a
+    few ``e^{{−τ}}`` for small MI and grows once the ratio often exceeds ``e^τ`` (MI beyond ~τ nats).
+    The readout is :func:`~ibbench.estimators.bounds.smile_readout` on the held-out rows (one
+    shuffled negative per row: Song & Ermon use all off-diagonal pairs of a batch, an estimate of
+    the same expectation), averaged as in :class:`MINE`.
+
+    Parameters
+    ----------
+    clip : float, default 5.0
+        The clipping threshold ``τ`` (their experiments use τ = 1, 5 and ∞; 5 is their default).
+    critic : {{"joint", "separable"}}, default "joint"
+    embed_dim : int, default 32
+{_COMMON_DOC}
+    Attributes
+    ----------
+{_ATTR_DOC}
+    References
+    ----------
+    J. Song, S. Ermon, "Understanding the limitations of variational mutual information
+    estimators", ICLR 2020, §4 (I_SMILE, and the variance bound of its partition term).
+    S. Nowozin, B. Cseke, R. Tomioka, "f-GAN", NeurIPS 2016, Table 2 (the JS objective).
+    """
+
+    name = "smile"
+    _parameter_constraints = {
+        **NeuralEstimator._parameter_constraints,
+        "clip": [Interval(Real, 0, None, closed="neither")],
+    }
+
+    def __init__(
+        self,
+        hidden: int | Sequence[int] = (128, 128),
+        activation: str = "relu",
+        critic: str = "joint",
+        embed_dim: int = 32,
+        n_steps: int = 1000,
+        n_epochs: float | None = None,
+        batch_size: int = 512,
+        lr: float = 1e-3,
+        weight_decay: float = 0.0,
+        clip: float = 5.0,
+        average_last: float = 0.2,
+        eval_every: int = 10,
+        test_size: float = 0.2,
+        early_stopping: bool = False,
+        patience: int = 10,
+        validation_every: int = 10,
+        device: str = "cpu",
+        n_threads: int | None = 1,
+        callback: Callback | None = None,
+        random_state: Any = None,
+    ):
+        super().__init__(
+            hidden=hidden,
+            activation=activation,
+            critic=critic,
+            embed_dim=embed_dim,
+            n_steps=n_steps,
+            n_epochs=n_epochs,
+            batch_size=batch_size,
+            lr=lr,
+            weight_decay=weight_decay,
+            average_last=average_last,
+            eval_every=eval_every,
+            test_size=test_size,
+            early_stopping=early_stopping,
+            patience=patience,
+            validation_every=validation_every,
+            device=device,
+            n_threads=n_threads,
+            callback=callback,
+            random_state=random_state,
+        )
+        self.clip = clip
+
+    def _fit(self, X: np.ndarray, Y: np.ndarray, rng: np.random.Generator) -> None:
+        self._train(X, Y, rng, objective=jensen_shannon, readout=smile_readout(float(self.clip)))
+
+
+class JS(NeuralEstimator):
+    __doc__ = f"""A critic trained with the Jensen–Shannon (f-GAN) objective, the MI read out by the NWJ bound.
+
+    The JS objective ``E_p[−softplus(−T)] − E_q[softplus(T)]`` (Hjelm et al.'s Deep InfoMax
+    estimator, eq. (4); :func:`~ibbench.estimators.bounds.jensen_shannon`) is a bounded logistic
+    loss and trains a critic stably, but its value is a divergence, not the MI. Poole et al. (§2.3)
+    therefore read the MI out of the JS-trained critic with ``I_NWJ``. The JS optimum is
+    ``T* = log r`` with ``r = p(x, y)/(p(x)p(y))`` (pointwise maximiser of
+    ``p log σ(T) + q log(1 − σ(T))``), whereas ``I_NWJ(T) = E_p[T] − e^{{−1}} E_q[e^T]`` is tight at
+    ``1 + log r`` (``I_NWJ(log r) = I − e^{{−1}}``). The readout is therefore NWJ of the shifted
+    critic, ``I_NWJ(T + 1) = E_p[T] + 1 − E_q[e^T]``
+    (:func:`~ibbench.estimators.bounds.nwj_shifted`), which equals ``I`` at ``T*`` and is a lower
+    bound for every ``T``. (Song & Ermon's reference code evaluates ``I_NWJ(T)`` on the unshifted
+    critic, ``e^{{−1}}`` nats low at the optimum.) Held-out rows, one shuffled negative per row,
+    averaged as in :class:`MINE`.
+
+    Parameters
+    ----------
+    critic : {{"joint", "separable"}}, default "joint"
+    embed_dim : int, default 32
+{_COMMON_DOC}
+    Attributes
+    ----------
+{_ATTR_DOC}
+    References
+    ----------
+    R. D. Hjelm et al., "Learning deep representations by mutual information estimation and
+    maximization", ICLR 2019, eq. (4).
+    B. Poole et al., "On variational bounds of mutual information", ICML 2019, eq. (9) (I_NWJ) and
+    §2.3 (JS-trained critic, NWJ readout).
+    S. Nowozin, B. Cseke, R. Tomioka, "f-GAN", NeurIPS 2016, Table 2 (the JS objective).
+    """
+
+    name = "js"
+
+    def _fit(self, X: np.ndarray, Y: np.ndarray, rng: np.random.Generator) -> None:
+        self._train(X, Y, rng, objective=jensen_shannon, readout=nwj_shifted)
 
 
 class InfoNCE(NeuralEstimator):
@@ -577,6 +881,10 @@ class InfoNCE(NeuralEstimator):
         eval_every: int = 10,
         test_size: float = 0.2,
         saturation_margin: float = 1.0,
+        early_stopping: bool = False,
+        patience: int = 10,
+        validation_every: int = 10,
+        device: str = "cpu",
         n_threads: int | None = 1,
         callback: Callback | None = None,
         random_state: Any = None,
@@ -594,6 +902,10 @@ class InfoNCE(NeuralEstimator):
             average_last=average_last,
             eval_every=eval_every,
             test_size=test_size,
+            early_stopping=early_stopping,
+            patience=patience,
+            validation_every=validation_every,
+            device=device,
             n_threads=n_threads,
             callback=callback,
             random_state=random_state,

@@ -1,6 +1,12 @@
 """Torch helpers shared by the neural estimators and the autoencoder compressor.
 
-Everything here is about reproducibility on the CPU: a seeded ``torch.Generator`` derived once from
+Devices: estimators take a ``device`` parameter ("cpu", the default, "cuda" or "auto"), turned into a
+``torch.device`` by :func:`resolve_device`. Only CPU fits are bit-deterministic; on a GPU the
+random draws are the same (they come from a CPU generator), but cuDNN/cuBLAS kernels may reduce in
+a different order, so results agree only to floating-point tolerance and need not be bit-identical
+across runs or cards.
+
+Everything else here is about reproducibility on the CPU: a seeded ``torch.Generator`` derived once from
 the fit's numpy generator, weight initialisation drawn from that generator (never from torch's
 global RNG); fits run inside :func:`ibbench.numerics.torch_determinism.deterministic_torch` (fixed
 thread count and deterministic algorithms, the caller's settings restored afterwards; the same
@@ -10,7 +16,8 @@ context the QNN tasks' training uses).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import TypeVar
 
 import numpy as np
@@ -20,6 +27,10 @@ from torch import nn
 from ibbench.numerics.torch_determinism import deterministic_torch
 
 __all__ = [
+    "DEVICES",
+    "resolve_device",
+    "device_identity",
+    "fit_context",
     "torch_generator",
     "init_weights_",
     "activation",
@@ -33,6 +44,60 @@ __all__ = [
 _M = TypeVar("_M", bound=nn.Module)
 
 _ACTIVATIONS: dict[str, type[nn.Module]] = {"relu": nn.ReLU, "elu": nn.ELU, "tanh": nn.Tanh, "leaky_relu": nn.LeakyReLU}
+
+
+#: Values of the estimators' ``device`` parameter.
+DEVICES = ("cpu", "cuda", "auto")
+
+
+def resolve_device(device: str) -> torch.device:
+    """The ``torch.device`` a fit runs on: "cpu", "cuda" (the current GPU) or "auto" (cuda if available, else cpu).
+
+    Raises
+    ------
+    ValueError
+        ``device`` is not one of :data:`DEVICES`, or is "cuda" while torch sees no usable GPU.
+    """
+    if device == "cpu":
+        return torch.device("cpu")
+    if device not in DEVICES:
+        raise ValueError(f"device must be one of {list(DEVICES)}, got {device!r}")
+    available = torch.cuda.is_available()
+    if device == "cuda" and not available:
+        raise ValueError(
+            "device='cuda' but torch sees no usable CUDA GPU "
+            f"(torch {torch.__version__}, built with CUDA {torch.version.cuda}); use device='cpu' or 'auto'"
+        )
+    return torch.device("cuda" if available else "cpu")
+
+
+def device_identity(device: str) -> dict[str, str]:
+    """The cell-key part of a ``device`` parameter: ``{}`` when it resolves to the CPU, else ``{"device": <resolved>}``.
+
+    Results depend on the device actually used, not on how it was asked for: "auto" on a machine
+    without a GPU keys like "cpu" (and like cells stored before the parameter existed). A device
+    that cannot be resolved (the fit will raise) is keyed by its raw value, so the key stays computable.
+    """
+    try:
+        resolved = resolve_device(device)
+    except ValueError:
+        return {"device": str(device)}
+    return {} if resolved.type == "cpu" else {"device": str(resolved)}
+
+
+@contextmanager
+def fit_context(n_threads: int | None, device: torch.device) -> Iterator[None]:
+    """:func:`deterministic_torch` for a fit on ``device``; on a GPU only warn about nondeterministic kernels.
+
+    With deterministic algorithms enforced, cuBLAS matrix products raise unless the environment
+    variable ``CUBLAS_WORKSPACE_CONFIG`` was set before CUDA started; a GPU fit does not promise
+    bit-identical results anyway (module docstring), so there nondeterministic kernels only warn.
+    The caller's settings are restored on exit either way.
+    """
+    with deterministic_torch(n_threads):
+        if device.type != "cpu":
+            torch.use_deterministic_algorithms(True, warn_only=True)
+        yield
 
 
 def torch_generator(rng: np.random.Generator) -> torch.Generator:
@@ -143,12 +208,14 @@ def fit_autoencoder(
     lr: float,
     n_threads: int | None,
     seed: int,
+    device: str = "cpu",
 ) -> tuple[np.ndarray, float, list[float]]:
     """Train a :class:`TanhAutoencoder` on the rows of ``A`` and return its codes.
 
     Inputs are standardised (per column; one global mean/std when ``shape`` is given, so flat
     background pixels are not blown up); Adam minimises the mean squared reconstruction error over
-    ``n_epochs`` shuffled epochs.
+    ``n_epochs`` shuffled epochs, on ``device`` (see :func:`resolve_device`; the initial weights
+    and the shuffles are drawn on the CPU).
 
     Returns
     -------
@@ -166,11 +233,12 @@ def fit_autoencoder(
         mean, std = A.mean(), A.std()
         std = std if std > 0 else 1.0
     n, d = A.shape
-    with deterministic_torch(n_threads):
+    dev = resolve_device(device)
+    with fit_context(n_threads, dev):
         gen = torch.Generator(device="cpu")
         gen.manual_seed(int(seed))
-        data = as_tensor((A - mean) / std)
-        model = init_weights_(TanhAutoencoder(d, k, shape, hidden), gen)
+        data = as_tensor((A - mean) / std).to(dev)
+        model = init_weights_(TanhAutoencoder(d, k, shape, hidden), gen).to(dev)
         opt = torch.optim.Adam(model.parameters(), lr=lr, foreach=True)
         b = min(batch_size, n)
         history: list[float] = []
@@ -188,5 +256,5 @@ def fit_autoencoder(
         model.eval()
         with torch.no_grad():
             codes = model.encoder(data)
-            recon = model.decoder(codes).double().numpy() * std + mean
-    return codes.double().numpy(), float(np.mean(np.abs(recon - A))), history
+            recon = model.decoder(codes).double().cpu().numpy() * std + mean
+    return codes.double().cpu().numpy(), float(np.mean(np.abs(recon - A))), history

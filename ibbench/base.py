@@ -24,7 +24,13 @@ DEFAULT_TAGS: dict[str, Any] = {
     # what MIEstimator.fit does with constant columns before _fit: "keep" them, or "drop" them and
     # give I = 0 (via _fit_constant_side) when a whole side is constant
     "constant_columns": "keep",
+    # what mutual_info_ is: an "estimate" (ranked on accuracy), or a "lower" / "upper" bound; estimators
+    # tagged "upper" are reported beside the rankings, never ranked (ibbench.scoring)
+    "bound": "estimate",
 }
+
+#: Values of the ``bound`` tag.
+BOUND_KINDS = ("estimate", "lower", "upper")
 
 #: Values of the ``constant_columns`` tag.
 CONSTANT_COLUMN_POLICIES = ("keep", "drop")
@@ -282,6 +288,13 @@ class MIEstimator(BaseEstimator):
         for klass in reversed(cls.__mro__):
             merged.update(klass.__dict__.get("tags", {}))
         return merged
+
+    @classmethod
+    def bound_for(cls, params: dict[str, Any]) -> str:
+        """What an estimate of this estimator built with ``params`` is: ``"estimate"``, ``"lower"`` or
+        ``"upper"`` bound. The ``bound`` tag; an estimator that delegates to another (the compression
+        wrappers) answers for its inner estimator. Scoring uses it to keep upper bounds out of rankings."""
+        return str(cls.get_tags()["bound"])
 
     @classmethod
     def get_test_params(cls) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shlex
 import sys
 import time
@@ -17,8 +18,14 @@ from rich.table import Table
 
 from ibbench.store import DEFAULT_STORE
 
+#: -h as well as --help, on every command and sub-command
+HELP_OPTIONS = {"help_option_names": ["-h", "--help"]}
+
 app = typer.Typer(
-    add_completion=False, no_args_is_help=True, help="Benchmark mutual-information estimators on tasks with known MI."
+    add_completion=False,
+    no_args_is_help=True,
+    help="Benchmark mutual-information estimators on tasks with known MI.",
+    context_settings=HELP_OPTIONS,
 )
 # user-derived text is printed through rich.markup.escape; emoji codes (":x:") stay literal too
 console = Console(emoji=False)
@@ -58,8 +65,20 @@ def _check_timeout(value: float) -> float:
         )
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        import ibbench
+
+        console.print(f"ibbench {ibbench.__version__}", markup=False, highlight=False)
+        raise typer.Exit()
+
+
 @app.callback()
-def _main() -> None:
+def _main(
+    version: bool = typer.Option(
+        False, "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
     """Benchmark mutual-information estimators on tasks with known MI."""
     import warnings
 
@@ -80,6 +99,15 @@ def _parse_sizes(text: str) -> list[int]:
     return sizes
 
 
+def first_sentence(doc: str) -> str:
+    """The first sentence of a docstring, whole (over several source lines if need be), without reST markup:
+    ``code`` and :func:`name` become code and name."""
+    paragraph = " ".join(doc.strip().split("\n\n")[0].split())
+    paragraph = re.sub(r":[a-z]+:`~?([^`]+)`", r"\1", paragraph).replace("``", "")
+    match = re.match(r"(.+?[.!?])(?:\s+(?=[A-Z(])|$)", paragraph)
+    return match.group(1) if match else paragraph
+
+
 @app.command("list")
 def list_cmd(what: str = typer.Argument(..., help="estimators | tasks | suites | plots")) -> None:
     """List registered estimators, tasks, suites or plot kinds."""
@@ -87,11 +115,12 @@ def list_cmd(what: str = typer.Argument(..., help="estimators | tasks | suites |
 
     table = Table(show_header=True, header_style="bold")
     if what == "estimators":
-        table.add_column("name")
-        table.add_column("class")
-        table.add_column("accepts X / Y")
-        table.add_column("stochastic")
-        for name in registry.list_estimators():
+        names = registry.list_estimators()
+        table.add_column("name", no_wrap=True, min_width=max(map(len, names), default=4))
+        table.add_column("class", overflow="fold")  # folded at the terminal's width, never cut
+        table.add_column("accepts X / Y", overflow="fold")
+        table.add_column("stochastic", overflow="fold")
+        for name in names:
             try:
                 cls = registry.get_estimator_class(name)
                 tags = cls.get_tags()
@@ -104,28 +133,25 @@ def list_cmd(what: str = typer.Argument(..., help="estimators | tasks | suites |
             except Exception as exc:  # noqa: BLE001 - show broken plug-ins instead of crashing
                 table.add_row(escape(name), f"[red]cannot load: {escape(str(exc))}[/]", "", "")
     elif what == "tasks":
-        table.add_column("name")
-        table.add_column("family")
-        table.add_column("X / Y kinds")
-        table.add_column("summary")
-        for name in registry.list_tasks():
+        names = registry.list_tasks()
+        # whole names and whole first sentences: the summary wraps (long words fold), nothing is cut
+        table.add_column("name", no_wrap=True, min_width=max(map(len, names), default=4))
+        table.add_column("family", overflow="fold")
+        table.add_column("X / Y kinds", overflow="fold")
+        table.add_column("summary", overflow="fold", ratio=1)
+        for name in names:
             try:
                 task_cls = registry.get_task_class(name)
             except Exception as exc:  # noqa: BLE001 - show broken plug-ins instead of crashing
                 table.add_row(escape(name), f"[red]cannot load: {escape(str(exc))}[/]", "", "")
                 continue
-            doc = (task_cls.__doc__ or "").strip().splitlines()
-            table.add_row(
-                *map(
-                    escape,
-                    (name, str(task_cls.family), f"{task_cls.x_kind} / {task_cls.y_kind}", doc[0] if doc else ""),
-                )
-            )
+            summary = first_sentence(task_cls.__doc__ or "")
+            table.add_row(*map(escape, (name, str(task_cls.family), f"{task_cls.x_kind} / {task_cls.y_kind}", summary)))
     elif what == "suites":
         from ibbench.suites import get_suite, list_suites
 
         for col in ("name", "version", "tasks", "n", "seeds", "estimators", "description"):
-            table.add_column(col)
+            table.add_column(col, overflow="fold")  # wrapped and folded, never cut
         for name in list_suites():
             s = get_suite(name)
             if s.parts:  # composite: its size is the sum of its parts'
@@ -170,8 +196,30 @@ def list_cmd(what: str = typer.Argument(..., help="estimators | tasks | suites |
     console.print(table)
 
 
+def _given(ctx: typer.Context, name: str) -> bool:
+    """Whether option ``name`` was given on the command line (or by its environment variable), not defaulted.
+
+    Compared by name: typer may vendor its own copy of click's ``ParameterSource`` enum."""
+    source = ctx.get_parameter_source(name)
+    return source is not None and source.name in ("COMMANDLINE", "ENVIRONMENT")
+
+
+def _file_options(ctx: typer.Context, from_file: dict[str, Any]) -> dict[str, Any]:
+    """The run file's values of the options not given on the command line (a given flag wins).
+
+    ``store``, ``jobs`` and ``timeout`` count when the file has them (a ``timeout`` of None = no limit);
+    the selections when they are set.
+    """
+    return {
+        key: value
+        for key, value in from_file.items()
+        if (value is not None or key == "timeout") and not _given(ctx, key)
+    }
+
+
 @app.command()
 def run(
+    ctx: typer.Context,
     estimators: str | None = typer.Option(
         None,
         "--estimators",
@@ -185,7 +233,7 @@ def run(
     ),
     n: str | None = typer.Option(None, "--n", help="Sample sizes, comma-separated (default: the suite's)."),
     seeds: int | None = typer.Option(None, "--seeds", help="Number of seeds 0..S-1 (default: the suite's)."),
-    jobs: int = typer.Option(1, "--jobs", "-j", help="Cells run concurrently (one process each)."),
+    jobs: int = typer.Option(1, "--jobs", "-j", help="Cells run concurrently (one process each); at least 1."),
     timeout: float = typer.Option(
         600.0,
         "--timeout",
@@ -198,7 +246,12 @@ def run(
         None, "--scheduler", help="dask.distributed scheduler address tcp://host:8786."
     ),
     dask_local: int | None = typer.Option(None, "--dask-local", help="Run on a local dask cluster of N workers."),
-    config: Path | None = typer.Option(None, "--config", help="TOML run file with the same selections."),
+    config: Path | None = typer.Option(
+        None,
+        "--config",
+        help="TOML run file (docs/run-files.md): selections, n, seeds, store, jobs, timeout; "
+        "options given on the command line override the file's.",
+    ),
     inline: bool = typer.Option(False, "--inline", help="Run cells in this process (debugging; no timeout)."),
     no_cache: bool = typer.Option(
         False,
@@ -217,6 +270,8 @@ def run(
     strict: bool = typer.Option(False, "--strict", help="Exit 1 if any cell failed (error or timeout)."),
 ) -> None:
     """Run a benchmark grid; finished cells are stored at once and never recomputed.
+
+    With --config, every option given on the command line overrides the run file's value of it.
 
     Exit codes:
 
@@ -241,18 +296,31 @@ def run(
         if not gib >= 0:  # also rejects nan
             _fail(f"--max-memory must be a number of GiB >= 0 (0 or inf = no limit); got {max_memory!r}")
         memory = None if gib in (0, float("inf")) else gib
-    options = dict(estimators=estimators, suite=suite, tasks=tasks, n=_parse_sizes(n) if n else None, seeds=seeds)
+    options: dict[str, Any] = dict(
+        estimators=estimators,
+        suite=suite,
+        tasks=tasks,
+        n=_parse_sizes(n) if n else None,
+        seeds=seeds,
+        store=store,
+        jobs=jobs,
+        timeout=timeout or None,
+    )
     run_config = None
     if config is not None:
         from ibbench.runfile import load_run_file
 
         try:
-            options.update({k: v for k, v in load_run_file(config).items() if v is not None})
+            from_file = load_run_file(config)
             run_config = {"run_file": str(config), "run_file_text": config.read_text()}  # kept in the runs table
         except OSError as exc:
             _fail(f"cannot read the run file {config}: {exc.strerror or exc}")
         except ValueError as exc:
             _fail(str(exc))
+        options.update(_file_options(ctx, from_file))
+    store, jobs = Path(options.pop("store")), options.pop("jobs")
+    if jobs < 1:
+        _fail(f"--jobs must be a positive number of concurrent cells (1 = one at a time); got {jobs}")
     if not options["suite"] and not options["tasks"]:
         _fail("give --suite or --tasks (see `ibbench list suites` / `ibbench list tasks`)")
     backend = "inline" if inline else "dask" if (scheduler or dask_local) else "local"
@@ -296,7 +364,6 @@ def run(
             **options,
             store=store,
             jobs=jobs,
-            timeout=timeout or None,
             rerun_failed=rerun_failed,
             backend=backend,
             scheduler=scheduler,
@@ -352,6 +419,29 @@ def leaderboard(
     err.print(escape("wrote " + ", ".join(str(f) for f in files)))
 
 
+def _check_plot_options(kind: str, options: dict[str, Any]) -> None:
+    """``ValueError`` naming any ``--option`` key that plot ``kind``'s function does not take, and the valid ones."""
+    import importlib
+    import inspect
+
+    from ibbench.report.plots import PLOT_KINDS
+
+    if kind not in PLOT_KINDS:
+        return  # make_plot names the known kinds
+    module, _, attr = PLOT_KINDS[kind].partition(":")
+    parameters = inspect.signature(getattr(importlib.import_module(module), attr)).parameters.values()
+    valid = sorted(
+        p.name
+        for p in parameters
+        if p.kind is inspect.Parameter.KEYWORD_ONLY and p.name not in ("store", "out", "cells")
+    )
+    unknown = sorted(set(options) - set(valid))
+    if unknown:
+        raise ValueError(
+            f"unknown --option {', '.join(unknown)} for --kind {kind}; valid: {', '.join(valid) or 'none'}"
+        )
+
+
 @app.command()
 def plot(
     kind: str = typer.Option("curves", "--kind", "-k", help="Plot kind (ibbench list plots)."),
@@ -365,6 +455,7 @@ def plot(
 
     try:
         extra = parse_spec("x:" + ";".join(option))[1] if option else {}
+        _check_plot_options(kind, extra)
         files = make_plot(kind, store=str(store), out=out, **extra)
     except (OSError, ValueError) as exc:
         _fail(str(exc))
@@ -374,7 +465,9 @@ def plot(
 
 @app.command()
 def check(
-    target: str = typer.Argument(..., help="module:Class of an estimator (or task) to check."),
+    target: str = typer.Argument(
+        ..., help="A registered estimator or task name (ksg, gaussian-dense), or module:Class of your own class."
+    ),
     timeout: float = typer.Option(
         300.0,
         "--timeout",
@@ -383,12 +476,14 @@ def check(
         "a check still running then fails. At most 1e6; 0 or inf = no limit.",
     ),
 ) -> None:
-    """Run the conformance suite on your estimator or task class (in a separate process, with a time limit)."""
+    """Run the conformance suite on a registered estimator or task, or on your own class (module:Class),
+    in a separate process with a time limit."""
     from ibbench.check_process import run_checks
+    from ibbench.registry import class_path
 
     sys.path.insert(0, str(Path.cwd()))
     try:
-        results = run_checks(target, timeout=timeout or None)
+        results = run_checks(target if ":" in target else class_path(target), timeout=timeout or None)
     except ValueError as exc:  # cannot import (missing module or class, SyntaxError, error raised on import)
         _fail(str(exc))
     table = Table(title=escape(f"conformance of {target}"), header_style="bold")
@@ -424,7 +519,11 @@ def export(
     console.print(escape(f"wrote {len(df)} cells to {out}"))
 
 
-study_app = typer.Typer(no_args_is_help=True, help="Run a study: compute and store analysis results that plots read.")
+study_app = typer.Typer(
+    no_args_is_help=True,
+    help="Run a study: compute and store analysis results that plots read.",
+    context_settings=HELP_OPTIONS,
+)
 app.add_typer(study_app, name="study")
 
 

@@ -107,7 +107,7 @@ def _out_of_memory(exc: BaseException) -> bool:
 
 def _fitted_extras(est: object) -> dict[str, Any]:
     """Optional fitted attributes worth keeping (stderr, entropies, saturation, ...)."""
-    extras = {}
+    extras: dict[str, Any] = {}
     for attr in (
         "stderr_",
         "entropy_x_",
@@ -123,6 +123,9 @@ def _fitted_extras(est: object) -> dict[str, Any]:
         value = getattr(est, attr, None)
         if isinstance(value, (bool, int, float)) and (not isinstance(value, float) or math.isfinite(value)):
             extras[attr] = value
+    device = getattr(est, "device_", None)  # torch estimators: the device the fit ran on ("cpu", "cuda:0", ...)
+    if isinstance(device, str):
+        extras["device"] = device
     return extras
 
 

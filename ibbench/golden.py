@@ -154,6 +154,8 @@ def estimator_input(name: str) -> tuple[dict[str, Any], np.ndarray, np.ndarray]:
             f"no golden input for mixed kinds; add one to ibbench.golden.INPUTS"
         )
     task_name, params = INPUTS[kinds.pop()]
+    if tags["max_dim"] is not None and 2 * params.get("dim", 1) > tags["max_dim"]:  # e.g. 1-D-only adapters
+        params = {**params, "dim": 1}
     task = get_task(task_name, **params)
     X, Y = task.sample(INPUT_N, random_state=INPUT_SEED)
     described = {

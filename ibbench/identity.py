@@ -19,6 +19,13 @@ Rules (they decide when a stored result may be reused):
   parameters that name them (``identity_nested_params``) are keyed only through the parts.
   Bumping ``KSG.version`` therefore changes the key of every ``compressed-*`` cell whose inner
   estimator is ksg.
+* **The device a result was computed on is part of its identity, not the way it was asked for.**
+  The torch estimators' ``device`` parameter ("cpu", "cuda", "auto") is listed in
+  ``identity_nested_params`` and keyed through ``identity_parts()`` as ``{"device": <resolved>}``
+  only when it resolves to something other than the CPU
+  (:func:`ibbench.estimators.torch_utils.device_identity`): "auto" on a machine without a GPU
+  and "cpu" share a key, and CPU keys are those from before the parameter existed, while a GPU
+  result (not bit-identical to a CPU one) gets its own key.
 * **Code a task depends on is part of its identity.** A task reports the versions of code outside
   its class that shape its samples or truth through ``identity_depends()`` (the quantized-network
   tasks: the training code and the exact-MI code).

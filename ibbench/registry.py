@@ -2,12 +2,16 @@
 
 Built-ins are listed below as ``"module:Class"`` strings so that ``import ibbench`` stays fast and
 torch is imported only when a neural estimator is asked for. Third-party packages register under
-the entry-point groups ``ibbench.estimators`` and ``ibbench.tasks``; a built-in name always wins.
+the entry-point groups ``ibbench.estimators`` and ``ibbench.tasks``. A bare name always means the
+built-in (or the first plug-in) of that name; a plug-in whose name is taken is kept under the
+qualified name ``<distribution>/<name>`` (``<entry-point module>/<name>`` also works), and a
+:class:`PluginWarning` says so.
 """
 
 from __future__ import annotations
 
 import importlib
+import warnings
 from functools import cache
 from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any
@@ -20,16 +24,27 @@ if TYPE_CHECKING:
 BUILTIN_ESTIMATORS: dict[str, str] = {
     "binning": "ibbench.estimators.binning:Binning",
     "binning-adaptive": "ibbench.estimators.binning:AdaptiveBinning",
+    "chao-shen": "ibbench.estimators.discrete:ChaoShenMI",
     "exact": "ibbench.estimators.discrete:ExactMI",
+    "nsb": "ibbench.estimators.discrete:NSBMI",
     "gaussian": "ibbench.estimators.gaussian:GaussianMI",
+    "gcmi": "ibbench.estimators.copula:GaussianCopulaMI",
     "kde-lse": "ibbench.estimators.kde:KDELeastSquares",
     "kde-ml": "ibbench.estimators.kde:KDEMaxLikelihood",
     "ksg": "ibbench.estimators.knn:KSG",
+    "ksg-lnc": "ibbench.estimators.knn_corrections:KSGLNC",
+    "mixed-ksg": "ibbench.estimators.knn_corrections:MixedKSG",
     "kl": "ibbench.estimators.knn:KL",
     "wkl": "ibbench.estimators.knn:WKL",
+    "sklearn-mi": "ibbench.estimators.sklearn_adapter:SklearnMI",
+    "dv": "ibbench.estimators.neural:DV",
     "infonce": "ibbench.estimators.neural:InfoNCE",
+    "js": "ibbench.estimators.neural:JS",
     "mine": "ibbench.estimators.neural:MINE",
     "nwj": "ibbench.estimators.neural:NWJ",
+    "smile": "ibbench.estimators.neural:SMILE",
+    "club": "ibbench.estimators.club:CLUB",
+    "flow": "ibbench.estimators.flow:FlowMI",
     "compressed-ae": "ibbench.estimators.compressed:CompressedAE",
     "compressed-pca": "ibbench.estimators.compressed:CompressedPCA",
 }
@@ -66,17 +81,64 @@ def _load(path: str) -> Any:
 
 @cache
 def _plugins(group: str) -> dict[str, Any]:
-    return {ep.name: ep for ep in entry_points(group=group)}
+    """The group's entry points, each under its qualified name ``<distribution>/<name>`` (unique keys:
+    two distributions may register the same name). :func:`_table` reads the values only."""
+    return {f"{_qualifiers(ep)[0]}/{ep.name}": ep for ep in entry_points(group=group)}
 
 
-def _table(group: str, builtins: dict[str, str]) -> dict[str, Any]:
-    table: dict[str, Any] = dict(_plugins(group))
-    table.update(builtins)  # built-ins win over plug-ins of the same name
-    return table
+def _dist_name(ep: Any) -> str | None:
+    dist = getattr(ep, "dist", None)
+    return getattr(dist, "name", None) or None
+
+
+def _qualifiers(ep: Any) -> list[str]:
+    """Prefixes that select entry point ``ep`` by a qualified name: its distribution's name, then its module."""
+    module = ep.value.partition(":")[0].strip()
+    dist = _dist_name(ep)
+    return [dist, module] if dist else [module]
+
+
+def _origin(ep: Any) -> str:
+    dist = _dist_name(ep)
+    return f"distribution {dist!r} ({ep.value})" if dist else f"module {_qualifiers(ep)[0]!r} ({ep.value})"
 
 
 class PluginWarning(UserWarning):
-    """A registered estimator was left out of a selection because it cannot be loaded."""
+    """A plug-in cannot be loaded (and is left out of a selection), or its name is taken (by a
+    built-in or an earlier plug-in) so that only its qualified name ``<distribution>/<name>`` selects it."""
+
+
+def _table(group: str, builtins: dict[str, str]) -> dict[str, Any]:
+    """``{name: "module:Class" or EntryPoint}``: built-ins, then plug-ins; a plug-in whose name is
+    taken is listed under its qualified name instead, with a :class:`PluginWarning`."""
+    table: dict[str, Any] = dict(builtins)
+    kind = group.rpartition(".")[2].removesuffix("s")
+    for ep in _plugins(group).values():
+        if ep.name not in table:
+            table[ep.name] = ep
+            continue
+        qualified = f"{_qualifiers(ep)[0]}/{ep.name}"
+        table[qualified] = ep
+        owner = "the built-in" if ep.name in builtins else "another plug-in's"
+        warnings.warn(
+            f"plug-in {kind} {ep.name!r} from {_origin(ep)} is shadowed by {owner} {kind} of that name; "
+            f"select the plug-in's as {qualified!r}",
+            PluginWarning,
+            stacklevel=1,  # one location: the default filter shows each message once
+        )
+    return table
+
+
+def _lookup(table: dict[str, Any], name: str, group: str) -> Any:
+    """The table entry of ``name``, also for a qualified ``<distribution or module>/<name>`` of any plug-in."""
+    if name in table:
+        return table[name]
+    prefix, slash, bare = name.rpartition("/")
+    if slash:
+        for ep in _plugins(group).values():
+            if ep.name == bare and prefix in _qualifiers(ep):
+                return ep
+    return None
 
 
 class LoadError(ValueError):
@@ -86,14 +148,29 @@ class LoadError(ValueError):
 
 def _resolve(kind: str, name: str, group: str, builtins: dict[str, str]) -> Any:
     table = _table(group, builtins)
-    if name not in table:
+    ref = _lookup(table, name, group)
+    if ref is None:
         raise ValueError(f"unknown {kind} {name!r}; known: {', '.join(sorted(table))}")
-    ref = table[name]
     try:
         return _load(ref) if isinstance(ref, str) else ref.load()
     except Exception as exc:  # noqa: BLE001 - any failure of a plug-in's import is reported as one line
         where = ref if isinstance(ref, str) else ref.value
         raise LoadError(f"{kind} {name!r} ({where}) cannot be loaded: {type(exc).__name__}: {exc}") from exc
+
+
+def class_path(name: str) -> str:
+    """``"module:Class"`` of the estimator (or else task) registered as ``name``, plug-ins' qualified names included.
+
+    ``ValueError`` naming the registered names if ``name`` is neither.
+    """
+    for group, builtins in (("ibbench.estimators", BUILTIN_ESTIMATORS), ("ibbench.tasks", BUILTIN_TASKS)):
+        ref = _lookup(_table(group, builtins), name, group)
+        if ref is not None:
+            return ref if isinstance(ref, str) else f"{ref.module}:{ref.attr}"
+    raise ValueError(
+        f"{name!r} is no registered estimator or task (see `ibbench list estimators` / `ibbench list tasks`); "
+        "give a registered name or module:Class"
+    )
 
 
 def list_estimators() -> list[str]:

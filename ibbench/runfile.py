@@ -5,6 +5,7 @@ Example::
     suite = "quick"                                  # optional
     n = [1000, 5000]
     seeds = 3
+    store = "results.sqlite"                         # optional: also jobs = 2, timeout = 600
 
     # optional tasks, added to the suite's: a list of specs, e.g. tasks = ["gaussian-dense:dim=3;mi=1.0"],
     # or (not both: TOML forbids it) tables with params and grids
@@ -31,7 +32,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-_KEYS = {"suite", "tasks", "n", "seeds", "estimators"}
+_KEYS = {"suite", "tasks", "n", "seeds", "estimators", "store", "jobs", "timeout"}
 
 
 def expand_grid(name: str, params: dict[str, Any], grid: dict[str, list]) -> list[tuple[str, dict[str, Any]]]:
@@ -57,7 +58,13 @@ def load_run_file(path: str | Path) -> dict[str, Any]:
     ``seeds``       a positive integer S (seeds 0..S-1) or a non-empty list of distinct integers >= 0
     ``tasks``       a spec string, a list of spec strings, or ``[[tasks]]`` tables
     ``estimators``  the same, ``[[estimators]]``
+    ``store``       the results store (a path string)
+    ``jobs``        cells run concurrently (a positive integer)
+    ``timeout``     seconds per cell (a number > 0; 0 or ``inf`` = no limit, returned as None)
     ==============  ==================================================================================
+
+    ``store``, ``jobs`` and ``timeout`` are returned only when the file has them. ``ibbench run``
+    uses the file's value of a key unless that option is given on the command line (a given flag wins).
 
     A ``[[tasks]]`` / ``[[estimators]]`` table has ``name`` (string, required), ``params`` (a table)
     and ``grid`` (a table of non-empty lists); no other keys. Parameter values must be strings,
@@ -84,7 +91,31 @@ def load_run_file(path: str | Path) -> dict[str, Any]:
     for key in ("estimators", "tasks"):
         if key in data:
             out[key] = _specs(path, key, data[key])
+    if "store" in data:
+        if not isinstance(data["store"], str) or not data["store"].strip():
+            _bad(path, "store", "a path (string)", data["store"])
+        out["store"] = data["store"]
+    if "jobs" in data:
+        if not _is_int(data["jobs"]) or data["jobs"] < 1:
+            _bad(path, "jobs", "a positive integer", data["jobs"])
+        out["jobs"] = data["jobs"]
+    if "timeout" in data:
+        out["timeout"] = _timeout(path, data["timeout"])
     return out
+
+
+def _timeout(path: Path, value: Any) -> float | None:
+    """``timeout``: seconds in (0, MAX_TIMEOUT], or 0 / inf for no limit (None)."""
+    from ibbench.runner import MAX_TIMEOUT
+
+    expected = f"a number of seconds in (0, {MAX_TIMEOUT:.0e}], or 0 / inf for no limit"
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value) or value < 0:
+        _bad(path, "timeout", expected, value)
+    if value == 0 or value == math.inf:
+        return None
+    if value > MAX_TIMEOUT:
+        _bad(path, "timeout", expected, value)
+    return float(value)
 
 
 def _show(value: Any) -> str:

@@ -15,10 +15,15 @@ Scopes: the overall ranking uses the configurations of benchmark tasks (``task_r
 each family ranking adds the family's tasks whose truth a discretising estimator recovers exactly
 (``family``, the quantized-network tasks). Reference tasks (``none``: oracle inputs such as the true
 latents of an image task) are never ranked: they are reported as reference rows.
+
+Upper bounds (estimators tagged ``bound="upper"``, e.g. CLUB) are never ranked either: they do not
+aim at the MI, so their accuracy is not comparable; :func:`upper_bound_rows` summarises them (error
+and how often the estimate is at or above the truth) for a section of their own.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -99,6 +104,43 @@ def resolve_roles(df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
+def estimator_bound(name: str, params: dict[str, Any] | None = None) -> str:
+    """What the estimator registered as ``name`` and built with ``params`` reports (``"estimate"``,
+    ``"lower"`` or ``"upper"`` bound; ``MIEstimator.bound_for``: the ``bound`` tag, or the inner
+    estimator's for a wrapper); ``"estimate"`` for names that cannot be loaded (uninstalled
+    plug-ins, test doubles)."""
+    from ibbench.registry import get_estimator_class
+
+    try:
+        cls = get_estimator_class(name)
+        if hasattr(cls, "bound_for"):
+            return str(cls.bound_for(dict(params or {})))
+        return str(cls.get_tags().get("bound", "estimate"))
+    except Exception:  # noqa: BLE001 - an uninstalled plug-in estimator: an ordinary estimate
+        return "estimate"
+
+
+def resolve_bounds(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with an ``estimator_bound`` column: each cell's estimator's ``bound`` tag (from the registry)."""
+    df = df.copy()
+    if "estimator" not in df:
+        df["estimator_bound"] = "estimate"
+        return df
+    params = df["estimator_params"] if "estimator_params" in df else pd.Series("{}", index=df.index)
+    pairs = list(zip(df["estimator"], params.fillna("{}").astype(str)))
+    bounds = {pair: estimator_bound(pair[0], _json_params(pair[1])) for pair in set(pairs) if isinstance(pair[0], str)}
+    df["estimator_bound"] = pd.Series([bounds.get(p, "estimate") for p in pairs], index=df.index)
+    return df
+
+
+def _json_params(text: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
 def add_cell_metrics(df: pd.DataFrame) -> pd.DataFrame:
     """Per-cell columns: ``error`` (Î − I), ``abs_error``, ``rel_error``, ``within_tol``, ``failed``,
     and ``cold`` (seconds including the recorded cost of reused cached work; = ``seconds`` for rows
@@ -122,10 +164,11 @@ def score_groups(df: pd.DataFrame, n_boot: int = 1000) -> pd.DataFrame:
     CI, ``bias``, ``mae`` with CI, ``rmse``, ``rel_error``, ``within_tol`` (rate), ``failure_rate``
     ((error+timeout) / attempted), ``median_seconds`` (warm: ``fit`` only),
     ``median_cold_seconds`` (with the recorded cost of reused cached work), ``cache_hits``,
-    ``n_seeds`` (ok cells), ``n_failed`` and ``task_role``. Errors are per cell against that cell's
+    ``n_seeds`` (ok cells), ``n_failed``, ``task_role``, ``estimator_bound`` (the estimator's
+    ``bound`` tag) and ``at_or_above_truth`` (share of ok cells with ``Î ≥ I``). Errors are per cell against that cell's
     own truth. Skipped cells are left out.
     """
-    df = add_cell_metrics(resolve_roles(df[df["status"] != "skipped"]))
+    df = add_cell_metrics(resolve_bounds(resolve_roles(df[df["status"] != "skipped"])))
     df["n"] = df["n"].fillna(-1).astype(int)
     hits = df["cache_hit"] if "cache_hit" in df else pd.Series(np.nan, index=df.index)
     df["cache_hit_num"] = pd.to_numeric(hits, errors="coerce")
@@ -141,6 +184,7 @@ def score_groups(df: pd.DataFrame, n_boot: int = 1000) -> pd.DataFrame:
             {
                 **dict(zip(GROUP, keys)),
                 "task_role": g["task_role"].iloc[0],
+                "estimator_bound": g["estimator_bound"].iloc[0],
                 "true_mi": float(truth.mean()),
                 "true_mi_min": float(truth.min()),
                 "true_mi_max": float(truth.max()),
@@ -154,6 +198,7 @@ def score_groups(df: pd.DataFrame, n_boot: int = 1000) -> pd.DataFrame:
                 "rmse": float(np.sqrt(np.mean(ok["error"] ** 2))) if len(ok) else np.nan,
                 "rel_error": float(ok["rel_error"].mean()) if len(ok) else np.nan,
                 "within_tol": float(ok["within_tol"].mean()) if len(ok) else np.nan,
+                "at_or_above_truth": float((ok["error"] >= 0).mean()) if len(ok) else np.nan,
                 "failure_rate": float(g["failed"].mean()),
                 "median_seconds": float(ok["seconds"].median()) if len(ok) else np.nan,
                 "median_cold_seconds": float(ok["cold"].median()) if len(ok) else np.nan,
@@ -441,11 +486,54 @@ def prepare_cells(cells: pd.DataFrame) -> pd.DataFrame:
 
 
 def rank_all(cells: pd.DataFrame, groups: pd.DataFrame) -> dict[str, Ranking]:
-    """``{"overall": Ranking, <family>: Ranking, ...}`` (families in name order; empty scopes left out)."""
-    cells = prepare_cells(cells)
+    """``{"overall": Ranking, <family>: Ranking, ...}`` (families in name order; empty scopes left out).
+
+    Cells of upper-bound estimators (tag ``bound="upper"``) are left out: they are reported by
+    :func:`upper_bound_rows`, never ranked.
+    """
+    cells = resolve_bounds(prepare_cells(cells))
+    cells = cells[cells["estimator_bound"] != "upper"]
     out = {}
     if (cells["task_role"] == "overall").any():
         out["overall"] = rank_scope(cells, groups, "overall")
     for family in sorted(cells.loc[cells["task_role"] != "none", "task_family"].dropna().unique()):
         out[family] = rank_scope(cells, groups, family)
     return out
+
+
+def upper_bound_rows(groups: pd.DataFrame) -> pd.DataFrame:
+    """One row per upper-bound estimator configuration (``estimator_bound == "upper"``) over its
+    benchmark groups (reference tasks left out): ``configs``, ``bias`` (mean of Î − I),
+    ``mae``, ``at_or_above_truth`` (share of ok cells with Î ≥ I, weighted by seeds),
+    ``median_seconds``, ``median_cold_seconds``. Sorted by label; empty when there are none."""
+    columns = [
+        "estimator_label",
+        "configs",
+        "bias",
+        "mae",
+        "at_or_above_truth",
+        "median_cold_seconds",
+        "median_seconds",
+    ]
+    if "estimator_bound" not in groups:
+        return pd.DataFrame(columns=columns)
+    upper = groups[(groups["estimator_bound"] == "upper") & (groups["task_role"] != "none")]
+    rows = []
+    for label, g in upper.groupby("estimator_label", sort=True):
+        seeds = g["n_seeds"].to_numpy(float)
+        above = g["at_or_above_truth"].to_numpy(float)
+        have = seeds > 0
+        rows.append(
+            {
+                "estimator_label": label,
+                "configs": len(g),
+                "bias": float(g["bias"].mean()),
+                "mae": float(g["mae"].mean()),
+                "at_or_above_truth": float(np.sum(above[have] * seeds[have]) / seeds[have].sum())
+                if have.any()
+                else np.nan,
+                "median_cold_seconds": float(g["median_cold_seconds"].median()),
+                "median_seconds": float(g["median_seconds"].median()),
+            }
+        )
+    return pd.DataFrame(rows, columns=columns)

@@ -44,7 +44,9 @@ DIGITS_FLIPS: tuple[float, ...] = (0.0, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7,
 #: Less training for the neural estimators and the autoencoder compressor where a suite has to
 #: stay fast (measured on the quick suite, shared 2-core machine: compressed-ae with its default 60
 #: epochs took ~13 s per cell, a third of the whole run).
-_QUICK_NEURAL: dict[str, dict[str, Any]] = {name: {"n_steps": 200} for name in ("mine", "nwj", "infonce")}
+_QUICK_NEURAL: dict[str, dict[str, Any]] = {
+    name: {"n_steps": 200} for name in ("dv", "infonce", "js", "mine", "nwj", "smile")
+}
 # Compression wrappers: 2 latents per side (the intrinsic dimension of the bump images; capped at a
 # side's dimension, so 1-D sides stay 1-D), the AE convolutional on square image sides ("auto").
 _QUICK_NEURAL["compressed-ae"] = {
@@ -55,6 +57,10 @@ _QUICK_NEURAL["compressed-ae"] = {
     "image_shape_y": "auto",
 }
 _QUICK_NEURAL["compressed-pca"] = {"n_components_x": 2, "n_components_y": 2}
+# Generative estimators at n=1000 (measured with other load on the 2 cores): club 200 steps ~0.3 s,
+# flow with one spline transform per side and 60 steps ~0.4 s per cell.
+_QUICK_NEURAL["club"] = {"n_steps": 200}
+_QUICK_NEURAL["flow"] = {"transforms": 1, "hidden": (32, 32), "n_steps": 60}
 
 
 def _quick_tasks() -> tuple[Spec, ...]:
@@ -140,13 +146,17 @@ def _full_tasks() -> tuple[Spec, ...]:
 
 #: The estimators of Butakov et al.'s image experiments: KDE with the bandwidth
 #: by leave-one-out maximum likelihood or least-squares CV, Kozachenko–Leonenko with k=1 (the
-#: setting of the paper's reference curve), weighted KL, and MINE (Adam 1e-3, batch 512).
+#: setting of the paper's reference curve), weighted KL, and MINE (Adam 1e-3, batch 512); beside
+#: them two later estimators on the same compressed codes: the normalizing-flow estimator of the
+#: same group (Butakov et al., NeurIPS 2024) and SMILE.
 PAPER_INNER_ESTIMATORS: tuple[Spec, ...] = (
     ("kde-ml", {}),
     ("kde-lse", {}),
     ("kl", {"k": 1}),
     ("wkl", {}),
     ("mine", {}),
+    ("flow", {}),
+    ("smile", {}),
 )
 
 
@@ -211,8 +221,9 @@ SUITES: dict[str, Suite] = {
     ),
     "paper-latents": Suite(
         name="paper-latents",
-        version="1",
-        description="Butakov et al. (ICLR 2024) ideal compressor: KDE-ML, KDE-LSE, KL, WKL, MINE on the true "
+        version="2",
+        description="Butakov et al. (ICLR 2024) ideal compressor: KDE-ML, KDE-LSE, KL, WKL, MINE (and flow, "
+        "SMILE) on the true "
         "(0,1) latents of the bump and rectangle images, MI 0..10 nats, n=5000",
         tasks=_latent_sweep(),
         n=(5000,),
@@ -221,9 +232,10 @@ SUITES: dict[str, Suite] = {
     ),
     "paper-bumps": Suite(
         name="paper-bumps",
-        version="2",
+        version="3",
         description="Butakov et al. (ICLR 2024) Fig. 3: Gaussian-bump images 16x16 and 32x32, MI 0..10 nats, "
-        "n=5000; KDE-ML, KDE-LSE, KL, WKL, MINE after autoencoder and after PCA compression to 2 dims",
+        "n=5000; KDE-ML, KDE-LSE, KL, WKL, MINE (and flow, SMILE) after autoencoder and after PCA compression "
+        "to 2 dims",
         tasks=_image_sweep(families=("images-bumps",)),
         n=(5000,),
         seeds=3,
@@ -231,9 +243,9 @@ SUITES: dict[str, Suite] = {
     ),
     "paper-rectangles": Suite(
         name="paper-rectangles",
-        version="2",
+        version="3",
         description="Butakov et al. (ICLR 2024) Fig. 4: rectangle images 16x16 and 32x32, MI 0..10 nats, n=5000; "
-        "KDE-ML, KDE-LSE, KL, WKL, MINE after autoencoder and after PCA compression to 4 dims",
+        "KDE-ML, KDE-LSE, KL, WKL, MINE (and flow, SMILE) after autoencoder and after PCA compression to 4 dims",
         tasks=_image_sweep(families=("images-rectangles",)),
         n=(5000,),
         seeds=3,

@@ -296,3 +296,36 @@ def test_page_renders_and_sorts_in_headless_chromium(store, tmp_path):
 
     pixels = np.asarray(Image.open(shot).convert("L"))
     assert pixels.shape == (2000, 1280) and (pixels < 128).mean() > 0.01  # text and plots were drawn
+
+
+def test_upper_bound_estimators_get_their_own_unranked_section(tmp_path):
+    from ibbench.report.leaderboard import to_markdown
+
+    path = tmp_path / "club.sqlite"
+    ibbench.run(
+        estimators="gaussian,ksg,club:n_steps=200",
+        tasks="gaussian-dense:dim=1;mi=1.0,gaussian-dense:dim=1;mi=1.5",
+        n=[300],
+        seeds=2,
+        store=path,
+        backend="inline",
+    )
+    board = build_leaderboard(path, n_boot=50)
+    for ranking in board.rankings.values():
+        labels = set(ranking.table["estimator_label"]) | set(ranking.partial["estimator_label"])
+        assert labels and not any(label.startswith("club") for label in labels)
+    upper = board.upper_bounds
+    assert len(upper) == 1 and upper["estimator_label"].iloc[0].startswith("club")
+    assert upper["configs"].iloc[0] == 2
+    # CLUB of a Gaussian pair is e^{2I} − 1 > I: above the truth in every cell
+    assert upper["at_or_above_truth"].iloc[0] == 1.0
+    md = to_markdown(board)
+    section = md.split("## Upper bounds (not ranked)", 1)[1].split("\n## ", 1)[0]
+    assert "club" in section and "| 1.000 |" in section
+    assert "club" not in md.split("## Upper bounds (not ranked)", 1)[0].split("## Overall", 1)[1]
+    page = write_html(board, tmp_path / "board.html").read_text()
+    parser = _Tables()
+    parser.feed(page)
+    assert "Upper bounds (not ranked)" in page
+    assert [row[0] for row in parser.tables["upper-bounds-table"]][0].startswith("club")
+    assert not any(row[1].startswith("club") for row in parser.tables["overall"])

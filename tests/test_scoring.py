@@ -207,3 +207,57 @@ def test_superseded_cells_of_an_older_version_are_not_scored():
     cells, dropped = drop_superseded(pd.concat([new, old], ignore_index=True))
     assert dropped == 2 and set(cells["estimator_version"]) == {"3"}
     assert score_groups(cells)["mae"].tolist() == pytest.approx([0.1])
+
+
+def _with_club():
+    """Three ordinary estimators and the registered upper bound ``club`` (tag bound="upper") on two tasks."""
+    cells = _grid({"a": [0.1, 0.2], "b": [0.3, 0.1], "c": [0.5, 0.4]}, ["t1", "t2"])
+    club = _grid({"club": [5.0, -0.5]}, ["t1", "t2"])  # above the truth on t1, below it on t2
+    return pd.concat([cells, club], ignore_index=True)
+
+
+def test_upper_bounds_are_never_ranked_but_summarised():
+    from ibbench.scoring import upper_bound_rows
+
+    cells = _with_club()
+    groups = score_groups(cells, n_boot=10)
+    assert set(groups.loc[groups["estimator"] == "club", "estimator_bound"]) == {"upper"}
+    assert set(groups.loc[groups["estimator"] != "club", "estimator_bound"]) == {"estimate"}
+    board = rank_all(cells, groups)
+    for ranking in board.values():
+        assert "club" not in set(ranking.table["estimator_label"]) | set(ranking.partial["estimator_label"])
+    assert board["overall"].table["estimator_label"].tolist() == ["a", "b", "c"]
+    upper = upper_bound_rows(groups).set_index("estimator_label")
+    assert upper.index.tolist() == ["club"]
+    assert upper.loc["club", "configs"] == 2
+    assert upper.loc["club", "bias"] == pytest.approx((5.0 - 0.5) / 2)
+    assert upper.loc["club", "mae"] == pytest.approx((5.0 + 0.5) / 2)
+    assert upper.loc["club", "at_or_above_truth"] == pytest.approx(0.5)  # 2 of its 4 cells
+
+
+def test_without_upper_bounds_there_is_no_upper_bound_row():
+    from ibbench.scoring import upper_bound_rows
+
+    cells = _grid({"a": [0.1, 0.2], "b": [0.3, 0.1]}, ["t1", "t2"])
+    assert len(upper_bound_rows(score_groups(cells, n_boot=10))) == 0
+
+
+def test_a_wrapper_around_an_upper_bound_is_an_upper_bound():
+    """compressed-* with inner club reports club's kind of value: not ranked either."""
+    import json
+
+    from ibbench.scoring import resolve_bounds
+
+    df = pd.DataFrame(
+        {
+            "estimator": ["compressed-pca", "compressed-pca", "compressed-ae", "club", "ksg"],
+            "estimator_params": [
+                json.dumps({"estimator": "club"}),
+                json.dumps({"estimator": "ksg", "estimator_params": {"k": 3}}),
+                json.dumps({}),  # default inner estimator: ksg
+                json.dumps({}),
+                None,
+            ],
+        }
+    )
+    assert resolve_bounds(df)["estimator_bound"].tolist() == ["upper", "estimate", "estimate", "upper", "estimate"]

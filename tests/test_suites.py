@@ -54,11 +54,11 @@ def test_paper_suite_is_the_butakov_sweep_and_the_qnn_planes():
         for size in (16, 32):
             mis = sorted(p["mi"] for t, p in s.tasks if t == family and p["size"] == size)
             assert len(mis) >= 11 and mis[0] == 0.0 and mis[-1] == 10.0
-        # the five estimators of the paper, each after the autoencoder and after PCA, to the intrinsic dimension
+        # the five estimators of the paper (and flow, smile beside mine), each after the autoencoder and
+        # after PCA, to the intrinsic dimension
         inner = {(e, p["estimator"]) for e, p in s.estimators}
-        assert inner == {
-            (c, i) for c in ("compressed-ae", "compressed-pca") for i in ("kde-ml", "kde-lse", "kl", "wkl", "mine")
-        }
+        paper = ("kde-ml", "kde-lse", "kl", "wkl", "mine", "flow", "smile")
+        assert inner == {(c, i) for c in ("compressed-ae", "compressed-pca") for i in paper}
         assert all(p["n_components_x"] == p["n_components_y"] == latent_dim for _, p in s.estimators)
         latents = get_suite("paper-latents")
         assert sorted(p["mi"] for t, p in latents.tasks if t == family + "-latents") == [float(i) for i in range(11)]

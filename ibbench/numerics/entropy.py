@@ -1,7 +1,9 @@
 """Plug-in (maximum-likelihood) entropies of discrete symbols, in nats.
 
 Rows of an array are treated as symbols. Rows are mapped to integer codes with a contiguous
-bytes view, which is much faster than ``np.unique(axis=0)``.
+bytes view, which is much faster than ``np.unique(axis=0)``. Besides the plug-in entropy, the
+bias-corrected Chao–Shen entropy of a count vector (:func:`chao_shen_entropy`); the NSB entropy is
+in :mod:`ibbench.numerics.nsb`.
 """
 
 from __future__ import annotations
@@ -89,3 +91,46 @@ def plugin_mutual_info(cx: np.ndarray, cy: np.ndarray, miller_madow: bool = Fals
     else:
         hxy = plugin_entropy(row_codes(np.column_stack([cx, cy])), miller_madow)
     return hx, hy, hxy
+
+
+def symbol_counts(cx: np.ndarray, cy: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Occurrences of each observed symbol of X, of Y and of the pairs ``(x, y)`` (no zeros).
+
+    ``cx``, ``cy`` are integer codes ``0…k−1`` of the rows (:func:`row_codes`).
+    """
+    cx = np.asarray(cx, dtype=np.int64)
+    cy = np.asarray(cy, dtype=np.int64)
+    counts_x, counts_y = np.bincount(cx), np.bincount(cy)
+    joint = row_codes(np.column_stack([cx, cy]))
+    counts_xy = np.bincount(joint)
+    return counts_x[counts_x > 0], counts_y[counts_y > 0], counts_xy
+
+
+def chao_shen_entropy(counts: np.ndarray) -> float:
+    """Chao–Shen coverage-adjusted entropy (nats) of a vector of counts.
+
+    Good–Turing sample coverage ``C = 1 − f1 / n`` (``f1`` singletons among ``n`` samples),
+    coverage-adjusted probabilities ``p_C = C · n_i / n`` and the Horvitz–Thompson sum over the
+    observed symbols ``H = −Σ p_C log p_C / (1 − (1 − p_C)^n)``, where ``1 − (1 − p_C)^n`` is the
+    probability that symbol ``i`` appears in a sample of size ``n`` (Chao & Shen 2003). When every
+    sample is a singleton (``f1 = n``, coverage 0) ``f1 = n − 1`` is used, so ``C = 1/n`` (the usual
+    fix, as in Hausser & Strimmer's R package ``entropy``).
+
+    References
+    ----------
+    A. Chao, T.-J. Shen, "Nonparametric estimation of Shannon's index of diversity when there are
+    unseen species in sample", Environmental and Ecological Statistics 10, 429–443 (2003).
+    J. Hausser, K. Strimmer, "Entropy inference and the James–Stein estimator", JMLR 10 (2009).
+    """
+    counts = np.asarray(counts, dtype=np.float64)
+    counts = counts[counts > 0]
+    n = counts.sum()
+    if n <= 0:
+        return 0.0
+    singletons = float(np.count_nonzero(counts == 1))
+    if singletons == n:
+        singletons = n - 1.0  # all singletons: coverage 1/n instead of 0
+    p = (1.0 - singletons / n) * counts / n
+    with np.errstate(divide="ignore"):  # p = 1 (one symbol): log1p(-1) = -inf, inclusion 1
+        inclusion = -np.expm1(n * np.log1p(-p))  # 1 − (1 − p)^n without cancellation for small p
+    return float(-np.sum(p * np.log(p) / inclusion))

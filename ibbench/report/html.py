@@ -257,6 +257,32 @@ def _reference(table_id: str, groups: pd.DataFrame) -> str:
     )
 
 
+def _upper_bounds(table_id: str, upper: pd.DataFrame) -> str:
+    """The upper-bound estimators (:func:`ibbench.scoring.upper_bound_rows`), unranked."""
+    headers = [
+        ("estimator", True),
+        ("configs", False),
+        ("mean error Î − I (nats)", False),
+        ("MAE (nats)", False),
+        ("Î ≥ I (share of cells)", False),
+        ("time / cell (cold)", False),
+        ("time / cell (warm)", False),
+    ]
+    rows = [
+        "<tr>"
+        + _td(r["estimator_label"], cls="name", sort="text")
+        + _td(r["configs"], text=str(r["configs"]))
+        + _td(r["bias"])
+        + _td(r["mae"])
+        + _td(r["at_or_above_truth"])
+        + _td(r["median_cold_seconds"], text=_seconds(r["median_cold_seconds"]))
+        + _td(r["median_seconds"], text=_seconds(r["median_seconds"]))
+        + "</tr>"
+        for _, r in upper.iterrows()
+    ]
+    return _table(table_id, headers, rows)
+
+
 def _truth_text(r: pd.Series) -> str:
     if np.isclose(r["true_mi_min"], r["true_mi_max"], rtol=1e-9, atol=1e-12):
         return _fmt(r["true_mi"])
@@ -463,7 +489,7 @@ def render_html(
     board: Leaderboard, title: str = "ibbench leaderboard", images: list[tuple[str, bytes]] | None = None
 ) -> str:
     """The page as a string (see the module docstring)."""
-    from ibbench.report.leaderboard import INTRO, oracle_of
+    from ibbench.report.leaderboard import INTRO, UPPER_BOUND_HEADING, UPPER_BOUND_NOTE, oracle_of
 
     cells = board.cells
     counts = board.status_counts
@@ -547,6 +573,13 @@ def render_html(
         if len(ref):
             oracles = ", ".join(sorted(f"{t} (oracle of {oracle_of(t)})" for t in ref["task"].unique()))
             parts += [f'<p class="note">{_esc(oracles)}</p>', _reference(f"family-{family}-reference", ref)]
+    upper = board.upper_bounds
+    if len(upper):
+        parts += [
+            f'<h2 id="upper-bounds">{_esc(UPPER_BOUND_HEADING)}</h2>',
+            f'<p class="note">{_esc(UPPER_BOUND_NOTE)}</p>',
+            _upper_bounds("upper-bounds-table", upper),
+        ]
     parts.append('<h2 id="plots">Plots</h2>')
     if not images:
         parts.append("<p>No plots.</p>")

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ibbench.report.plot_cd import cd_file_name
-from ibbench.scoring import Ranking, drop_superseded, rank_all, score_groups
+from ibbench.scoring import Ranking, drop_superseded, rank_all, score_groups, upper_bound_rows
 from ibbench.store import Store, load_results
 
 FORMATS = ("md", "csv", "json", "html")
@@ -67,6 +67,12 @@ class Leaderboard:
             return pd.DataFrame(columns=["task_family", *PARTIAL_COLUMNS])
         out = pd.concat(frames, ignore_index=True)
         return out[["task_family"] + [c for c in out.columns if c != "task_family"]]
+
+    @property
+    def upper_bounds(self) -> pd.DataFrame:
+        """Upper-bound estimators (tag ``bound="upper"``): reported with their error and how often
+        the estimate is at or above the truth, never ranked (:func:`ibbench.scoring.upper_bound_rows`)."""
+        return upper_bound_rows(self.groups)
 
     @property
     def reference(self) -> pd.DataFrame:
@@ -164,6 +170,23 @@ PARTIAL_COLUMNS = {
     "mae_completed": "MAE on completed",
     "reason": "why not ranked",
 }
+UPPER_BOUND_COLUMNS = {
+    "estimator_label": "estimator",
+    "configs": "configs",
+    "bias": "mean error Î − I (nats)",
+    "mae": "MAE (nats)",
+    "at_or_above_truth": "Î ≥ I (share of cells)",
+    "median_cold_seconds": "s/cell cold",
+    "median_seconds": "s/cell warm",
+}
+#: heading of the upper-bound section (markdown and HTML)
+UPPER_BOUND_HEADING = "Upper bounds (not ranked)"
+UPPER_BOUND_NOTE = (
+    "Estimators tagged as upper bounds (e.g. CLUB) aim above the mutual information, not at it, so their "
+    "accuracy is not ranked against estimators of the MI. Shown per estimator over the benchmark task "
+    "configurations it ran: mean error and MAE, and the share of cells where the estimate is at or above the "
+    "true MI (1.0 = it behaved as an upper bound everywhere)."
+)
 GROUP_COLUMNS = {
     "estimator_label": "estimator",
     "n": "n",
@@ -188,7 +211,9 @@ INTRO = (
     "completed and are never placed above a full-coverage estimator. The overall ranking uses benchmark tasks only: "
     "reference tasks (oracle inputs, e.g. the true latents of an image task) are shown as reference rows, and tasks "
     "whose truth a discretising estimator recovers exactly (the quantized-network tasks) are ranked within their "
-    "family only. MAE and relative error |Î − I| / max(I, 1 nat) are averaged over configurations; within tol. = "
+    "family only. Upper bounds (estimators tagged `bound=upper`, e.g. CLUB) are not ranked either: they have a "
+    "section of their own. MAE and relative error |Î − I| / max(I, 1 nat) are averaged over configurations; "
+    "within tol. = "
     "share of cells with |Î − I| ≤ max(0.1 nats, 10% of I); p vs. #1 = post-hoc p-value against the first; "
     "s/cell = median seconds per cell: *cold* includes the recorded cost of cached work the cell reused "
     "(e.g. autoencoder codes), *warm* is the `fit` call alone."
@@ -310,6 +335,10 @@ def to_markdown(board: Leaderboard, title: str = "ibbench leaderboard", cd_dir: 
                 _reference_rows(ref),
                 "",
             ]
+    upper = board.upper_bounds
+    if len(upper):
+        shown = upper.assign(at_or_above_truth=[format_number(v) for v in upper["at_or_above_truth"]])
+        parts += [f"## {UPPER_BOUND_HEADING}", "", UPPER_BOUND_NOTE, "", markdown_table(shown, UPPER_BOUND_COLUMNS), ""]
     parts += ["## Per task", ""]
     groups = board.groups.assign(true_mi_text=_true_mi_text(board.groups))
     for task_label, g in groups.groupby("task_label", sort=True):
@@ -385,6 +414,7 @@ def write_leaderboard(
             ("leaderboard_partial.csv", board.partial),
             ("leaderboard_by_family.csv", board.by_family),
             ("leaderboard_by_family_partial.csv", board.partial_by_family),
+            ("leaderboard_upper_bounds.csv", board.upper_bounds),
             ("groups.csv", board.groups),
         ):
             df.to_csv(out / name, index=False, float_format="%.6g")
@@ -393,7 +423,7 @@ def write_leaderboard(
         path = out / "leaderboard.json"
         payload = {
             k: json.loads(getattr(board, k).to_json(orient="records"))
-            for k in ("overall", "partial", "by_family", "partial_by_family", "groups")
+            for k in ("overall", "partial", "by_family", "partial_by_family", "upper_bounds", "groups")
         }
         payload["significance"] = board.significance()
         payload["status_counts"] = board.status_counts

@@ -18,6 +18,7 @@ analysis of deep neural networks via lossy compression. ICLR. (Figs. 3/4.)
 
 from __future__ import annotations
 
+import textwrap
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, SupportsFloat, SupportsInt, cast
@@ -31,6 +32,8 @@ from ibbench.runner import params_label
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+    from matplotlib.text import Text
 
 IMAGE_TASKS = ("images-bumps", "images-rectangles")
 #: Curve order and colours: ideal reference first (black), then the two compressors, then raw pixels.
@@ -200,9 +203,8 @@ def plot_compression(
             ax.set_title(inner, fontsize=9)
         methods = [m for m in METHODS if m != "raw pixels" and (compressed["method"] == m).any()]
         legend_below(fig, [axes[0].plot([], [], "o-", color=METHODS[m])[0] for m in methods], methods)
-        fig.suptitle(
-            f"{family} {size}x{size}: estimate vs true MI ({n_text}; mean over seeds, 95% CI; dashed = truth)",
-            fontsize=10,
+        fitted_suptitle(
+            fig, f"{family} {size}x{size}: estimate vs true MI ({n_text}; mean over seeds, 95% CI; dashed = truth)"
         )
         path = out / f"compression_{slug(family)}_{size}.png"
         fig.savefig(path, dpi=100)
@@ -221,9 +223,8 @@ def plot_compression(
             g = pts[(pts["size"] == size) & (pts["inner"] == inner)]
             _panel(ax, g, top)
             ax.set_title(f"{inner} on {size}x{size} pixels", fontsize=9)
-        fig.suptitle(
-            f"{family!s}: plain estimators on the raw pixels\n({n_text}; mean over seeds, 95% CI; dashed = truth)",
-            fontsize=10,
+        fitted_suptitle(
+            fig, f"{family!s}: plain estimators on the raw pixels\n({n_text}; mean over seeds, 95% CI; dashed = truth)"
         )
         path = out / f"compression_{slug(family)}_raw.png"
         fig.savefig(path, dpi=100)
@@ -232,6 +233,20 @@ def plot_compression(
     summary.write_text(compression_tables(points, cost))
     written.append(summary)
     return written
+
+
+def fitted_suptitle(fig: Figure, text: str, fontsize: float = 10) -> Text:
+    """``fig.suptitle(text)`` wrapped at word boundaries to the figure's width, so that a narrow
+    (one-panel) figure shows its whole title; the constrained layout then makes room for its lines."""
+    limit = 0.96 * fig.get_figwidth() * fig.dpi  # pixels
+    width = max(12, int(fig.get_figwidth() * 72 / (0.55 * fontsize)))  # characters, from ~0.55 em per character
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]  # the Agg canvas of new_figure
+    while True:
+        wrapped = "\n".join(textwrap.fill(line, width, break_on_hyphens=False) for line in text.splitlines())
+        title = fig.suptitle(wrapped, fontsize=fontsize)
+        if title.get_window_extent(renderer).width <= limit or width <= 12:
+            return title
+        width -= 3
 
 
 def _inner_order(inners: pd.Series) -> list[str]:

@@ -27,9 +27,25 @@ def _square_side(dim: int) -> int | None:
     return side if side * side == dim and side >= 4 else None
 
 
+#: Gallery settings of the image family, each passed only to tasks that take it (the image tasks take
+#: both; their latent reference tasks have no image size and take ``mi`` only).
+_IMAGE_GALLERY = {"size": 16, "mi": 2.0}
+
+
+def _accepted(cls: type, params: dict[str, Any]) -> dict[str, Any]:
+    """The entries of ``params`` that ``cls.__init__`` takes as keywords."""
+    import inspect
+
+    signature = inspect.signature(cls).parameters
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in signature.values()):
+        return dict(params)
+    return {k: v for k, v in params.items() if k in signature}
+
+
 def _default_selection() -> list[tuple[str, dict[str, Any]]]:
-    """Every registered task with its default parameters (image tasks at 16 px, 2 nats), skipping
-    fixed-population tasks, whose first sample trains networks (ask for those explicitly)."""
+    """Every registered task with its default parameters (image tasks at 16 px, 2 nats; their latent
+    references at 2 nats), skipping fixed-population tasks, whose first sample trains networks (ask
+    for those explicitly)."""
     from ibbench.registry import get_task_class, list_tasks
 
     chosen = []
@@ -40,9 +56,7 @@ def _default_selection() -> list[tuple[str, dict[str, Any]]]:
             continue
         if getattr(cls, "fixed_population", False):
             continue
-        params: dict[str, Any] = {}
-        if getattr(cls, "family", "") == "images":
-            params = {"size": 16, "mi": 2.0}
+        params = _accepted(cls, _IMAGE_GALLERY) if getattr(cls, "family", "") == "images" else {}
         chosen.append((name, params))
     return chosen
 
@@ -149,7 +163,8 @@ def plot_tasks(
         Task specs joined by ``+``, parameters joined by ``&`` (``"images-bumps:size=32&mi=4+student-t"``,
         so that ``ibbench plot --kind tasks --option tasks=...`` works), or a list of specs
         or ``(name, params)`` pairs. Default: every registered task with default parameters (image
-        tasks at 16 px and 2 nats; fixed-population tasks only when asked for).
+        tasks at 16 px and 2 nats, their latent references at 2 nats; fixed-population tasks, the
+        ``qnn-*`` ones, only when asked for, since their first sample trains networks).
     suite : str or None
         Take the tasks of this suite instead.
     n : int, default 1000
@@ -175,8 +190,8 @@ def plot_tasks(
 
     if unknown:
         raise ValueError(
-            f"unknown option(s) for --kind tasks: {', '.join(sorted(unknown))}; "
-            "known: tasks, suite, n, seed, columns, n_images"
+            f"unknown --option {', '.join(sorted(unknown))} for --kind tasks; "
+            "valid: columns, n, n_images, seed, suite, tasks"
         )
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)

@@ -18,5 +18,5 @@ def test_plot_tasks_writes_pngs(tmp_path):
 
 
 def test_plot_tasks_rejects_unknown_options(tmp_path):
-    with pytest.raises(ValueError, match="unknown option"):
+    with pytest.raises(ValueError, match="unknown --option colour"):
         make_plot("tasks", store=None, out=tmp_path, tasks="categorical", colour="red")
