@@ -13,7 +13,6 @@ from typing import Any, NoReturn, TextIO
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
 from ibbench.store import DEFAULT_STORE
@@ -132,6 +131,10 @@ def list_cmd(what: str = typer.Argument(..., help="estimators | tasks | suites |
                 )
             except Exception as exc:  # noqa: BLE001 - show broken plug-ins instead of crashing
                 table.add_row(escape(name), f"[red]cannot load: {escape(str(exc))}[/]", "", "")
+        from ibbench.peers import PEER_ESTIMATORS, not_installed_hint
+
+        for name in sorted(set(PEER_ESTIMATORS) - set(names)):  # adapters of peers not installed
+            table.add_row(escape(name), f"[dim]{escape(not_installed_hint(name) or '')}[/]", "", "")
     elif what == "tasks":
         names = registry.list_tasks()
         # whole names and whole first sentences: the summary wraps (long words fold), nothing is cut
@@ -283,6 +286,7 @@ def run(
     2 invalid options.
     """
     import ibbench
+    from ibbench.progress import RunProgress
 
     if timeout < 0:
         _fail(f"--timeout must be >= 0 seconds (0 = no limit), got {timeout:g}")
@@ -324,39 +328,7 @@ def run(
     if not options["suite"] and not options["tasks"]:
         _fail("give --suite or --tasks (see `ibbench list suites` / `ibbench list tasks`)")
     backend = "inline" if inline else "dask" if (scheduler or dask_local) else "local"
-    progress = Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TextColumn("ETA"),
-        TimeRemainingColumn(),
-        console=err,
-        transient=False,
-    )
-    state: dict[str, Any] = {"bar": None, "failed": 0}  # the progress bar's TaskID once planned
-
-    def on_plan(todo: int, existing: int) -> None:
-        if existing:
-            err.print(f"{existing} cell(s) already in {escape(str(store))}: skipped (resume)")
-        state["bar"] = progress.add_task("cells", total=todo)
-        progress.start()
-
-    def on_progress(row: dict[str, Any], done: int, total: int) -> None:
-        if row["status"] in ("error", "timeout"):
-            state["failed"] += 1
-            first = (row.get("message") or "").splitlines()[0] if row.get("message") else ""
-            progress.console.print(
-                f"[yellow]{row['status']}[/]: "
-                + escape(
-                    f"{row['estimator_label']} on {row['task_label']} n={row['n']} seed={row['seed']}: {first[:160]}"
-                )
-            )
-        progress.update(
-            state["bar"],
-            completed=done,
-            description=escape(f"{row['estimator_label'][:18]:<18} {row['task'][:22]:<22}"),
-        )
+    progress = RunProgress(err, store=store)
 
     started = time.monotonic()
     try:
@@ -368,16 +340,15 @@ def run(
             backend=backend,
             scheduler=scheduler,
             dask_local=dask_local,
-            progress=on_progress,
-            on_plan=on_plan,
+            progress=progress.on_cell,
+            on_plan=progress.on_plan,
             command=shlex.join(["ibbench", *sys.argv[1:]]),
             config=run_config,
             cache=not no_cache,
             max_memory=memory,
         )
     except ValueError as exc:
-        if state["bar"] is not None:
-            progress.stop()
+        progress.stop()
         _fail(str(exc))
     progress.stop()
     counts = ", ".join(f"{k}: {v}" for k, v in sorted(summary.statuses.items())) or "nothing to do"
@@ -392,20 +363,36 @@ def run(
 @app.command()
 def leaderboard(
     store: Path = STORE_OPTION,
-    format: str = typer.Option("md,csv", "--format", "-f", help="Comma-separated: md, csv, json, html."),
-    out: Path | None = typer.Option(None, "--out", "-o", help="Output directory (default leaderboards/<suite>)."),
+    format: str = typer.Option("md,csv,json,html", "--format", "-f", help="Comma-separated: md, csv, json, html."),
+    out: Path | None = typer.Option(
+        None,
+        "--out",
+        "-o",
+        help="Output folder (default leaderboards/<suite> if every run of the store ran one suite, "
+        "else leaderboards/<store file stem>).",
+    ),
+    plots: bool = typer.Option(
+        True, "--plots/--no-plots", help="Draw the standard plots into <out>/plots (curves, convergence, runtime)."
+    ),
     show: bool = typer.Option(True, "--show/--no-show", help="Print the overall ranking."),
 ) -> None:
-    """Score the store and write leaderboard tables; prints the overall ranking."""
-    from ibbench.report.leaderboard import OVERALL_COLUMNS, build_leaderboard, format_number, write_leaderboard
+    """Score the store and write its whole leaderboard folder: tables (md, csv, json), the HTML page, the
+    critical-difference diagrams and the plots, all from the same cells; prints the overall ranking."""
+    from ibbench.report.leaderboard import (
+        OVERALL_COLUMNS,
+        build_leaderboard,
+        default_folder,
+        format_number,
+        write_leaderboard,
+    )
 
     try:
-        board = build_leaderboard(store)
-        if out is None:
-            runs = board.runs
-            suite = runs["suite"].dropna().iloc[-1] if len(runs) and runs["suite"].notna().any() else "custom"
-            out = Path("leaderboards") / suite
-        files = write_leaderboard(store, out, formats=[f.strip() for f in format.split(",") if f.strip()], board=board)
+        with err.status("scoring the store (bootstrap CIs)"):
+            board = build_leaderboard(store)
+        out = default_folder(board, store) if out is None else out
+        with err.status(escape(f"writing {out}")):
+            formats = [f.strip() for f in format.split(",") if f.strip()]
+            files = write_leaderboard(store, out, formats=formats, board=board, plots=plots)
     except (OSError, ValueError) as exc:  # a missing store, an --out that is a file or not writable
         _fail(str(exc))
     if show:
@@ -416,7 +403,7 @@ def leaderboard(
             table.add_row(*[escape(format_number(row[c])) for c in OVERALL_COLUMNS])
         console.print(table)
         console.print(escape(f"cells: {board.status_counts}"))
-    err.print(escape("wrote " + ", ".join(str(f) for f in files)))
+    err.print(escape(f"wrote {len(files)} file(s) to {out}: " + ", ".join(str(f.relative_to(out)) for f in files)))
 
 
 def _check_plot_options(kind: str, options: dict[str, Any]) -> None:
@@ -533,16 +520,9 @@ class _StudyProgress:
     def __init__(self) -> None:
         from rich.progress import TaskID
 
-        self.display = Progress(
-            TextColumn("[bold]{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            TextColumn("ETA"),
-            TimeRemainingColumn(),
-            console=err,
-            transient=False,
-        )
+        from ibbench.progress import progress_bar
+
+        self.display = progress_bar(err)
         self.bars: dict[str, TaskID] = {}
 
     def __call__(self, description: str, done: int, total: int) -> None:
@@ -661,6 +641,57 @@ def study_binning_vs_exact(
         epoch=epoch,
         min_accuracy=min_accuracy,
     )
+
+
+peers_app = typer.Typer(
+    no_args_is_help=True,
+    help="Peer implementations (bmi, latentmi, ...) in their own virtual environments (docs/peers.md).",
+    context_settings=HELP_OPTIONS,
+)
+app.add_typer(peers_app, name="peers")
+
+
+@peers_app.command("list")
+def peers_list() -> None:
+    """List the peers: installed or not, where, their recorded versions and adapter estimators."""
+    from ibbench.peers import PEER_ESTIMATORS
+    from ibbench.peers.envs import PEERS, env_dir, installed_versions, is_installed
+
+    table = Table(show_header=True, header_style="bold")
+    for col in ("peer", "status", "location", "versions", "estimators"):
+        table.add_column(col, overflow="fold")
+    for name in PEERS:
+        adapters = ", ".join(sorted(a for a, (peer, _) in PEER_ESTIMATORS.items() if peer == name)) or "-"
+        installed = is_installed(name)
+        versions = ", ".join(f"{d} {v}" for d, v in installed_versions(name).items())
+        status = "installed" if installed else f"not installed (ibbench peers install {name})"
+        table.add_row(*map(escape, (name, status, str(env_dir(name)), versions or "-", adapters)))
+    console.print(table)
+
+
+@peers_app.command("install")
+def peers_install(
+    name: str = typer.Argument(..., help="Peer name (see `ibbench peers list`)."),
+    force: bool = typer.Option(False, "--force", help="Reinstall even if installed."),
+) -> None:
+    """Create the peer's virtual environment (same Python, pinned requirements) under $IBBENCH_PEERS."""
+    from ibbench.peers.envs import env_dir, install, is_installed, peer_spec
+
+    try:
+        spec = peer_spec(name)
+    except ValueError as exc:
+        _fail(str(exc))
+    if is_installed(name) and not force:
+        err.print(escape(f"{name} is already installed in {env_dir(name)} (--force reinstalls)"))
+        return
+    err.print(escape(f"installing {name} into {env_dir(name)}: {' '.join((*spec.first, *spec.requirements))}"))
+    try:
+        data = install(name, force=force)
+    except RuntimeError as exc:
+        err.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
+        raise typer.Exit(1) from exc
+    versions = ", ".join(f"{d} {v}" for d, v in data.get("versions", {}).items())
+    err.print(escape(f"installed {name} in {data.get('install_seconds', 0):.0f} s: {versions}"))
 
 
 def main() -> None:

@@ -62,6 +62,9 @@ BUILTIN_TASKS: dict[str, str] = {
     "gaussian-spiral": "ibbench.tasks.transforms:SpiralGaussian",
     "gaussian-wiggly": "ibbench.tasks.transforms:WigglyGaussian",
     "student-t": "ibbench.tasks.transforms:StudentT",
+    "bmi-gaussian": "ibbench.tasks.bmi:BmiGaussian",
+    "bmi-student-t": "ibbench.tasks.bmi:BmiStudentT",
+    "bmi-additive-uniform": "ibbench.tasks.bmi:BmiAdditiveUniform",
     "images-bumps": "ibbench.tasks.images:GaussianBumpImages",
     "images-rectangles": "ibbench.tasks.images:RectangleImages",
     "images-bumps-latents": "ibbench.tasks.images:GaussianBumpLatents",
@@ -112,6 +115,11 @@ def _table(group: str, builtins: dict[str, str]) -> dict[str, Any]:
     """``{name: "module:Class" or EntryPoint}``: built-ins, then plug-ins; a plug-in whose name is
     taken is listed under its qualified name instead, with a :class:`PluginWarning`."""
     table: dict[str, Any] = dict(builtins)
+    if group == "ibbench.estimators":  # adapters of installed peers only (ibbench.peers; docs/peers.md)
+        from ibbench.peers import installed_peer_estimators
+
+        for name, ref in installed_peer_estimators().items():
+            table.setdefault(name, ref)
     kind = group.rpartition(".")[2].removesuffix("s")
     for ep in _plugins(group).values():
         if ep.name not in table:
@@ -150,6 +158,11 @@ def _resolve(kind: str, name: str, group: str, builtins: dict[str, str]) -> Any:
     table = _table(group, builtins)
     ref = _lookup(table, name, group)
     if ref is None:
+        from ibbench.peers import not_installed_hint
+
+        hint = not_installed_hint(name) if group == "ibbench.estimators" else None
+        if hint:
+            raise ValueError(f"{kind} {name!r} is a peer adapter, {hint}")
         raise ValueError(f"unknown {kind} {name!r}; known: {', '.join(sorted(table))}")
     try:
         return _load(ref) if isinstance(ref, str) else ref.load()

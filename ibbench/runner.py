@@ -34,6 +34,7 @@ from ibbench.serial import jsonable
 from ibbench.store import CLAIM_POLL, DEFAULT_STORE, FAILED, Store
 
 if TYPE_CHECKING:
+    from ibbench.progress import RunProgress
     from ibbench.suites import Suite
 
 Spec = tuple[str, dict[str, Any]]
@@ -323,6 +324,30 @@ def check_timeout(timeout: float | None) -> float | None:
     return float(timeout)
 
 
+def _progress_callbacks(
+    progress: bool | Callable[[dict[str, Any], int, int], None] | None,
+    on_plan: Callable[[int, int], None] | None,
+    store: str | Path,
+) -> tuple[Callable[[dict[str, Any], int, int], None] | None, Callable[[int, int], None] | None, RunProgress | None]:
+    """``run``'s ``progress`` argument as (per-cell callback, plan callback, display to stop or None)."""
+    if callable(progress):
+        return progress, on_plan, None
+    from ibbench.progress import RunProgress, progress_wanted
+
+    if not progress_wanted(progress):
+        return None, on_plan, None
+    display = RunProgress(store=store)
+    if on_plan is None:
+        return display.on_cell, display.on_plan, display
+    user_plan = on_plan
+
+    def both(todo: int, existing: int) -> None:
+        display.on_plan(todo, existing)
+        user_plan(todo, existing)
+
+    return display.on_cell, both, display
+
+
 def run(
     estimators: str | Sequence[str] | None = None,
     suite: str | None = None,
@@ -336,7 +361,7 @@ def run(
     backend: str = "local",
     scheduler: str | None = None,
     dask_local: int | None = None,
-    progress: Callable[[dict[str, Any], int, int], None] | None = None,
+    progress: bool | Callable[[dict[str, Any], int, int], None] | None = None,
     on_plan: Callable[[int, int], None] | None = None,
     command: str | None = None,
     config: dict[str, Any] | None = None,
@@ -363,7 +388,9 @@ def run(
     backend : "local" (separate killable cell processes), "inline" (this process, no timeout) or "dask"
     scheduler : dask scheduler address (``tcp://host:8786``) for backend "dask"
     dask_local : start a local dask cluster of this many workers for backend "dask"
-    progress : callback ``(row, done, total)`` after each cell
+    progress : a progress bar over the cells on stderr (rich; in a notebook, its output area): None (default) =
+        shown when stderr is a terminal or in a Jupyter/IPython kernel, True = always, False = never. Or a
+        callback ``(row, done, total)`` called after each cell instead of the bar (``ibbench run`` passes its own).
     on_plan : callback ``(to_run, already_done)`` once the grid is known. Cells that another live run
         on the same store is computing are in neither count: they are logged (logger ``ibbench``),
         counted in ``RunSummary.n_claimed_elsewhere``, and waited for before ``run`` returns (taken
@@ -389,6 +416,7 @@ def run(
     from ibbench.suites import get_suite
 
     exit_if_reimporting_main()  # a cell process re-importing an unguarded script: leave the store alone
+    on_cell, on_plan, display = _progress_callbacks(progress, on_plan, store)
 
     suite_obj = get_suite(suite) if suite else None
     extra_tasks: list[Spec] = []
@@ -479,8 +507,8 @@ def run(
             st.write_cell(row)  # also releases the cell's claim
             finished += 1
             counts[row["status"]] = counts.get(row["status"], 0) + 1
-            if progress:
-                progress(row, finished, total)
+            if on_cell is not None:
+                on_cell(row, finished, total)
 
         infra: list[str] = []  # cells not run for reasons outside the estimator (no row), and why
         aborted = False
@@ -543,6 +571,8 @@ def run(
                 execute([unique[k] for k in plan.claimed])
             waiting = plan.elsewhere
     finally:
+        if display is not None:
+            display.stop()
         st.release_claims(run_id)
         st.finish_run(run_id, now(), finished)
         st.close()

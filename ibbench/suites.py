@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ibbench.bmi_tasks import BMI_V1_N, BMI_V1_SEEDS, bmi_v1_specs
+
 
 @dataclass(frozen=True)
 class Suite:
@@ -280,6 +282,15 @@ SUITES: dict[str, Suite] = {
         n=(1000,),
         seeds=5,
         estimators=_QNN_ESTIMATORS,
+    ),
+    "bmi": Suite(
+        name="bmi",
+        version="1",
+        description="the 40 tasks of bmi's benchmark v1 (Czyż et al., Beyond Normal, NeurIPS 2023) with bmi's "
+        "n=5000 and 10 seeds, each sample's columns standardised as in bmi's workflow (ids: docs/bmi.md)",
+        tasks=bmi_v1_specs(rescale=True),
+        n=(BMI_V1_N,),
+        seeds=BMI_V1_SEEDS,
     ),
     "full": Suite(
         name="full",

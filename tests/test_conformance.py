@@ -14,6 +14,7 @@ import pytest
 
 import ibbench
 from ibbench.estimators.gaussian import GaussianMI
+from ibbench.peers import PEER_ESTIMATORS
 from ibbench.registry import LoadError, get_estimator_class, get_task_class
 from ibbench.tasks.discrete import CategoricalTask as Categorical
 from ibbench.testing import (
@@ -40,12 +41,23 @@ def _loadable(get, names):
     return classes
 
 
-ESTIMATOR_CLASSES = _loadable(get_estimator_class, ibbench.list_estimators())
+# installed peer adapters (ibbench peers install ...) start a peer process per fit: their checks run
+# with `pytest -m peers`, not in the default run
+_PEER_NAMES = [name for name in ibbench.list_estimators() if name in PEER_ESTIMATORS]
+ESTIMATOR_CLASSES = _loadable(get_estimator_class, [n for n in ibbench.list_estimators() if n not in _PEER_NAMES])
+PEER_CLASSES = _loadable(get_estimator_class, _PEER_NAMES)
 TASK_CLASSES = _loadable(get_task_class, ibbench.list_tasks())
 
 
 @parametrize_with_checks(ESTIMATOR_CLASSES)
 def test_estimator_conformance(estimator, check):
+    check(estimator)
+
+
+@pytest.mark.peers
+@pytest.mark.skipif(not PEER_CLASSES, reason="no peer environment installed (ibbench peers install bmi)")
+@parametrize_with_checks(PEER_CLASSES or ESTIMATOR_CLASSES[:1])
+def test_peer_adapter_conformance(estimator, check):
     check(estimator)
 
 

@@ -43,6 +43,7 @@ def catalogue_markdown(
         "paper-raw",
         "paper-qnn",
         "paper-digits",
+        "bmi",
         "full",
     ),
 ) -> str:

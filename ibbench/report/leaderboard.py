@@ -1,4 +1,8 @@
-"""Leaderboard tables from a results store: markdown, CSV and JSON (HTML: ``ibbench.report.html``)."""
+"""A leaderboard folder from a results store: markdown, CSV, JSON, HTML (``ibbench.report.html``) and plots.
+
+:func:`write_leaderboard` writes every format of a folder in one go (what ``ibbench leaderboard`` does), so the
+files of a folder always come from the same cells; :func:`default_folder` names the folder after the suite.
+"""
 
 from __future__ import annotations
 
@@ -376,17 +380,39 @@ def write_cd_diagrams(board: Leaderboard, out: Path) -> list[Path]:
     return written
 
 
+def default_folder(board: Leaderboard, store: str | Path, root: str | Path = "leaderboards") -> Path:
+    """``root/<name>``: the suite every run of the store ran, else the store file's stem.
+
+    A store with runs of several suites (or of ``--tasks`` without a suite) is named after its file, so two
+    such stores never write into the same folder.
+    """
+    suites = {None if pd.isna(s) or not str(s).strip() else str(s) for s in board.runs.get("suite", [])}
+    only = next(iter(suites)) if len(suites) == 1 else None
+    return Path(root) / (only or Path(store).stem)
+
+
 def write_leaderboard(
     store: str | Path,
     out: str | Path,
-    formats: Collection[str] = ("md", "csv"),
+    formats: Collection[str] = FORMATS,
     title: str | None = None,
     board: Leaderboard | None = None,
+    plots: bool = True,
 ) -> list[Path]:
-    """Write the leaderboard of ``store`` into directory ``out`` in ``formats``; returns the files.
+    """Write the leaderboard of ``store`` into directory ``out``; returns the files.
 
-    ``board`` is the already scored leaderboard of ``store`` (scored here when None). With ``md``
-    or ``html``, the critical-difference diagrams are written as ``cd-*.png`` beside the tables.
+    Parameters
+    ----------
+    store : the results store
+    out : the leaderboard folder (created)
+    formats : any of ``md``, ``csv``, ``json``, ``html`` (default: all). With ``md`` or ``html`` the
+        critical-difference diagrams are written as ``cd-*.png`` beside the tables.
+    title : page and markdown title (default ``ibbench leaderboard (<folder name>)``)
+    board : the already scored leaderboard of ``store`` (scored here when None)
+    plots : draw the standard plots (:data:`ibbench.report.html.PAGE_PLOTS`: curves, convergence when there are
+        several sample sizes, runtime) from the board's cells into ``out/plots/``, replacing earlier files of
+        these kinds, before the HTML page embeds every PNG of ``out/plots/``. False draws none (the page then
+        embeds only the PNGs already there, e.g. info planes drawn with ``ibbench plot``).
     """
     unknown = set(formats) - set(FORMATS)
     if unknown:
@@ -429,12 +455,22 @@ def write_leaderboard(
         payload["status_counts"] = board.status_counts
         path.write_text(json.dumps(payload, indent=1))
         written.append(path)
+    if plots:
+        from ibbench.report.html import PAGE_PLOTS
+        from ibbench.report.plots import draw_plots
+
+        written += draw_plots(PAGE_PLOTS, cells=board.cells, out=out / "plots")
     if "html" in formats:
         from ibbench.report.html import write_html
 
         written.append(
             write_html(
-                board, out / "leaderboard.html", title=title, extra_images=[(p.name, p.read_bytes()) for p in cd_files]
+                board,
+                out / "leaderboard.html",
+                title=title,
+                plot_dir=out / "plots",
+                plots=(),  # the page embeds the files of plots/, drawn just above
+                extra_images=[(p.name, p.read_bytes()) for p in cd_files],
             )
         )
     return written

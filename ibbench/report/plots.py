@@ -7,8 +7,12 @@ and returns the PNG files it wrote. Add one line per new kind.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 PLOT_KINDS: dict[str, str] = {
     "compression": "ibbench.report.plot_compression:plot_compression",
@@ -41,3 +45,28 @@ def make_plot(kind: str, *, store: str | None, out: Path, **options: Any) -> lis
         raise ValueError(f"plot output {out} is an existing file; --out takes a directory")
     out.mkdir(parents=True, exist_ok=True)
     return fn(store=store, out=out, **options)
+
+
+def draw_plots(kinds: Iterable[str], *, cells: pd.DataFrame, out: Path) -> list[Path]:
+    """Draw plot ``kinds`` from ``cells`` into directory ``out``; returns the written files.
+
+    The files an earlier draw of these kinds left in ``out`` (``<kind>.png``, ``<kind>_*.png``) are removed
+    first, so a family that is gone leaves no stale plot. A kind with nothing to draw (``ValueError``, e.g.
+    convergence with a single sample size) is skipped.
+    """
+    out, kinds = Path(out), list(kinds)
+    unknown = [kind for kind in kinds if kind not in PLOT_KINDS]
+    if unknown:
+        raise ValueError(f"unknown plot kind(s) {unknown}; known: {', '.join(list_plot_kinds())}")
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"plot output {out} is an existing file; plots go into a directory")
+    written: list[Path] = []
+    for kind in kinds:
+        if out.is_dir():
+            for old in [*out.glob(f"{kind}.png"), *out.glob(f"{kind}_*.png")]:
+                old.unlink()
+        try:
+            written += make_plot(kind, store=None, out=out, cells=cells)
+        except ValueError:
+            continue
+    return written
