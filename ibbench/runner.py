@@ -59,6 +59,8 @@ class Cell:
     identity: dict[str, Any]
     task_role: str = "overall"
     skip_reason: str | None = field(default=None, compare=False)
+    #: Monte Carlo standard error of ``true_mi`` (0 for an exact truth; see ``ibbench.tasks.mixtures``)
+    true_mi_stderr: float = 0.0
 
     @property
     def key(self) -> str:
@@ -178,6 +180,7 @@ def build_grid(
         # fixed-population tasks (qnn): the seed selects a training repetition with its own exact truth
         truth = getattr(task, "true_mi_for", lambda seed, task=task: task.true_mi)
         true_mi = {int(s): float(truth(int(s))) for s in seeds}
+        true_mi_stderr = float(getattr(task, "true_mi_stderr", 0.0) or 0.0)  # Monte Carlo truths only
         for name, full, version, label, tags, est_ident in est_info:
             skip = None
             for side in ("x", "y"):
@@ -206,6 +209,7 @@ def build_grid(
                             cell_identity(est_ident, task_ident, n, int(seed)),
                             scope,
                             skip,
+                            true_mi_stderr,
                         )
                     )
     return cells

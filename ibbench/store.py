@@ -66,6 +66,7 @@ CELL_COLUMNS: list[tuple[str, str]] = [
     ("extra", "TEXT"),
     ("task_role", "TEXT"),
     ("identity", "TEXT"),
+    ("true_mi_stderr", "REAL"),  # Monte Carlo standard error of true_mi (NULL/0: exact truth)
 ]
 
 RUN_COLUMNS: list[tuple[str, str]] = [

@@ -112,6 +112,17 @@ def _qnn_sweep(datasets: tuple[str, ...] = ("szt", "digits"), epochs: int = 1000
     )
 
 
+def _mixture_tasks() -> tuple[Spec, ...]:
+    return (
+        ("mixture-x", {"correlation": 0.5}),
+        ("mixture-x", {"correlation": 0.9}),
+        ("mixture-ai", {}),
+        ("mixture-inliers", {"dim": 2, "correlation": 0.8, "inlier_fraction": 0.2}),
+        ("mixture-inliers", {"dim": 2, "correlation": 0.8, "inlier_fraction": 0.5}),
+        ("gaussian-mixture", {}),
+    )
+
+
 def _full_tasks() -> tuple[Spec, ...]:
     tasks: list[Spec] = []
     for dim in (1, 2, 5, 10, 20, 50):
@@ -144,6 +155,28 @@ def _full_tasks() -> tuple[Spec, ...]:
     tasks.extend(_digits_sweep())
     tasks.extend(_qnn_sweep())
     return tuple(tasks)
+
+
+#: Dimensions per side of the ``highdim`` suite and its two MI levels (nats).
+HIGHDIM_DIMS: tuple[int, ...] = (2, 5, 10, 25, 50, 100, 250, 500, 1000)
+HIGHDIM_MIS: tuple[float, ...] = (1.0, 5.0)
+#: MI levels (nats) and dimensions per side of the ``highmi`` suite.
+HIGHMI_MIS: tuple[float, ...] = (0.5, 1.0, 2.0, 4.0, 6.0, 8.0, 10.0, 12.0, 15.0, 20.0)
+HIGHMI_DIMS: tuple[int, ...] = (1, 2)
+
+
+def _highdim_tasks() -> tuple[Spec, ...]:
+    # dense: the MI spread over all dim pairs (DCT-mixed); sparse: two interacting pairs among noise dims
+    return tuple(
+        (f"gaussian-highdim-{kind}", {"dim": dim, "mi": mi})
+        for kind in ("dense", "sparse")
+        for dim in HIGHDIM_DIMS
+        for mi in HIGHDIM_MIS
+    )
+
+
+def _highmi_tasks() -> tuple[Spec, ...]:
+    return tuple(("gaussian-highmi", {"dim": dim, "mi": mi}) for dim in HIGHMI_DIMS for mi in HIGHMI_MIS)
 
 
 #: The estimators of Butakov et al.'s image experiments: KDE with the bandwidth
@@ -291,6 +324,38 @@ SUITES: dict[str, Suite] = {
         tasks=bmi_v1_specs(rescale=True),
         n=(BMI_V1_N,),
         seeds=BMI_V1_SEEDS,
+    ),
+    "mixtures": Suite(
+        name="mixtures",
+        version="1",
+        description="Gaussian mixtures (Czyż et al., AISTATS 2024): the X and AI distributions, a correlated "
+        "Gaussian diluted by independent inliers, two separated blobs; true MI by Monte Carlo of the pointwise "
+        "MI (10^6 fixed-seed draws, standard error <= 0.01 nats, tolerance widened by 2 standard errors)",
+        tasks=_mixture_tasks(),
+        n=(1000, 5000),
+        seeds=3,
+    ),
+    "highdim": Suite(
+        name="highdim",
+        version="1",
+        description="family high-dim: Gaussian MI 1 and 5 nats at 2, 5, 10, 25, 50, 100, 250, 500, 1000 dims "
+        "per side, dense (spread over all pairs, DCT-mixed) and sparse (2 interacting pairs among noise); "
+        "n=5000 (bmi's size: above the 1000-dim sides, 80 MB per cell at 1000+1000 dims), 3 seeds. Estimators "
+        "decline by their max_dim tag (dim_x + dim_y): sklearn-mi (2) every task, wkl (16) from 10 dims per "
+        "side, flow (32) from 25 dims per side",
+        tasks=_highdim_tasks(),
+        n=(5000,),
+        seeds=3,
+    ),
+    "highmi": Suite(
+        name="highmi",
+        version="1",
+        description="family high-mi: Gaussian MI 0.5 ... 20 nats at 1+1 and 2+2 dims, n=1000 and 10000 "
+        "(nonparametric estimators saturate near log n = 6.9 and 9.2; the O(n^2) KDE estimators already "
+        "take ~80 s per cell at n=20000, 10^5 would take ~30 min), 3 seeds",
+        tasks=_highmi_tasks(),
+        n=(1000, 10000),
+        seeds=3,
     ),
     "full": Suite(
         name="full",

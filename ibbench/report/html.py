@@ -22,7 +22,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:
@@ -284,9 +283,9 @@ def _upper_bounds(table_id: str, upper: pd.DataFrame) -> str:
 
 
 def _truth_text(r: pd.Series) -> str:
-    if np.isclose(r["true_mi_min"], r["true_mi_max"], rtol=1e-9, atol=1e-12):
-        return _fmt(r["true_mi"])
-    return f"{_fmt(r['true_mi'])} (per seed {_fmt(r['true_mi_min'])}–{_fmt(r['true_mi_max'])})"
+    from ibbench.report.leaderboard import truth_text
+
+    return truth_text(r, _fmt)
 
 
 def _group_table(table_id: str, g: pd.DataFrame) -> str:
