@@ -29,14 +29,17 @@ from ibbench.estimators.torch_utils import (
     check_hidden,
     device_identity,
     fit_context,
+    holdout_split,
     init_weights_,
+    minibatches,
     mlp,
     resolve_device,
     torch_generator,
 )
+from ibbench.numerics.columns import standardize_columns
 from ibbench.params import Interval, IntSequence, StrOptions
 
-__all__ = ["CLUB", "GaussianConditional", "club_value", "dequantize_ties", "standardize_columns"]
+__all__ = ["CLUB", "GaussianConditional", "club_value", "dequantize_ties"]
 
 _LOG_2PI = math.log(2.0 * math.pi)
 
@@ -66,12 +69,6 @@ def dequantize_ties(A: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray
             widths[j] = float(np.min(np.diff(values)))
             A[:, j] += rng.uniform(0.0, widths[j], len(A))
     return A, widths
-
-
-def standardize_columns(A: np.ndarray) -> np.ndarray:
-    """Columns to zero mean and unit variance (constant columns only centred); MI is unchanged."""
-    std = A.std(axis=0)
-    return (A - A.mean(axis=0)) / np.where(std > 0, std, 1.0)
 
 
 class GaussianConditional(nn.Module):
@@ -106,14 +103,6 @@ def club_value(mu: torch.Tensor, log_var: torch.Tensor, y: torch.Tensor) -> tupl
     pair_sq = y_sq - 2.0 * mu * y_mean + mu**2  # (n, d): mean over j of (y_j − μ_i)²
     negative = -0.5 * torch.sum(norm + pair_sq * inv_var, dim=1).mean()
     return float(positive - negative), float(positive), float(negative)
-
-
-def _batches(n: int, b: int, gen: torch.Generator) -> Any:
-    """Endless full mini-batches of ``b`` row indices: shuffle each epoch, drop the ragged end."""
-    while True:
-        perm = torch.randperm(n, generator=gen)
-        for i in range(0, n - b + 1, b):
-            yield perm[i : i + b]
 
 
 class CLUB(MIEstimator):
@@ -254,12 +243,7 @@ class CLUB(MIEstimator):
         X, self.dequantized_x_ = dequantize_ties(X, rng)
         Y, self.dequantized_y_ = dequantize_ties(Y, rng)
         X, Y = standardize_columns(X), standardize_columns(Y)
-        n = len(X)
-        order = rng.permutation(n)
-        n_test = int(round(self.test_size * n))
-        if self.test_size > 0 and not 2 <= n_test <= n - 2:
-            raise ValueError(f"test_size={self.test_size} leaves {n_test} of {n} rows held out; need 2..n-2")
-        train_idx, test_idx = (order[n_test:], order[:n_test]) if n_test else (order, order)
+        train_idx, test_idx = holdout_split(rng, len(X), self.test_size)
         batch = min(int(self.batch_size), len(train_idx))
         device = resolve_device(self.device)
         with fit_context(self.n_threads, device):
@@ -269,7 +253,7 @@ class CLUB(MIEstimator):
             model.to(device)  # initialised on the CPU, so the initial networks do not depend on the device
             opt = torch.optim.Adam(model.parameters(), lr=float(self.lr), foreach=True)
             history: list[float] = []
-            batches = _batches(len(train_idx), batch, gen)
+            batches = minibatches(len(train_idx), batch, gen)
             for _ in range(int(self.n_steps)):
                 idx = next(batches)
                 loglik = model.log_prob(x_train[idx], y_train[idx]).mean()

@@ -23,16 +23,18 @@ import zuko
 from torch import nn
 
 from ibbench.base import MIEstimator
-from ibbench.estimators.club import dequantize_ties, standardize_columns
+from ibbench.estimators.club import dequantize_ties
 from ibbench.estimators.torch_utils import (
     DEVICES,
     as_tensor,
     check_hidden,
     device_identity,
     fit_context,
+    minibatches,
     resolve_device,
     torch_generator,
 )
+from ibbench.numerics.columns import standardize_columns
 from ibbench.params import Interval, IntSequence, StrOptions
 
 __all__ = ["FlowMI", "TridiagonalGaussianFlows", "gaussian_latent_mi"]
@@ -109,14 +111,6 @@ def canonical_maps(X: np.ndarray, Y: np.ndarray, floor: float = 1e-6) -> tuple[n
     wx, wy = inv_sqrt(cov[:dx, :dx]), inv_sqrt(cov[dx:, dx:])
     U, s, Vt = np.linalg.svd(wx @ cov[:dx, dx:] @ wy)
     return wx @ U, wy @ Vt.T, s
-
-
-def _batches(n: int, b: int, gen: torch.Generator) -> Any:
-    """Endless full mini-batches of ``b`` row indices: shuffle each epoch, drop the ragged end."""
-    while True:
-        perm = torch.randperm(n, generator=gen)
-        for i in range(0, n - b + 1, b):
-            yield perm[i : i + b]
 
 
 class FlowMI(MIEstimator):
@@ -312,7 +306,7 @@ class FlowMI(MIEstimator):
             x_train, y_train = as_tensor(X).to(device), as_tensor(Y).to(device)
             opt = torch.optim.Adam(model.parameters(), lr=float(self.lr), foreach=True)
             history: list[float] = []
-            batches = _batches(n, batch, gen)
+            batches = minibatches(n, batch, gen)
             for _ in range(int(self.n_steps)):
                 idx = next(batches)
                 loglik = model.log_prob(x_train[idx], y_train[idx]).mean()

@@ -34,7 +34,7 @@ requested, so ``import ibbench`` stays torch-free.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from numbers import Integral, Real
 from typing import Any
 
@@ -59,10 +59,13 @@ from ibbench.estimators.torch_utils import (
     check_hidden,
     device_identity,
     fit_context,
+    holdout_split,
     init_weights_,
+    minibatches,
     resolve_device,
     torch_generator,
 )
+from ibbench.numerics.columns import standardize_columns
 from ibbench.params import Interval, IntSequence, StrOptions
 
 __all__ = [
@@ -227,7 +230,7 @@ def train_critic(
     history: dict[str, Any] = {"train": [], "eval_step": [], "eval": []}
     smoothed: list[float] = []
     best, best_index, since_best = -math.inf, -1, 0
-    batches = _batches(len(X_train), batch_size, gen)
+    batches = minibatches(len(X_train), batch_size, gen)
     for step in range(n_steps):
         idx = next(batches)
         joint, marginal = pairing.scores(critic, X_train[idx], Y_train[idx], gen)
@@ -280,20 +283,6 @@ def train_critic(
 def _window_start(eval_steps: list[int], after: int) -> int:
     """Index of the first evaluation made after step ``after`` (evaluations ``(after, now]`` form a window)."""
     return next(i for i, s in enumerate(eval_steps) if s > after)
-
-
-def _standardize(A: np.ndarray) -> np.ndarray:
-    """Columns to zero mean, unit variance (constant columns only centred); MI is unchanged."""
-    std = A.std(axis=0)
-    return (A - A.mean(axis=0)) / np.where(std > 0, std, 1.0)
-
-
-def _batches(n: int, b: int, gen: torch.Generator) -> Iterator[torch.Tensor]:
-    """Endless full mini-batches of ``b`` row indices: shuffle each epoch, drop the ragged end."""
-    while True:
-        perm = torch.randperm(n, generator=gen)
-        for i in range(0, n - b + 1, b):
-            yield perm[i : i + b]
 
 
 # ------------------------------------------------------------------------------------ estimators
@@ -417,13 +406,8 @@ class NeuralEstimator(MIEstimator):
         torch generator, then the critic's initial weights, the batches and the negatives from it.
         """
         hidden = check_hidden(self.hidden)
-        X, Y = _standardize(X), _standardize(Y)
-        n = len(X)
-        order = rng.permutation(n)
-        n_test = int(round(self.test_size * n))
-        if self.test_size > 0 and not 2 <= n_test <= n - 2:
-            raise ValueError(f"test_size={self.test_size} leaves {n_test} of {n} rows held out; need 2..n-2")
-        train_idx, test_idx = (order[n_test:], order[:n_test]) if n_test else (order, order)
+        X, Y = standardize_columns(X), standardize_columns(Y)
+        train_idx, test_idx = holdout_split(rng, len(X), self.test_size)
         batch = min(int(self.batch_size), len(train_idx))
         eval_batch = min(int(self.batch_size), len(test_idx))
         n_steps = int(self.n_steps)

@@ -37,6 +37,8 @@ __all__ = [
     "mlp",
     "check_hidden",
     "as_tensor",
+    "holdout_split",
+    "minibatches",
     "TanhAutoencoder",
     "fit_autoencoder",
 ]
@@ -162,6 +164,25 @@ def check_hidden(hidden: int | Sequence[int]) -> tuple[int, ...]:
 def as_tensor(A: np.ndarray) -> torch.Tensor:
     """A float32 CPU tensor of ``A``."""
     return torch.as_tensor(np.ascontiguousarray(A, dtype=np.float32))
+
+
+def holdout_split(rng: np.random.Generator, n: int, test_size: float) -> tuple[np.ndarray, np.ndarray]:
+    """Row indices ``(train, test)``: one permutation from ``rng``, its first ``round(test_size·n)``
+    rows held out; ``test_size=0`` trains and evaluates on all rows. ``ValueError`` when the
+    held-out part would have fewer than 2 rows or leave fewer than 2 for training."""
+    order = rng.permutation(n)
+    n_test = int(round(test_size * n))
+    if test_size > 0 and not 2 <= n_test <= n - 2:
+        raise ValueError(f"test_size={test_size} leaves {n_test} of {n} rows held out; need 2..n-2")
+    return (order[n_test:], order[:n_test]) if n_test else (order, order)
+
+
+def minibatches(n: int, b: int, gen: torch.Generator) -> Iterator[torch.Tensor]:
+    """Endless full mini-batches of ``b`` row indices: shuffle each epoch, drop the ragged end."""
+    while True:
+        perm = torch.randperm(n, generator=gen)
+        for i in range(0, n - b + 1, b):
+            yield perm[i : i + b]
 
 
 # ------------------------------------------------------------------------------- autoencoder (compression)

@@ -24,6 +24,7 @@ from numbers import Integral, Real
 import numpy as np
 from scipy.special import digamma, gammaln, log_ndtr, logsumexp, ndtr
 
+from ibbench.numerics.columns import standardize_columns
 from ibbench.params import Interval, StrOptions
 from ibbench.task import Task
 from ibbench.tasks.gaussian import gaussian_mi
@@ -141,16 +142,9 @@ def normal_to_mixture(z: np.ndarray, mixture: tuple[tuple[float, ...], tuple[flo
     return 0.5 * (lo + hi)
 
 
-def standardise(a: np.ndarray) -> np.ndarray:
-    """Each column minus its sample mean, divided by its sample standard deviation (ddof 0; a
-    constant column is only centred), like bmi's ``transform_rescale`` (``sklearn.preprocessing.scale``)."""
-    sd = a.std(axis=0)
-    return (a - a.mean(axis=0)) / np.where(sd > 0, sd, 1.0)
-
-
 def _rescaled(task: Task, X: np.ndarray, Y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if getattr(task, "rescale", False):
-        return standardise(X), standardise(Y)
+        return standardize_columns(X), standardize_columns(Y)
     return X, Y
 
 
@@ -190,7 +184,8 @@ class BmiGaussian(Task):
     transform : str, default "none"
         One of ``none, cdf, halfcube, wiggly, spiral, spiral-cdf, bimodal, swissroll``.
     rescale : bool, default False
-        Standardise each column of every sample (bmi's v1 workflow; see :func:`standardise`).
+        Standardise each column of every sample (bmi's v1 workflow, ``transform_rescale``;
+        :func:`~ibbench.numerics.columns.standardize_columns`).
 
     References
     ----------
