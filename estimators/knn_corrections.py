@@ -14,12 +14,12 @@ from scipy.special import digamma
 from ibbench.base import MIEstimator
 from ibbench.estimators.knn import choose_ksg_search, ksg_mi
 from ibbench.numerics.knn import (
-    BLOCK_ELEMENTS,
     MAX_NORM,
     build_tree,
     check_k,
     column_scale,
     count_within,
+    joint_distance_blocks,
     prepare_knn_input,
 )
 from ibbench.params import Interval, StrOptions
@@ -352,24 +352,15 @@ def mixed_ksg_counts(
 def _mixed_ksg_counts_brute(
     X: np.ndarray, Y: np.ndarray, k: int, strict: bool
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    from scipy.spatial.distance import cdist
-
     n = len(X)
-    block = int(max(1, min(n, BLOCK_ELEMENTS // n)))
     rho, k_tilde = np.empty(n), np.empty(n)
     nx, ny = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
-    for start in range(0, n, block):
-        stop = min(n, start + block)
-        rows = np.arange(stop - start)
-        dx = cdist(X[start:stop], X, "chebyshev")
-        dy = cdist(Y[start:stop], Y, "chebyshev")
-        dj = np.maximum(dx, dy)
-        dj[rows, rows + start] = np.inf  # a point is not its own neighbour
+    for block, _, dx, dy, dj in joint_distance_blocks(X, Y):
         r = np.partition(dj, k - 1, axis=1)[:, k - 1]
         atom = r == 0
-        rho[start:stop] = r
-        k_tilde[start:stop] = np.where(atom, np.count_nonzero(dj == 0, axis=1), k)
+        rho[block] = r
+        k_tilde[block] = np.where(atom, np.count_nonzero(dj == 0, axis=1), k)
         below = (np.where(atom, 0.0, np.nextafter(r, 0)) if strict else r)[:, None]
-        nx[start:stop] = np.count_nonzero(dx <= below, axis=1) - 1  # the point itself is at distance 0
-        ny[start:stop] = np.count_nonzero(dy <= below, axis=1) - 1
+        nx[block] = np.count_nonzero(dx <= below, axis=1) - 1  # the point itself is at distance 0
+        ny[block] = np.count_nonzero(dy <= below, axis=1) - 1
     return rho, k_tilde, nx, ny

@@ -6,6 +6,8 @@ Low-dimensional queries go through ``scipy.spatial.cKDTree`` with ``workers=-1``
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 from scipy.spatial import cKDTree
 from scipy.special import digamma, gammaln
@@ -180,6 +182,30 @@ def wkl_weights(d: int, k: int) -> np.ndarray:
 BLOCK_ELEMENTS = 1 << 21
 
 
+def joint_distance_blocks(
+    X: np.ndarray, Y: np.ndarray, block_elements: int = BLOCK_ELEMENTS
+) -> Iterator[tuple[slice, np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+    """Max-norm distances of blocks of rows to every row, memory O(block · n).
+
+    Yields ``(rows_slice, rows, dx, dy, dj)``: ``dx``/``dy`` the ``scipy.spatial.distance.cdist(...,
+    "chebyshev")`` distances of the block's rows of X/Y to all rows, ``dj = max(dx, dy)`` the joint
+    distances with each point's distance to itself set to ``inf`` (a point is not its own
+    neighbour), ``rows = arange(block length)``.
+    """
+    from scipy.spatial.distance import cdist
+
+    n = len(X)
+    block = int(max(1, min(n, block_elements // n)))
+    for start in range(0, n, block):
+        stop = min(n, start + block)
+        rows = np.arange(stop - start)
+        dx = cdist(X[start:stop], X, "chebyshev")
+        dy = cdist(Y[start:stop], Y, "chebyshev")
+        dj = np.maximum(dx, dy)
+        dj[rows, rows + start] = np.inf
+        yield slice(start, stop), rows, dx, dy, dj
+
+
 def ksg_counts_brute(
     X: np.ndarray, Y: np.ndarray, k: int, algorithm: int = 1, block_elements: int = BLOCK_ELEMENTS
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -195,21 +221,12 @@ def ksg_counts_brute(
     distance to a subset of the columns bounds it from above, so only the few candidates below that
     bound are sorted.
     """
-    from scipy.spatial.distance import cdist
-
     n = len(X)
     check_k(k, n)
-    block = int(max(1, min(n, block_elements // n)))
     m = int(min(n, max(8 * (k + 1), 256)))  # columns that bound the k-th distance from above
     nx = np.empty(n, dtype=np.int64)
     ny = np.empty(n, dtype=np.int64)
-    for start in range(0, n, block):
-        stop = min(n, start + block)
-        rows = np.arange(stop - start)
-        dx = cdist(X[start:stop], X, "chebyshev")
-        dy = cdist(Y[start:stop], Y, "chebyshev")
-        dj = np.maximum(dx, dy)
-        dj[rows, rows + start] = np.inf  # a point is not its own neighbour
+    for block, rows, dx, dy, dj in joint_distance_blocks(X, Y, block_elements):
         bound = np.partition(dj[:, :m], k - 1, axis=1)[:, k - 1]
         r, c = np.nonzero(dj <= bound[:, None])
         vals = dj[r, c]
@@ -219,12 +236,12 @@ def ksg_counts_brute(
         if algorithm == 1:
             eps = vals[first + k - 1]
             below = np.nextafter(eps, 0)[:, None]  # "< eps" exactly as in count_within(strict=True)
-            nx[start:stop] = np.count_nonzero(dx <= below, axis=1) - 1
-            ny[start:stop] = np.count_nonzero(dy <= below, axis=1) - 1
+            nx[block] = np.count_nonzero(dx <= below, axis=1) - 1
+            ny[block] = np.count_nonzero(dy <= below, axis=1) - 1
         else:
             nb = c[first[:, None] + np.arange(k)]  # the k joint neighbours
             eps_x = np.max(dx[rows[:, None], nb], axis=1)
             eps_y = np.max(dy[rows[:, None], nb], axis=1)
-            nx[start:stop] = np.count_nonzero(dx <= eps_x[:, None], axis=1) - 1
-            ny[start:stop] = np.count_nonzero(dy <= eps_y[:, None], axis=1) - 1
+            nx[block] = np.count_nonzero(dx <= eps_x[:, None], axis=1) - 1
+            ny[block] = np.count_nonzero(dy <= eps_y[:, None], axis=1) - 1
     return nx, ny
