@@ -54,7 +54,7 @@ from ibbench.numerics.knn import (
 from ibbench.params import Interval, Options, StrOptions
 
 
-class _KNeighbours:
+class KNeighbours:
     """Sample-size rule shared by the k-NN estimators: the k-th nearest *other* point must exist."""
 
     k: Any
@@ -67,7 +67,7 @@ class _KNeighbours:
         return f"k={k} neighbours need at least {k + 1} samples, got n={n} (k must be in [1, n-1])"
 
 
-class KSG(_KNeighbours, MIEstimator):
+class KSG(KNeighbours, MIEstimator):
     """Kraskov–Stögbauer–Grassberger k-NN mutual-information estimator (algorithms 1 and 2).
 
     Works in the joint space with the max-norm. Algorithm 1 (eq. 8 of Kraskov et al.):
@@ -195,7 +195,7 @@ def ksg_mi(X: np.ndarray, Y: np.ndarray, k: int, algorithm: int = 1, neighbors: 
     return digamma(k) - 1.0 / k + digamma(n) - np.mean(digamma(nx) + digamma(ny))
 
 
-class _KLBase(_KNeighbours, EntropyMIEstimator):
+class _KLBase(KNeighbours, EntropyMIEstimator):
     """Shared fit of the (weighted) Kozachenko–Leonenko MI estimators (see :class:`KL`)."""
 
     # MI only: each entropy shifts by Σ_j log|a_j| of its columns (added back from the standardisation

@@ -12,7 +12,7 @@ import numpy as np
 from scipy.special import digamma
 
 from ibbench.base import MIEstimator
-from ibbench.estimators.knn import choose_ksg_search, ksg_mi
+from ibbench.estimators.knn import KNeighbours, choose_ksg_search, ksg_mi
 from ibbench.numerics.knn import (
     MAX_NORM,
     build_tree,
@@ -61,19 +61,6 @@ def lnc_log_volume_ratios(offsets: np.ndarray, dim_x: int) -> np.ndarray:
     return np.where(degenerate, np.nan, log_ratio)
 
 
-class _NeedsKNeighbours:
-    """Sample-size rule of the k-NN estimators: the k-th nearest *other* point must exist."""
-
-    k: Any
-
-    def _min_samples(self) -> int:
-        return int(self.k) + 1
-
-    def _min_samples_message(self, n: int) -> str:
-        k = int(self.k)
-        return f"k={k} neighbours need at least {k + 1} samples, got n={n} (k must be in [1, n-1])"
-
-
 @cache
 def lnc_alpha(k: int, dim_x: int, dim_y: int) -> float:
     """Default threshold ``α_{k,d}`` of the non-uniformity test (Gao et al. 2015, Sec. 4).
@@ -92,7 +79,7 @@ def lnc_alpha(k: int, dim_x: int, dim_y: int) -> float:
     return float(np.exp(np.nanquantile(ratios, LNC_FALSE_ALARM)))
 
 
-class KSGLNC(_NeedsKNeighbours, MIEstimator):
+class KSGLNC(KNeighbours, MIEstimator):
     """KSG (algorithm 2) with the local non-uniformity correction (LNC) of Gao, Ver Steeg & Galstyan.
 
     KSG assumes the density is uniform in the max-norm rectangle spanned by each point's k nearest
@@ -230,7 +217,7 @@ class KSGLNC(_NeedsKNeighbours, MIEstimator):
         self.mutual_info_ = self.ksg_ + self.correction_
 
 
-class MixedKSG(_NeedsKNeighbours, MIEstimator):
+class MixedKSG(KNeighbours, MIEstimator):
     """Mixed KSG: mutual information of discrete, continuous or mixed variables (Gao et al. 2017).
 
     Algorithm 1 of Gao, Kannan, Oh & Viswanath (2017), in the max-norm on the joint space: for each
