@@ -28,6 +28,7 @@ from ibbench.studies.common import (
     base_command,
     compute_missing,
     estimator_identity,
+    grid_command,
     run_identity,
     seeded_estimator,
     unit_key,
@@ -316,23 +317,7 @@ def run_study(
                 store, config, range(int(n_seeds)), n_bins, epoch, min_accuracy=min_accuracy, progress=progress
             )
             tables.append((config, rows, kept))
-    parts = [
-        "ibbench",
-        "study",
-        "binning-vs-exact",
-        "--dataset",
-        dataset,
-        "--activation",
-        ",".join(activations),
-        "--bits",
-        ",".join(str(int(b)) for b in bits),
-        "--epochs",
-        str(epochs),
-        "--seeds",
-        str(n_seeds),
-    ]
-    if int(n_snapshots) != 40:
-        parts += ["--n-snapshots", str(n_snapshots)]
+    parts = grid_command("binning-vs-exact", dataset, activations, bits, epochs, n_seeds, n_snapshots)
     if tuple(int(k) for k in n_bins) != DEFAULT_N_BINS:
         parts += ["--n-bins", ",".join(str(int(k)) for k in n_bins)]
     if epoch is not None:

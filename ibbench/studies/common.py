@@ -121,6 +121,22 @@ def base_command(study: str, config: TrainConfig, seeds: Sequence[int], store: s
     return [*parts, "--seeds", str(max(seeds) + 1 if len(seeds) else 1)]
 
 
+def grid_command(
+    study: str,
+    dataset: str,
+    activations: Sequence[str],
+    bits: Sequence[int],
+    epochs: int,
+    n_seeds: int,
+    n_snapshots: int,
+) -> list[str]:
+    """``ibbench study <study>`` over a grid of activations and bit widths (argument list); the
+    snapshot count only when it is not the default 40."""
+    parts = ["ibbench", "study", study, "--dataset", dataset, "--activation", ",".join(activations)]
+    parts += ["--bits", ",".join(str(int(b)) for b in bits), "--epochs", str(epochs), "--seeds", str(n_seeds)]
+    return parts + (["--n-snapshots", str(n_snapshots)] if int(n_snapshots) != 40 else [])
+
+
 def option_list(value: Any, cast: Callable[[Any], Any]) -> list[Any]:
     """``"tanh+relu"`` / ``"4,8"`` / a list / a scalar as a list of ``cast`` values."""
     if isinstance(value, (list, tuple)):

@@ -33,6 +33,7 @@ from ibbench.studies.common import (
     base_command,
     compute_missing,
     estimator_identity,
+    grid_command,
     read_units,
     run_identity,
     seeded_estimator,
@@ -453,23 +454,7 @@ def run_study(
                     progress=progress,
                 )
             )
-    parts = [
-        "ibbench",
-        "study",
-        "info-planes",
-        "--dataset",
-        dataset,
-        "--activation",
-        ",".join(activations),
-        "--bits",
-        ",".join(str(int(b)) for b in bits),
-        "--epochs",
-        str(epochs),
-        "--seeds",
-        str(n_seeds),
-    ]
-    if int(n_snapshots) != 40:
-        parts += ["--n-snapshots", str(n_snapshots)]
+    parts = grid_command("info-planes", dataset, activations, bits, epochs, n_seeds, n_snapshots)
     if min_accuracy is not None:
         parts += ["--min-accuracy", f"{min_accuracy:g}"]
     return phases_markdown(results, n_seeds=int(n_seeds), regenerate=shlex.join(parts))
