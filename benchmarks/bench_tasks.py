@@ -62,3 +62,32 @@ class TaskGroundTruth:
         except ValueError as exc:
             raise NotImplementedError(str(exc)) from exc
         _ = task.true_mi
+
+
+def _bmi_ids() -> list[str]:
+    try:
+        from ibbench.bmi_tasks import BMI_V1_TASKS
+    except ImportError:  # older commit without the bmi suite
+        return []
+    return list(BMI_V1_TASKS)
+
+
+class BmiTaskSampling:
+    """Time of drawing 10⁵ samples of each of bmi's 40 v1 tasks, rescaled as the ``bmi`` suite uses them.
+
+    The bmi-suite issue asks for ≤ 1 s per task at n = 10⁵ (``1v1-bimodal-0.75``, which inverts a
+    mixture CDF per sample, is the one that needs a numerical solver).
+    """
+
+    params = (_bmi_ids(), [100_000])
+    param_names = ["bmi_id", "n"]
+    timeout = 120
+
+    def setup(self, bmi_id, n):
+        from ibbench.bmi_tasks import BMI_V1_TASKS
+
+        name, params = BMI_V1_TASKS[bmi_id]
+        self.task = ibbench.get_task(name, **params, rescale=True)
+
+    def time_sample(self, bmi_id, n):
+        self.task.sample(n, random_state=1)

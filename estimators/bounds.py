@@ -148,7 +148,8 @@ def smile_readout(clip: float) -> Bound:
     References
     ----------
     J. Song, S. Ermon, "Understanding the limitations of variational mutual information
-    estimators", ICLR 2020, §5, eq. (18) (definition of I_SMILE) and Theorem 3 (variance bound).
+    estimators", ICLR 2020: the definition of I_SMILE and the theorem bounding the variance of its
+    clipped partition term (section and equation numbers not verified here).
     """
     if not clip > 0:
         raise ValueError(f"clip must be positive, got {clip!r}")

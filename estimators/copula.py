@@ -53,7 +53,7 @@ def gaussian_entropy_bias(d: int, n: int) -> float:
     ``S`` is the unbiased ((n − 1)-normalised) sample covariance of ``n`` draws from a ``d``-variate
     normal. ``(n − 1) S`` is Wishart with ``n − 1`` degrees of freedom, so
     ``E[log det S] = log det Σ + d log(2 / (n − 1)) + Σ_{i=1}^{d} ψ((n − i) / 2)`` and the bias is half
-    of the last two terms (the correction used by Ince et al. 2017, Sec. 2; derived by Misra, Singh &
+    of the last two terms (the bias correction of Ince et al. 2017; derived by Misra, Singh &
     Demchuk 2005 from the Wishart distribution of ``(n − 1) S``).
     Needs ``n > d``.
     """
@@ -66,21 +66,21 @@ class GaussianCopulaMI(MIEstimator):
 
     1. Copula transform: every column of X and Y is replaced by its normal scores
        ``Φ⁻¹(r_i / (n + 1))`` (:func:`copula_normal_scores`; ranks ``r_i`` = 1…n, ties get their average
-       rank), which makes each marginal approximately standard normal (Ince et al. 2017, Sec. 2,
-       "copula normalisation").
+       rank), which makes each marginal approximately standard normal (the copula normalisation of
+       Ince et al. 2017).
     2. Gaussian MI of the scores: ``I = H(X) + H(Y) − H(X, Y)`` with the Gaussian entropies
        ``H = Σ_j log L_jj + (d/2) log(2πe)`` computed from the Cholesky factor ``L`` of the
-       (n − 1)-normalised covariance (Ince et al., Sec. 2; Cover & Thomas eq. 8.56).
+       (n − 1)-normalised covariance (Ince et al. 2017; Cover & Thomas eq. 8.56).
     3. Bias correction (``bias_correction=True``): each entropy minus its expected excess
        ``½ [d log(2/(n − 1)) + Σ_{i=1}^{d} ψ((n − i)/2)]`` (:func:`gaussian_entropy_bias`, exact for
-       Gaussian data; the correction of Ince et al., Sec. 2, after Misra et al. 2005).
+       Gaussian data; the correction of Ince et al. 2017, after Misra et al. 2005).
 
     The paper's code reports bits; this estimator reports nats. The estimate is the MI of the Gaussian
     copula fitted to the data: exact (up to sampling) when the copula is Gaussian, i.e. for any strictly
     monotone map of each column of jointly Gaussian data (``gaussian-cdf``, ``gaussian-asinh``,
     ``gaussian-halfcube``, ``gaussian-wiggly``). For one-dimensional X and Y it is a lower bound
     otherwise: the scores' marginals are normal, and the Gaussian has the largest joint entropy for
-    their covariance (Ince et al., Sec. 2). For multivariate sides the bound is not guaranteed (the
+    their covariance (Ince et al. 2017). For multivariate sides the bound is not guaranteed (the
     normal scores of a side need not be jointly normal, so ``H(X)`` is overestimated too); measured
     below the truth on ``gaussian-spiral`` (2+2, 0.03 vs 1.0 nats) and ``student-t`` (2+2, df 3: 0.95
     vs 1.11), above it on 256-pixel ``images-bumps`` at n = 1000 (12 vs 2 nats). Ranks resolve
@@ -118,8 +118,9 @@ class GaussianCopulaMI(MIEstimator):
     ----------
     R. A. A. Ince, B. L. Giordano, C. Kayser, G. A. Rousselet, J. Gross, P. G. Schyns, "A statistical
     framework for neuroimaging data analysis based on mutual information estimated via a Gaussian
-    copula", Human Brain Mapping 38 (2017), 1541–1573, Sec. 2 (copula normalisation, Gaussian MI via
-    Cholesky log-determinants, bias correction of the Gaussian entropies).
+    copula", Human Brain Mapping 38 (2017), 1541–1573, the description of the Gaussian-copula MI
+    estimate (copula normalisation, Gaussian MI via Cholesky log-determinants, bias correction of the
+    Gaussian entropies).
     T. M. Cover, J. A. Thomas, *Elements of Information Theory*, 2nd ed., eq. (8.56).
     N. Misra, H. Singh, E. Demchuk, "Estimation of the entropy of a multivariate normal distribution",
     J. Multivariate Anal. 92 (2005), 324–342 (the expectation of the log-determinant).

@@ -22,7 +22,7 @@ from __future__ import annotations
 from numbers import Integral, Real
 
 import numpy as np
-from scipy.special import digamma, gammaln, log_ndtr, logsumexp, ndtr
+from scipy.special import digamma, gammaln, log_ndtr, ndtr, ndtri_exp
 
 from ibbench.numerics.columns import standardize_columns
 from ibbench.params import Interval, StrOptions
@@ -111,6 +111,14 @@ def swiss_roll_inverse(x: np.ndarray) -> np.ndarray:
 BIMODAL_X = ((0.3, 0.7), (0.0, 5.0))
 BIMODAL_Y = ((0.5, 0.5), (-1.0, 3.0))
 
+_LOG_SQRT_2PI = 0.5 * np.log(2.0 * np.pi)
+#: Grid of :func:`normal_to_mixture`'s starting points: this many points from ``min μ − 40`` to
+#: ``max μ + 40`` (beyond, ``Φ(z)`` is below 1e-300 and the bracket alone starts the iteration).
+_GRID_POINTS = 4001
+_GRID_MARGIN = 40.0
+#: a cap only: from the grid the safeguarded Newton iteration converges in 2–3 steps
+_NEWTON_MAX_ITERATIONS = 100
+
 
 def mixture_cdf(x: np.ndarray, mixture: tuple[tuple[float, ...], tuple[float, ...]]) -> np.ndarray:
     """CDF of a unit-variance Gaussian mixture ``(weights, means)``."""
@@ -118,28 +126,60 @@ def mixture_cdf(x: np.ndarray, mixture: tuple[tuple[float, ...], tuple[float, ..
     return sum(w * ndtr(x - m) for w, m in zip(weights, means))
 
 
+def _log_tail_and_density(
+    x: np.ndarray, sign: np.ndarray, log_w: np.ndarray, mu: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(log G(x), log f(x))`` of the mixture, ``G = F`` where ``sign = +1`` and ``G = S = 1 − F`` where −1."""
+    u = sign * (x - mu)
+    log_tail = np.logaddexp.reduce(log_w + log_ndtr(u), axis=0)
+    log_density = np.logaddexp.reduce(log_w - 0.5 * u * u, axis=0) - _LOG_SQRT_2PI
+    return log_tail, log_density
+
+
 def normal_to_mixture(z: np.ndarray, mixture: tuple[tuple[float, ...], tuple[float, ...]]) -> np.ndarray:
     """``F⁻¹(Φ(z))`` with ``F`` the mixture CDF: maps a standard normal to the mixture, monotonically.
 
-    Bmi's bimodal task applies ``F⁻¹`` to the uniform ``Φ(z)``; solving in log space on the side of
-    the nearer tail (``log F(x) = log Φ(z)`` for ``z ≤ 0``, ``log S(x) = log Φ(−z)`` otherwise) keeps
-    both tails exact. The root lies in ``[z + min μ, z + max μ]`` (there every component CDF is at
-    most, resp. at least, ``Φ(z)``); 80 bisection steps reach float64 resolution.
+    Bmi's bimodal task applies ``F⁻¹`` to the uniform ``Φ(z)``. The equation is solved in log space
+    on the side of the nearer tail (``log F(x) = log Φ(z)`` for ``z ≤ 0``, ``log S(x) = log Φ(−z)``
+    otherwise, ``S = 1 − F``), which keeps both tails exact, by Newton's method safeguarded by
+    bisection (``rtsafe``, Press et al., *Numerical Recipes*, 3rd ed., Sec. 9.4): the root lies in
+    ``[z + min μ, z + max μ]`` (there every component CDF is at most, resp. at least, ``Φ(z)``), each
+    evaluation shrinks that bracket, and a Newton step leaving it is replaced by its midpoint. The
+    iteration starts from linear interpolation of ``z ↦ x`` tabulated on a grid of x
+    (``z = Φ⁻¹(F(x))``, from the nearer tail with ``ndtri_exp``) and stops at a Newton step below
+    ``1e-9 · max(1, |x|)``; quadratic convergence puts the returned root within a few ulps.
     """
     weights, means = mixture
-    log_w = np.log(np.asarray(weights))[:, None]
-    mu = np.asarray(means)[:, None]
+    log_w = np.log(np.asarray(weights, dtype=np.float64))[:, None]
+    mu = np.asarray(means, dtype=np.float64)[:, None]
     z = np.asarray(z, dtype=np.float64).ravel()
-    lower = z <= 0
-    target = np.where(lower, log_ndtr(z), log_ndtr(-z))
+    # G = F (sign +1) below the median of Φ, G = S (sign −1) above
+    sign = np.where(z > 0, -1.0, 1.0)
+    target = log_ndtr(-np.abs(z))
     lo, hi = z + mu.min(), z + mu.max()
-    for _ in range(80):
-        mid = 0.5 * (lo + hi)
-        log_cdf = logsumexp(log_w + log_ndtr(mid - mu), axis=0)
-        log_sf = logsumexp(log_w + log_ndtr(mu - mid), axis=0)
-        below = np.where(lower, log_cdf < target, log_sf > target)
-        lo, hi = np.where(below, mid, lo), np.where(below, hi, mid)
-    return 0.5 * (lo + hi)
+    x_grid = np.linspace(mu.min() - _GRID_MARGIN, mu.max() + _GRID_MARGIN, _GRID_POINTS)
+    log_cdf, _ = _log_tail_and_density(x_grid, np.ones_like(x_grid), log_w, mu)
+    log_sf, _ = _log_tail_and_density(x_grid, -np.ones_like(x_grid), log_w, mu)
+    z_grid = np.where(log_cdf < log_sf, ndtri_exp(log_cdf), -ndtri_exp(log_sf))
+    x = np.clip(np.interp(z, z_grid, x_grid), lo, hi)
+    active = np.arange(z.size)
+    for _ in range(_NEWTON_MAX_ITERATIONS):
+        xa, s = x[active], sign[active]
+        log_tail, log_density = _log_tail_and_density(xa, s, log_w, mu)
+        residual = log_tail - target[active]
+        too_small = s * residual < 0
+        lo[active] = np.where(too_small, xa, lo[active])
+        hi[active] = np.where(too_small, hi[active], xa)
+        # d log G / dx = sign · f / G
+        step = s * residual * np.exp(log_tail - log_density)
+        new = xa - step
+        inside = (new >= lo[active]) & (new <= hi[active])
+        new = np.where(inside, new, 0.5 * (lo[active] + hi[active]))
+        x[active] = new
+        active = active[np.abs(new - xa) > 1e-9 * np.maximum(1.0, np.abs(new))]
+        if active.size == 0:
+            break
+    return x
 
 
 def _rescaled(task: Task, X: np.ndarray, Y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

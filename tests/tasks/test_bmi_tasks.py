@@ -267,7 +267,7 @@ def test_inverting_the_map_recovers_the_base_sample(transform, structure, dim_x,
     X, Y = task.sample(2000, random_state=7)
     X0, Y0 = task.sample_base(2000, random_state=7)
     Xi, Yi = _inverse(transform, task, X, Y)
-    # Φ⁻¹(Φ(z)) loses digits in the upper tail (Φ(z) near 1); bisection-based maps are exact to ~1e-12
+    # Φ⁻¹(Φ(z)) loses digits in the upper tail (Φ(z) near 1); the maps solved numerically are exact to ~1e-12
     np.testing.assert_allclose(Xi, X0, atol=1e-6)
     np.testing.assert_allclose(Yi, Y0, atol=1e-6)
 
@@ -305,6 +305,27 @@ def test_bimodal_map_is_exact_in_the_far_tails():
     # (log Φ has slope ≈ |z| = 30 there): x ≈ −30 − log(0.3)/30 and 35 + log(0.7)/30
     assert x[0] == pytest.approx(-30 - np.log(0.3) / 30, abs=0.003)
     assert x[-1] == pytest.approx(35 + np.log(0.7) / 30, abs=0.003)
+
+
+def _log_mixture_tail(x, weights, means, upper):
+    # log F(x), or log S(x) = log(1 − F(x)) when upper, of Σ w N(μ, 1), written out with scipy.stats
+    tail = stats.norm.logsf if upper else stats.norm.logcdf
+    return np.logaddexp.reduce([np.log(w) + tail(x - m) for w, m in zip(weights, means)], axis=0)
+
+
+@pytest.mark.parametrize("mixture", [bmi.BIMODAL_X, bmi.BIMODAL_Y, ((0.2, 0.5, 0.3), (-6.0, 0.5, 9.0))])
+def test_bimodal_map_inverts_the_mixture_cdf_to_1e_10(mixture):
+    # F(x) = Φ(z), checked as a relative error of the nearer tail so that the tails count too
+    rng = np.random.default_rng(3)
+    z = np.concatenate([rng.standard_normal(20_000), np.linspace(-37, 37, 2_001)])
+    x = bmi.normal_to_mixture(z, mixture)
+    upper = z > 0
+    log_mixture = np.where(
+        upper, _log_mixture_tail(x, *mixture, upper=True), _log_mixture_tail(x, *mixture, upper=False)
+    )
+    log_normal = np.where(upper, stats.norm.logsf(z), stats.norm.logcdf(z))
+    np.testing.assert_array_less(np.abs(np.expm1(log_mixture - log_normal)), 1e-10)
+    np.testing.assert_allclose(bmi.mixture_cdf(x, mixture), stats.norm.cdf(z), rtol=0, atol=1e-10)
 
 
 @pytest.mark.parametrize(
