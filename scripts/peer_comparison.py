@@ -3,13 +3,21 @@
 Every row times two implementations of the *same* estimator on the *same* sample in one process,
 alternating them (A, B, A, B, …) so a change of machine load hits both, and reports the best-of
 times, their ratio (peer / ibbench: above 1 means ibbench is faster) and both estimates, which
-must agree (same algorithm; differences come only from tie-breaking noise or float32 kernels).
+must agree (same algorithm; differences come only from tie-breaking noise or float32 kernels),
+except for bmi's KSG, which measures X and Y distances with the Euclidean norm (ibbench's KSG uses
+the max-norm of Kraskov et al. everywhere), so its estimates differ slightly.
 
 Peers
 -----
 * scikit-learn ``mutual_info_regression`` (KSG algorithm 1 for one continuous feature, k = 3) vs
   ``ksg`` on 1+1-dimensional Gaussians;
 * scikit-learn ``mutual_info_score`` (plug-in MI of two label vectors) vs ``exact``;
+* bmi (benchmark-mi 0.1.3, ``KSGEnsembleFirstEstimator`` through the ``bmi-ksg`` adapter, run in its
+  own environment: ``ibbench peers install bmi``) vs ``ksg`` with k = 5: 5+5-dimensional Gaussians
+  (both unstandardised, no jitter), 2+2 dimensions at n = 20 000, and the raw 256 + 256 pixels of
+  16×16 bump images (unstandardised). bmi's time is its ``estimate`` call measured inside the peer
+  process (``peer_seconds_``: JAX start-up and the file exchange excluded); the rows are left out
+  when bmi is not installed;
 * reference implementations written here in plain numpy/scipy, the way one would write them
   without care for speed: chunked brute-force KSG (max-norm) and Kozachenko–Leonenko MI, float64
   leave-one-out KDE with ``logsumexp`` at a fixed bandwidth, ``np.unique(axis=0)`` plug-in MI of a
@@ -52,9 +60,11 @@ BLOCK = 512  # rows per chunk of the brute-force references (block x n distance 
 
 
 def _standardize_jitter(A, rng):
-    """Unit variance per column plus 1e-10-relative noise (what ksg/kl do before the searches)."""
-    A = A / np.where(A.std(axis=0) > 0, A.std(axis=0), 1.0)
-    return A + 1e-10 * np.maximum(1.0, np.mean(np.abs(A), axis=0)) * rng.standard_normal(A.shape)
+    """Centred, unit variance per column, plus noise of 1e-10 (what ksg/kl do before the searches)."""
+    A = A - A.mean(axis=0)
+    std = A.std(axis=0)
+    A = A / np.where((A.max(axis=0) > A.min(axis=0)) & (std > 0), std, 1.0)
+    return A + 1e-10 * rng.standard_normal(A.shape)
 
 
 def ref_ksg(X, Y, k=3, seed=0):
@@ -147,6 +157,30 @@ def sklearn_mi_score(X, Y):
     return float(mutual_info_score(X.ravel(), Y.ravel()))
 
 
+def bmi_ksg(k, standardize):
+    """bmi's KSG through the ``bmi-ksg`` adapter: ``(estimate, seconds of bmi's estimate call)``."""
+
+    def run(X, Y):
+        est = ibbench.get_estimator("bmi-ksg", k=k, standardize=standardize).fit(X, Y)
+        return float(est.mutual_info_), float(est.peer_seconds_)
+
+    return run
+
+
+def _bmi_versions() -> str:
+    if not bmi_installed():
+        return ""
+    from ibbench.peers.envs import installed_versions
+
+    return ", bmi environment: " + ", ".join(f"{k} {v}" for k, v in sorted(installed_versions("bmi").items()))
+
+
+def bmi_installed() -> bool:
+    from ibbench.peers import is_installed
+
+    return is_installed("bmi")
+
+
 # --------------------------------------------------------------------------------------------------
 # data and the comparison grid
 # --------------------------------------------------------------------------------------------------
@@ -159,6 +193,11 @@ def gaussian(n, dim):
 def categorical(n):
     X, Y = ibbench.get_task("categorical", n_symbols=64, flip=0.3).sample(n, random_state=0)
     return X, Y
+
+
+def pixels(n):
+    """Raw 16×16 Gaussian-bump images (256 + 256 pixel columns), 4 nats."""
+    return ibbench.get_task("images-bumps", size=16, mi=4.0).sample(n, random_state=0)
 
 
 def quantized_layer(n, width=10, levels=16):
@@ -174,6 +213,35 @@ def quantized_layer(n, width=10, levels=16):
 def comparisons(quick: bool):
     """(label, peer, data builder, sizes, ibbench estimator factory, peer function)."""
     big = not quick
+    bmi = [
+        (
+            "ksg k=5 (no standardisation, no jitter) vs bmi KSG",
+            "bmi",
+            lambda n: gaussian(n, 5),
+            [5000],
+            lambda: ibbench.get_estimator("ksg", k=5, standardize=False, jitter=0.0, random_state=0),
+            bmi_ksg(5, False),
+        ),
+        (
+            "ksg k=5 vs bmi KSG",
+            "bmi",
+            lambda n: gaussian(n, 2),
+            [20_000 if big else 5000],
+            lambda: ibbench.get_estimator("ksg", k=5, random_state=0),
+            bmi_ksg(5, True),
+        ),
+        (
+            "ksg k=5 on raw pixels (no standardisation) vs bmi KSG",
+            "bmi",
+            pixels,
+            [5000 if big else 1000],
+            lambda: ibbench.get_estimator("ksg", k=5, standardize=False, random_state=0),
+            bmi_ksg(5, False),
+        ),
+    ]
+    if not bmi_installed():
+        print("bmi is not installed (ibbench peers install bmi): its rows are left out", flush=True)
+        bmi = []
     return [
         (
             "ksg k=3 vs sklearn mutual_info_regression",
@@ -207,6 +275,7 @@ def comparisons(quick: bool):
             lambda: ibbench.get_estimator("kl", k=5, random_state=0),
             lambda X, Y: ref_kl(X, Y, 5),
         ),
+        *bmi,
         (
             "kde-ml fixed h=0.3 vs float64 LOO-KDE + logsumexp",
             "reference",
@@ -243,18 +312,31 @@ def comparisons(quick: bool):
 
 
 def best_of(fns, repeats: int, slow: float = 10.0):
-    """Alternate the callables; best time and last result of each. Fewer rounds when a call is slow."""
+    """Alternate the callables; best time and last result of each. Fewer rounds when a call is slow.
+
+    After a round longer than ``slow`` seconds only the callables faster than ``slow / 4`` are
+    repeated (a fast ibbench fit still gets its best of ``repeats`` next to one slow peer call).
+    A callable may return ``(result, seconds)`` to report its own time (a peer process timing its
+    estimate call); otherwise the wall-clock time of the call counts.
+    """
     best = [math.inf] * len(fns)
     results = [None] * len(fns)
+    cheap = [True] * len(fns)
     for _ in range(repeats):
         round_time = 0.0
         for i, fn in enumerate(fns):
+            if not cheap[i]:
+                continue
             t0 = time.perf_counter()
             results[i] = fn()
             dt = time.perf_counter() - t0
+            if isinstance(results[i], tuple):
+                results[i], dt = results[i]
             best[i], round_time = min(best[i], dt), round_time + dt
         if round_time > slow:
-            break
+            cheap = [c and b < slow / 4 for c, b in zip(cheap, best, strict=True)]
+            if not any(cheap):
+                break
     return best, results
 
 
@@ -265,7 +347,7 @@ def _fmt(s):
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="smaller sizes (about a minute)")
-    ap.add_argument("--repeats", type=int, default=5, help="alternating rounds (best-of); 1 when a round > 10 s")
+    ap.add_argument("--repeats", type=int, default=5, help="alternating rounds (best-of); slow calls run once")
     ap.add_argument("--out", default=str(ROOT / "leaderboards" / "performance"))
     ap.add_argument("--note", default="", help="free text about the machine's state, written into peers.md")
     args = ap.parse_args(argv)
@@ -324,16 +406,20 @@ def main(argv=None) -> int:
         "",
         f"Generated by `{cmd}` on {_dt.datetime.now():%Y-%m-%d %H:%M}: {os.cpu_count()} cores ({cpu}), "
         f"Python {platform.python_version()}, numpy {np.__version__}, scipy {scipy.__version__}, "
-        f"scikit-learn {sklearn.__version__}. Load average (1/5/15 min) at start "
+        f"scikit-learn {sklearn.__version__}{_bmi_versions()}. Load average (1/5/15 min) at start "
         f"{', '.join(f'{x:.2f}' for x in load_start)}, at end {', '.join(f'{x:.2f}' for x in load_end)}"
         + (f": {args.note}" if args.note else "."),
         "",
         f"Both implementations run on the same sample in one process, alternating, best of up to "
-        f"{args.repeats} rounds (1 round when a round takes over 10 s). **ratio = peer time / ibbench time** "
+        f"{args.repeats} rounds (after a round over 10 s only calls under 2.5 s are repeated). "
+        "**ratio = peer time / ibbench time** "
         "(above 1: ibbench is faster). Both estimates are shown; they implement the same estimator, so "
-        "|Δ| only reflects tie-breaking noise (1e-10 jitter) or float32 kernel sums. ibbench's k-d tree "
-        "queries use both cores (`workers=-1`); scikit-learn's `mutual_info_regression` uses one for a "
-        "single feature; the references are single-threaded numpy apart from BLAS.",
+        "|Δ| only reflects tie-breaking noise (1e-10 jitter) or float32 kernel sums — except for bmi's KSG, "
+        "which uses Euclidean distances in X and Y where ibbench uses the max-norm, so its estimates differ "
+        "slightly. bmi's time is that of its `estimate` call inside the peer process (`peer_seconds_` of the "
+        "`bmi-ksg` adapter, JAX start-up excluded). ibbench's k-d tree queries and brute-force blocks use both "
+        "cores; scikit-learn's `mutual_info_regression` uses one for a single feature; bmi's distances use "
+        "scikit-learn's `pairwise_distances`; the references are single-threaded numpy apart from BLAS.",
         "",
         "| comparison | n | dims | ibbench | peer | ratio | ibbench estimate | peer estimate | abs. diff |",
         "|---|---|---|---|---|---|---|---|---|",

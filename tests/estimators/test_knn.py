@@ -73,10 +73,12 @@ def test_brute_force_counts_with_small_blocks_and_ties():
 
 def test_auto_search_switches_by_dimension_with_identical_estimates():
     assert choose_ksg_search(5000, 4) == "tree"
-    assert choose_ksg_search(5000, 10) == "brute"
+    assert choose_ksg_search(5000, 10) == "tree"
+    assert choose_ksg_search(5000, 24) == "brute"
     assert choose_ksg_search(50_000, 8) == "tree"
+    assert choose_ksg_search(50_000, 10) == "brute"
     rng = np.random.default_rng(1)
-    X, Y = rng.standard_normal((600, 5)), rng.standard_normal((600, 5))
+    X, Y = rng.standard_normal((600, 12)), rng.standard_normal((600, 12))
     Y[:, 0] += X[:, 0]
     auto = KSG(random_state=0).fit(X, Y)
     assert auto.neighbors_ == "brute"
