@@ -163,6 +163,168 @@ class LeaveOneOutKDE:
             )
 
 
+#: grid spacing of :class:`BinnedKDE`, as a fraction of the bandwidth
+BINNED_SPACING = 1.0 / 40.0
+#: kernel support of :class:`BinnedKDE` in bandwidths (the dropped tail ``exp(−7²/2)`` is ~2e-11)
+BINNED_CUTOFF = 7.0
+#: most grid nodes (padding included) one binned convolution may use (~130 MB of float64)
+MAX_GRID_NODES = 1 << 24
+#: rows whose binned leave-one-out sum falls below this are summed exactly instead
+EXACT_ROW_FLOOR = 1e-3
+
+
+class BinnedKDE(LeaveOneOutKDE):
+    """:class:`LeaveOneOutKDE` whose kernel sums come from linear binning and an FFT convolution.
+
+    The sample is linearly binned onto a grid of spacing ``δ = spacing · h`` (each point's mass
+    split over the ``2^d`` corners of its cell, Jones & Lotwick 1984), the grid is convolved with
+    the Gaussian kernel sampled on the grid (cut at ``BINNED_CUTOFF · h``) by FFT, and the result is
+    interpolated back to each point with the same linear weights; each point's own contribution
+    through the grid (``Π_k ((1−t_k)² + t_k² + 2 t_k (1−t_k) e^{−spacing²/2})``) is subtracted exactly,
+    so the sums are leave-one-out. Cost ``O(n 2^d + G log G)`` for ``G`` grid nodes, instead of
+    ``O(n²)``. Grids beyond ``MAX_GRID_NODES`` are refused (:meth:`min_bandwidth`); rows whose sum
+    is below ``EXACT_ROW_FLOOR`` (isolated points, where the FFT's absolute rounding and the
+    binning error of far pairs are not small relative to the sum) are summed exactly.
+
+    Error bound. Binning and interpolation replace each pair's kernel ``K(u)``, ``u = z_i − z_j``, by
+    its mean over the grid corners, ``E K(u + e)``, with independent corner offsets ``e`` of mean 0 and
+    variance at most ``δ²/2`` per coordinate (``t(1−t)δ² ≤ δ²/4`` from each end). A second-order Taylor
+    expansion of the Gaussian in ``e`` bounds the
+    relative error of row ``i``'s sum by ``B_i = (spacing²/4) Σ_k E_K|u_k²/h² − 1|`` (``E_K``: mean over
+    the row's neighbours weighted by their kernel values). ``B_i`` is small where the density is
+    smooth on the scale ``h`` (the weighted neighbours then spread like the kernel); the entropy
+    estimate ``−mean log f̂`` moves by at most ``mean_i B_i``, which is ``≈ (d/4) spacing²``
+    (1.6e-4 in 1-D, 3.1e-4 in 2-D with the default spacing 1/40) on smooth data.
+    tests/test_kde_fast.py checks ``|log S̃_i − log S_i| ≤ B_i`` row by row against exact sums.
+
+    Parameters
+    ----------
+    Z : ndarray (n, d)
+        The sample (float64).
+    spacing : float, default 1/40
+        Grid spacing relative to the bandwidth.
+
+    References
+    ----------
+    M. C. Jones, H. W. Lotwick, "On the errors involved in computing the empirical characteristic
+    function", J. Statist. Comput. Simul. 17 (1983); M. P. Wand, "Fast computation of multivariate
+    kernel estimators", J. Comput. Graph. Statist. 3 (1994) (linear binning and FFT convolution).
+    """
+
+    def __init__(self, Z: np.ndarray, spacing: float = BINNED_SPACING) -> None:
+        self.Z = np.ascontiguousarray(Z, dtype=np.float64)
+        self.n, self.d = self.Z.shape
+        if self.n < 2:
+            raise ValueError(f"leave-one-out KDE needs at least 2 samples, got {self.n}")
+        if not 0 < spacing <= 0.5:
+            raise ValueError(f"spacing must be in (0, 0.5], got {spacing}")
+        self.spacing = float(spacing)
+        self.block = int(max(1, min(self.n, BLOCK_ELEMENTS // self.n)))
+        self._cache = None
+        # exact duplicates, with the same leave-all-copies-out bookkeeping as LeaveOneOutKDE
+        _, inverse, counts = np.unique(self.Z, axis=0, return_inverse=True, return_counts=True)
+        n_dup = counts[inverse.ravel()] - 1
+        n_dup[n_dup >= self.n - 1] = 0  # only copies of itself: ordinary leave-one-out
+        self.n_dup = n_dup.astype(np.float64)
+        self.n_used = self.n - 1.0 - self.n_dup
+        self.dmin = np.zeros(self.n)  # unused: binned sums need no shift
+        self._low = self.Z.min(axis=0)
+        self._span = self.Z.max(axis=0) - self._low
+        self._half_width = int(np.ceil(BINNED_CUTOFF / self.spacing))
+
+    def grid_nodes(self, h: float) -> float:
+        """Nodes of the padded grid of one convolution at bandwidth ``h``."""
+        delta = self.spacing * h
+        return float(np.prod(np.floor(self._span / delta) + 2 + 2 * self._half_width))
+
+    def min_bandwidth(self) -> float:
+        """Smallest bandwidth whose grid has at most ``MAX_GRID_NODES`` nodes (bisection in log h)."""
+        lo, hi = -50.0, 50.0
+        for _ in range(100):
+            mid = 0.5 * (lo + hi)
+            lo, hi = (lo, mid) if self.grid_nodes(float(np.exp(mid))) <= MAX_GRID_NODES else (mid, hi)
+        return float(np.exp(hi))
+
+    def log_kernel_sums(self, h: float | tuple[float, ...]) -> np.ndarray:
+        """As :meth:`LeaveOneOutKDE.log_kernel_sums`, from binned sums (see the class notes)."""
+        hs = np.atleast_1d(np.asarray(h, dtype=np.float64))
+        out = np.empty((len(hs), self.n))
+        for m, hm in enumerate(hs):
+            sums = self._binned_sums(float(hm)) - self.n_dup  # each copy contributes exp(0) = 1 exactly
+            exact = np.flatnonzero(sums < EXACT_ROW_FLOOR)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                out[m] = np.log(sums)
+            if exact.size:
+                out[m, exact] = self._exact_log_sums(exact, float(hm))
+        return out[0] if np.ndim(h) == 0 else out
+
+    def _binned_sums(self, h: float) -> np.ndarray:
+        """Leave-one-out sums ``Σ_{j≠i} K(z_i − z_j)`` (duplicates included) by binning and FFT."""
+        if self.grid_nodes(h) > MAX_GRID_NODES:
+            raise ValueError(
+                f"bandwidth {h:.3g} needs a grid of {self.grid_nodes(h):.3g} nodes (> {MAX_GRID_NODES}); "
+                f"the binned kernel sums need h >= {self.min_bandwidth():.3g} here"
+            )
+        delta = self.spacing * h
+        shape = (np.floor(self._span / delta) + 2).astype(np.int64)
+        position = (self.Z - self._low) / delta
+        cell = np.minimum(np.floor(position).astype(np.int64), shape - 2)
+        frac = position - cell
+        strides = np.cumprod(np.concatenate(([1], shape[::-1][:-1])))[::-1]  # C order
+        offsets = np.array(np.meshgrid(*[[0, 1]] * self.d, indexing="ij")).reshape(self.d, -1).T
+        corners = [(cell + offset) @ strides for offset in offsets]
+        weights = [np.prod(np.where(offset == 1, frac, 1.0 - frac), axis=1) for offset in offsets]
+        grid = np.zeros(int(np.prod(shape)))
+        for index, weight in zip(corners, weights):
+            grid += np.bincount(index, weight, minlength=grid.size)
+        smoothed = self._convolve(grid.reshape(shape)).ravel()
+        sums = np.zeros(self.n)
+        for index, weight in zip(corners, weights):
+            sums += weight * smoothed[index]
+        # the point's own mass, spread and gathered through the grid: subtracted to leave it out
+        neighbour = np.exp(-0.5 * self.spacing**2)
+        own = np.prod((1.0 - frac) ** 2 + frac**2 + 2.0 * neighbour * frac * (1.0 - frac), axis=1)
+        return sums - own
+
+    def _convolve(self, grid: np.ndarray) -> np.ndarray:
+        """``grid`` convolved with the Gaussian kernel sampled on it (cut at ``BINNED_CUTOFF · h``).
+
+        A circular FFT convolution of length ``N ≥ m + L`` per axis (``m`` nodes, kernel half-width ``L``)
+        equals the linear one on the ``m`` nodes. The kernel is separable and even: its transform is
+        the outer product of the axes' real 1-D transforms, so only the grid is transformed.
+        """
+        from scipy import fft
+
+        half = self._half_width
+        taps = np.exp(-0.5 * (self.spacing * np.arange(half + 1)) ** 2)
+        sizes = [fft.next_fast_len(m + half, real=True) for m in grid.shape]
+        spectrum = fft.rfftn(grid, s=sizes)
+        for axis, size in enumerate(sizes):
+            wrapped = np.zeros(size)
+            wrapped[: half + 1] = taps
+            wrapped[size - half :] = taps[1:][::-1]
+            factor = fft.rfft(wrapped).real if axis == len(sizes) - 1 else fft.fft(wrapped).real
+            shape = [1] * len(sizes)
+            shape[axis] = len(factor)
+            spectrum *= factor.reshape(shape)
+        return fft.irfftn(spectrum, s=sizes)[tuple(slice(0, m) for m in grid.shape)]
+
+    def _exact_log_sums(self, rows: np.ndarray, h: float) -> np.ndarray:
+        """Exact ``log`` leave-all-copies-out sums of ``rows`` (as LeaveOneOutKDE, shifted by the row minimum)."""
+        out = np.empty(len(rows))
+        for start in range(0, len(rows), self.block):
+            chunk = rows[start : start + self.block]
+            D = cdist(self.Z[chunk], self.Z, "sqeuclidean")
+            D[np.arange(len(chunk)), chunk] = np.inf
+            has_dup = self.n_dup[chunk] > 0
+            D[has_dup] = np.where(D[has_dup] == 0.0, np.inf, D[has_dup])
+            dmin = D.min(axis=1)
+            out[start : start + len(chunk)] = np.log(np.exp(-(D - dmin[:, None]) / (2 * h * h)).sum(axis=1)) - dmin / (
+                2 * h * h
+            )
+        return out
+
+
 def _logsumexp(a: np.ndarray) -> float:
     m = float(np.max(a))
     return m + float(np.log(np.sum(np.exp(a - m))))
