@@ -15,6 +15,7 @@ import numpy as np
 from ibbench.base import MIEstimator
 from ibbench.numerics.entropy import plugin_mutual_info, row_codes
 from ibbench.params import Interval, StrOptions
+from ibbench.uncertainty import plugin_mi_stderr
 
 
 def uniform_bin_codes(A: np.ndarray, n_bins: int, per_dimension: bool = False) -> np.ndarray:
@@ -84,6 +85,8 @@ class _BinningBase(MIEstimator):
             symbols.append(row_codes(A if discrete else self._codes(A)))
         self.binned_ = tuple(binned)
         self._set_entropies(*plugin_mutual_info(symbols[0], symbols[1], self.miller_madow))
+        # delta method of the plug-in MI of the bin symbols, the bin edges taken as fixed
+        self.stderr_ = plugin_mi_stderr(symbols[0], symbols[1])
 
 
 class Binning(_BinningBase):
@@ -114,6 +117,12 @@ class Binning(_BinningBase):
         Plug-in quantities of the symbols (nats).
     binned_ : tuple of bool
         Whether X, Y were binned (False: used as discrete symbols).
+    stderr_ : float
+        Delta-method standard error of the plug-in MI of the bin symbols
+        (:func:`ibbench.uncertainty.plugin_mi_stderr`), bin edges taken as fixed: sampling noise of
+        the histogram only, not its (large) binning bias.
+    ci_ : tuple of float
+        95% normal interval ``mutual_info_ ± 1.96·stderr_``.
 
     References
     ----------
@@ -175,6 +184,8 @@ class AdaptiveBinning(_BinningBase):
     ----------
     mutual_info_, entropy_x_, entropy_y_, entropy_xy_ : float
     binned_ : tuple of bool
+    stderr_, ci_ : float, tuple of float
+        As in :class:`Binning`.
 
     References
     ----------

@@ -38,6 +38,7 @@ from ibbench.estimators.torch_utils import (
 )
 from ibbench.numerics.columns import standardize_columns
 from ibbench.params import Interval, IntSequence, StrOptions
+from ibbench.uncertainty import batch_mean_stderr
 
 __all__ = ["CLUB", "GaussianConditional", "club_value", "dequantize_ties"]
 
@@ -86,6 +87,10 @@ class GaussianConditional(nn.Module):
         """``log q(y_i | x_i)`` per row."""
         mu, log_var = self(x)
         return -0.5 * torch.sum(_LOG_2PI + log_var + (y - mu) ** 2 / log_var.exp(), dim=1)
+
+
+#: Disjoint groups of held-out rows whose vCLUB values give ``stderr_``.
+HELDOUT_GROUPS = 10
 
 
 def club_value(mu: torch.Tensor, log_var: torch.Tensor, y: torch.Tensor) -> tuple[float, float, float]:
@@ -163,6 +168,12 @@ class CLUB(MIEstimator):
         ``mean_{i,j} log q(y_j|x_i)`` on the held-out rows.
     history_ : list of float
         Training log-likelihood of each mini-batch.
+    stderr_ : float
+        Held-out standard error: standard error of the mean of vCLUB over
+        ``HELDOUT_GROUPS`` (10) disjoint groups of the held-out rows (batch means), the fitted
+        conditional fixed; training noise is not included.
+    ci_ : tuple of float
+        95% normal interval ``mutual_info_ ± 1.96·stderr_``.
     dequantized_x_, dequantized_y_ : ndarray
         Dequantization noise width per column (0 = column had no ties).
     device_ : str
@@ -184,6 +195,7 @@ class CLUB(MIEstimator):
         "symmetric": False,
         "constant_columns": "drop",
         "bound": "upper",
+        "fit_cost": "fixed",  # a fixed number of training steps whatever n (bounds resampling refits)
     }
     _parameter_constraints: dict[str, Any] = {
         "hidden": [Interval(Integral, 1, None, closed="left"), IntSequence(min_len=1)],
@@ -233,7 +245,7 @@ class CLUB(MIEstimator):
         return 4
 
     def _fit_constant_side(self, X: np.ndarray, Y: np.ndarray, rng: np.random.Generator) -> None:
-        self.mutual_info_ = 0.0
+        self.mutual_info_ = self.stderr_ = 0.0
         self.log_likelihood_ = self.marginal_log_likelihood_ = float("nan")
         self.history_: list[float] = []
         self.device_ = "cpu"
@@ -265,9 +277,15 @@ class CLUB(MIEstimator):
                 mu, log_var = model(as_tensor(X[test_idx]).to(device))
                 y_test = torch.as_tensor(Y[test_idx]).to(device)
                 value, positive, negative = club_value(mu.double(), log_var.double(), y_test)
+                # held-out groups (batch means): the spread of vCLUB over disjoint groups of test rows
+                groups = np.array_split(rng.permutation(len(test_idx)), HELDOUT_GROUPS)
+                group_values = [
+                    club_value(mu[g].double(), log_var[g].double(), y_test[g])[0] for g in groups if len(g) >= 2
+                ]
         if not math.isfinite(value):
             raise ValueError("club: training diverged (non-finite likelihood); lower lr or use fewer steps")
         self.history_ = history
         self.device_ = str(device)
         self.log_likelihood_, self.marginal_log_likelihood_ = positive, negative
         self.mutual_info_ = value
+        self.stderr_ = batch_mean_stderr(group_values)

@@ -19,6 +19,7 @@ from ibbench.base import MIEstimator
 from ibbench.numerics.entropy import chao_shen_entropy, plugin_mutual_info, row_codes, symbol_counts
 from ibbench.numerics.nsb import nsb_entropy
 from ibbench.params import Interval, IntSequence, StrOptions
+from ibbench.uncertainty import plugin_mi_stderr
 
 
 class ExactMI(MIEstimator):
@@ -41,6 +42,14 @@ class ExactMI(MIEstimator):
         The estimate in nats.
     entropy_x_, entropy_y_, entropy_xy_ : float
         The plug-in entropies (nats).
+    stderr_ : float
+        Delta-method standard error: standard deviation of the empirical pointwise MI
+        ``log p̂(x,y)/(p̂(x)p̂(y))`` over ``sqrt(n)`` (:func:`ibbench.uncertainty.plugin_mi_stderr`;
+        Basharin 1959, Paninski 2003). It measures sampling noise only, not the plug-in bias, and
+        is too small near independence. On a finite population listed once (the exact MI of the
+        quantized-network tasks) there is no sampling error, and this value does not apply.
+    ci_ : tuple of float
+        95% normal interval ``mutual_info_ ± 1.96·stderr_``.
     n_samples_ : int
 
     References
@@ -69,7 +78,9 @@ class ExactMI(MIEstimator):
         self.miller_madow = miller_madow
 
     def _fit(self, X: np.ndarray, Y: np.ndarray, rng: np.random.Generator) -> None:
-        self._set_entropies(*plugin_mutual_info(row_codes(X), row_codes(Y), self.miller_madow))
+        codes_x, codes_y = row_codes(X), row_codes(Y)
+        self._set_entropies(*plugin_mutual_info(codes_x, codes_y, self.miller_madow))
+        self.stderr_ = plugin_mi_stderr(codes_x, codes_y)
 
 
 class ChaoShenMI(MIEstimator):

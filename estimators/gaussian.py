@@ -8,6 +8,7 @@ import numpy as np
 
 from ibbench.base import MIEstimator
 from ibbench.params import Interval
+from ibbench.uncertainty import gaussian_mi_stderr
 
 
 class GaussianMI(MIEstimator):
@@ -36,6 +37,12 @@ class GaussianMI(MIEstimator):
     mutual_info_ : float
     canonical_correlations_ : ndarray
         Canonical correlations, largest first.
+    stderr_ : float
+        Delta-method standard error (:func:`ibbench.uncertainty.gaussian_mi_stderr`: the standard
+        deviation of the influence function ``½ (xᵀS_xx⁻¹x + yᵀS_yy⁻¹y − zᵀS⁻¹z)`` over ``sqrt(n)``,
+        ``→ sqrt(Σ ρ_i²/n)`` for Gaussian data); 0 when a side is constant.
+    ci_ : tuple of float
+        95% normal interval ``mutual_info_ ± 1.96·stderr_``.
 
     References
     ----------
@@ -63,6 +70,7 @@ class GaussianMI(MIEstimator):
         # one side constant: independent, no canonical correlations
         self.canonical_correlations_ = np.zeros(0)
         self.mutual_info_ = 0.0
+        self.stderr_ = 0.0
 
     def _fit(self, X: np.ndarray, Y: np.ndarray, rng: np.random.Generator) -> None:
         dx = X.shape[1]
@@ -86,3 +94,4 @@ class GaussianMI(MIEstimator):
         rho = np.clip(np.linalg.svd(m, compute_uv=False), 0.0, 1.0 - 1e-15)
         self.canonical_correlations_ = rho
         self.mutual_info_ = float(-0.5 * np.sum(np.log1p(-(rho**2))))
+        self.stderr_ = gaussian_mi_stderr(X, Y, float(self.ridge))

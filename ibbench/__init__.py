@@ -6,7 +6,7 @@ The top level stays light: heavy parts (runner, store, estimators, torch) load o
 from typing import Any
 
 from ibbench.base import MIEstimator, validate_pair
-from ibbench.registry import get_estimator, get_task, list_estimators, list_tasks
+from ibbench.registry import get_estimator, get_task, list_estimators, list_tasks, register_estimator, register_task
 from ibbench.task import Task
 
 __version__ = "0.1.0"
@@ -19,8 +19,11 @@ __all__ = [
     "get_task",
     "list_estimators",
     "list_tasks",
+    "register_estimator",
+    "register_task",
     "run",  # noqa: F822 - resolved lazily by __getattr__ (keeps `import ibbench` light)
     "load_results",  # noqa: F822
+    "infoplane",  # noqa: F822 - ibbench.information_plane.infoplane, loaded on first use
     "__version__",
 ]
 
@@ -34,4 +37,8 @@ def __getattr__(name: str) -> Any:
         from ibbench.store import load_results
 
         return load_results
+    if name == "infoplane":
+        from ibbench.information_plane import infoplane
+
+        return infoplane
     raise AttributeError(f"module 'ibbench' has no attribute {name!r}")

@@ -9,6 +9,7 @@ import numpy as np
 from sklearn.base import BaseEstimator
 
 from ibbench.numerics.random import as_generator
+from ibbench.uncertainty import clear_uncertainty, complete_uncertainty
 
 #: Values a side-kind tag (``accepts_x`` / ``accepts_y``) may take.
 KINDS = ("continuous", "discrete", "any")
@@ -27,6 +28,9 @@ DEFAULT_TAGS: dict[str, Any] = {
     # what mutual_info_ is: an "estimate" (ranked on accuracy), or a "lower" / "upper" bound; estimators
     # tagged "upper" are reported beside the rankings, never ranked (ibbench.scoring)
     "bound": "estimate",
+    # how the cost of a fit grows with n: "n log n" (default) or "fixed" (a fixed number of training
+    # steps); bounds the default number of refits of ibbench.uncertainty.resample_interval
+    "fit_cost": "n log n",
 }
 
 #: Values of the ``bound`` tag.
@@ -207,7 +211,10 @@ class MIEstimator(BaseEstimator):
         Returns
         -------
         self
-            With ``mutual_info_`` (nats) and the estimator's other fitted attributes set.
+            With ``mutual_info_`` (nats) and the estimator's other fitted attributes set, always
+            including ``stderr_`` (float, NaN when no standard error is available) and ``ci_``
+            (95% interval ``(low, high)``; ``estimate ± 1.96·stderr_`` unless ``_fit`` set its own):
+            see :func:`ibbench.uncertainty.complete_uncertainty`.
 
         Raises
         ------
@@ -232,13 +239,16 @@ class MIEstimator(BaseEstimator):
         if len(X) < min_samples:
             raise ValueError(self._min_samples_message(len(X)))
         rng = as_generator(getattr(self, "random_state", None))
+        clear_uncertainty(self)  # a refit must not keep the interval of an earlier fit
         if policy == "drop":
             # a constant column is independent of everything: dropping it leaves I(X;Y) unchanged
             X, Y = drop_constant_columns(X), drop_constant_columns(Y)
             if X.shape[1] == 0 or Y.shape[1] == 0:
                 self._fit_constant_side(X, Y, rng)
+                complete_uncertainty(self)
                 return self
         self._fit(X, Y, rng)
+        complete_uncertainty(self)
         return self
 
     def _fit(self, X: np.ndarray, Y: np.ndarray, rng: np.random.Generator) -> None:

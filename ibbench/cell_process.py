@@ -281,22 +281,30 @@ def _reset_peak_rss() -> bool:
         return False
 
 
-def registry_tables() -> dict[str, dict[str, str]]:
-    """This process's built-in registry entries (``name -> "module:Class"``), sent to cell processes."""
+def registry_tables() -> dict[str, Any]:
+    """This process's registry entries, sent to cell processes: the built-in tables (``name -> "module:Class"``),
+    the run-time classes pickled by cloudpickle (``"classes"``, :func:`ibbench.registry.user_class_payloads`) and
+    ``sys.path`` (``"path"``: a class pickled by reference is imported from where this process found it)."""
     from ibbench import registry
 
-    return {
+    tables: dict[str, Any] = {
         "estimators": {k: v for k, v in registry.BUILTIN_ESTIMATORS.items() if isinstance(v, str)},
         "tasks": {k: v for k, v in registry.BUILTIN_TASKS.items() if isinstance(v, str)},
     }
+    classes = registry.user_class_payloads()
+    if classes:
+        tables["classes"], tables["path"] = classes, list(sys.path)
+    return tables
 
 
-def sync_registry(tables: dict[str, dict[str, str]]) -> None:
+def sync_registry(tables: dict[str, Any]) -> None:
     """Add the parent's registry entries (e.g. registered at run time, or by a test) to this process."""
     from ibbench import registry
 
     registry.BUILTIN_ESTIMATORS.update(tables.get("estimators", {}))
     registry.BUILTIN_TASKS.update(tables.get("tasks", {}))
+    sys.path.extend(p for p in tables.get("path", ()) if p not in sys.path)
+    registry.load_user_classes(tables.get("classes", {}))
 
 
 #: the message a cell process sends when it has received a cell and starts it (before sampling and fitting)
@@ -373,7 +381,7 @@ class CellProcess:
             raise
         finally:
             child.close()
-        self._registry: dict[str, dict[str, str]] | None = None  # registry tables last sent to the process
+        self._registry: dict[str, Any] | None = None  # registry tables last sent to the process
         self.max_cells = max_cells
         self.max_memory = max_memory
         self.n_done = 0

@@ -8,7 +8,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NoReturn, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 import typer
 from rich.console import Console
@@ -16,6 +16,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from ibbench.store import DEFAULT_STORE
+
+if TYPE_CHECKING:
+    from ibbench.report.leaderboard import Leaderboard
 
 #: -h as well as --help, on every command and sub-command
 HELP_OPTIONS = {"help_option_names": ["-h", "--help"]}
@@ -227,12 +230,16 @@ def run(
         None,
         "--estimators",
         "-e",
-        help='"all", names, or specs with params: "ksg:k=3,ksg:k=10,kl" '
+        help='"all", names, or specs with params: "ksg:k=3,ksg:k=10,kl"; your own class as '
+        '"module:Class" or "module:Class:k=3" (from the current directory or PYTHONPATH) '
         "(default: the suite's own estimators if it has them, else all).",
     ),
     suite: str | None = typer.Option(None, "--suite", "-s", help="Named suite (ibbench list suites)."),
     tasks: str | None = typer.Option(
-        None, "--tasks", "-t", help='Task specs: "gaussian-dense:dim=3;mi=1.0,categorical".'
+        None,
+        "--tasks",
+        "-t",
+        help='Task specs: "gaussian-dense:dim=3;mi=1.0,categorical"; your own as "module:Class[:key=value]".',
     ),
     n: str | None = typer.Option(None, "--n", help="Sample sizes, comma-separated (default: the suite's)."),
     seeds: int | None = typer.Option(None, "--seeds", help="Number of seeds 0..S-1 (default: the suite's)."),
@@ -271,6 +278,13 @@ def run(
         "fails with 'exceeded memory limit'. auto = 75% of RAM; 0 or inf = none.",
     ),
     strict: bool = typer.Option(False, "--strict", help="Exit 1 if any cell failed (error or timeout)."),
+    uncertainty: str | None = typer.Option(
+        None,
+        "--uncertainty",
+        metavar="METHOD",
+        help="Also compute a resampling interval per cell: subsampling or jackknife (docs/uncertainty.md; "
+        "replicates bounded by 5 plain fits of an n log n estimator). Part of the cells' keys.",
+    ),
 ) -> None:
     """Run a benchmark grid; finished cells are stored at once and never recomputed.
 
@@ -329,6 +343,8 @@ def run(
         _fail("give --suite or --tasks (see `ibbench list suites` / `ibbench list tasks`)")
     backend = "inline" if inline else "dask" if (scheduler or dask_local) else "local"
     progress = RunProgress(err, store=store)
+    if str(Path.cwd()) not in sys.path:  # module:Class from the current directory (after installed packages)
+        sys.path.append(str(Path.cwd()))
 
     started = time.monotonic()
     try:
@@ -346,6 +362,7 @@ def run(
             config=run_config,
             cache=not no_cache,
             max_memory=memory,
+            uncertainty=uncertainty,
         )
     except ValueError as exc:
         progress.stop()
@@ -378,13 +395,7 @@ def leaderboard(
 ) -> None:
     """Score the store and write its whole leaderboard folder: tables (md, csv, json), the HTML page, the
     critical-difference diagrams and the plots, all from the same cells; prints the overall ranking."""
-    from ibbench.report.leaderboard import (
-        OVERALL_COLUMNS,
-        build_leaderboard,
-        default_folder,
-        format_number,
-        write_leaderboard,
-    )
+    from ibbench.report.leaderboard import build_leaderboard, default_folder, write_leaderboard
 
     try:
         with err.status("scoring the store (bootstrap CIs)"):
@@ -396,14 +407,41 @@ def leaderboard(
     except (OSError, ValueError) as exc:  # a missing store, an --out that is a file or not writable
         _fail(str(exc))
     if show:
-        table = Table(title="ibbench leaderboard (overall)", header_style="bold")
-        for header in OVERALL_COLUMNS.values():
-            table.add_column(header)
-        for _, row in board.overall.iterrows():
-            table.add_row(*[escape(format_number(row[c])) for c in OVERALL_COLUMNS])
-        console.print(table)
-        console.print(escape(f"cells: {board.status_counts}"))
+        _print_overall(board)
     err.print(escape(f"wrote {len(files)} file(s) to {out}: " + ", ".join(str(f.relative_to(out)) for f in files)))
+
+
+def _print_overall(board: Leaderboard) -> None:
+    """The overall ranking with short estimator labels (whole, never cut), their legend and the cell counts.
+
+    ``configs`` is left out: every ranked estimator completed all of them (the title says how many)."""
+    from ibbench.report.labels import console_table, estimator_labels, legend, legend_table
+    from ibbench.report.leaderboard import OVERALL_COLUMNS, format_number
+
+    labels = estimator_labels(board.cells)
+    overall = board.overall
+    shown = {c: h for c, h in OVERALL_COLUMNS.items() if c != "configs"}
+    text = overall.assign(estimator_label=[labels.get(v, v) for v in overall["estimator_label"]])
+    text = text.assign(**{c: [format_number(v) for v in text[c]] for c in shown if c != "estimator_label"})
+    configs = len(board.rankings["overall"].configs) if "overall" in board.rankings else 0
+    width = console.width
+    console.print(
+        console_table(
+            text,
+            shown,
+            width=width,
+            flexible="estimator_label",
+            title=f"ibbench leaderboard (overall, {configs} configuration{'' if configs == 1 else 's'})",
+            right=[c for c in shown if c != "estimator_label"],
+        )
+    )
+    ranked = {str(v) for v in overall["estimator_label"]}
+    explained = legend(board.cells, {k: v for k, v in labels.items() if k in ranked})
+    explained = explained[explained["parameters"] != "defaults"]  # a bare name needs no legend
+    if len(explained):
+        console.print(legend_table(explained, width=width))
+    counts = ", ".join(f"{status} {count}" for status, count in sorted(board.status_counts.items()))
+    console.print(escape(f"cells: {counts or 'none'}"))
 
 
 def _check_plot_options(kind: str, options: dict[str, Any]) -> None:
@@ -474,9 +512,9 @@ def check(
     except ValueError as exc:  # cannot import (missing module or class, SyntaxError, error raised on import)
         _fail(str(exc))
     table = Table(title=escape(f"conformance of {target}"), header_style="bold")
-    table.add_column("check")
-    table.add_column("result")
-    table.add_column("message")
+    table.add_column("check", overflow="fold")  # wrapped and folded, never cut
+    table.add_column("result", overflow="fold")
+    table.add_column("message", overflow="fold")
     for r in results:
         status = "[yellow]skip[/]" if r.skipped else "[green]pass[/]" if r.passed else "[red]FAIL[/]"
         table.add_row(escape(r.name), status, escape(r.message))
@@ -504,6 +542,56 @@ def export(
     except (FileNotFoundError, ImportError, ValueError, OSError) as exc:
         _fail(str(exc))
     console.print(escape(f"wrote {len(df)} cells to {out}"))
+
+
+@app.command("infoplane")
+def infoplane_cmd(
+    file: Path = typer.Argument(
+        ..., help="Python file defining model, X, Y and optionally layers, train_fn, epochs, checkpoints."
+    ),
+    layers: str | None = typer.Option(None, "--layers", help="Comma list of module names (default: the file's)."),
+    estimator: str | None = typer.Option(None, "--estimator", help="auto (default), or a registered estimator."),
+    estimator_params: str | None = typer.Option(None, "--estimator-params", help="JSON params of --estimator."),
+    epochs: int | None = typer.Option(None, "--epochs", help="Epochs to train (default: the file's epochs)."),
+    n_points: int | None = typer.Option(None, "--n-points", help="Log-spaced capture epochs (default 30)."),
+    quantize: int | None = typer.Option(None, "--quantize", help="Bin the layers into 2**BITS levels (exact MI)."),
+    noise: float | None = typer.Option(None, "--noise", help="Measure T + N(0, NOISE^2) instead of T."),
+    time_budget: float | None = typer.Option(None, "--time-budget", help="Seconds per fit for auto (default 1)."),
+    seed: int | None = typer.Option(None, "--seed", help="random_state of the fits and noise (default: the file's)."),
+    store: Path | None = typer.Option(None, "--store", help="Also write the rows to this results store."),
+    out: Path = typer.Option(Path("infoplane.png"), "--out", "-o", help="PNG of the plane."),
+    csv: Path | None = typer.Option(None, "--csv", help="Also write the tidy rows as CSV."),
+) -> None:
+    """Information plane of your own torch model: I(X;T), I(T;Y) per layer and epoch (docs/infoplane.md)."""
+    import json
+    import warnings
+
+    from ibbench.information_plane.runfile import run_file
+
+    try:
+        params = json.loads(estimator_params) if estimator_params else None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the summary below prints them
+            result = run_file(
+                file,
+                layers=[name.strip() for name in layers.split(",")] if layers else None,
+                estimator=estimator,
+                estimator_params=params,
+                epochs=epochs,
+                n_points=n_points,
+                quantize=quantize,
+                noise=noise,
+                time_budget=time_budget,
+                random_state=seed,
+                store=store,
+            )
+        written = result.plot(out)
+        if csv is not None:
+            result.frame.to_csv(csv, index=False)
+    except (OSError, ValueError) as exc:  # JSONDecodeError is a ValueError
+        _fail(str(exc))
+    console.print(escape(result.summary()), soft_wrap=True)
+    console.print(escape(f"wrote {written}" + (f" and {csv}" if csv is not None else "")))
 
 
 study_app = typer.Typer(

@@ -60,7 +60,7 @@ def run_cell_task(
     cell: dict[str, Any],
     timeout: float | None = None,
     max_cells_per_process: int | None = None,
-    registry: dict[str, dict[str, str]] | None = None,
+    registry: dict[str, Any] | None = None,
     max_memory: float | str | None = "auto",
 ) -> dict[str, Any]:
     """The dask task of one cell: run it in a killable cell process of this worker, return its row.
@@ -74,9 +74,10 @@ def run_cell_task(
     max_cells_per_process : int or None
         Cells one cell process runs before it is replaced (None: the local backend's default).
     registry : dict, optional
-        The client's registry tables (``{"estimators": {name: "module:Class"}, "tasks": {...}}``),
-        so names registered in the client at run time resolve on the worker too (their modules must
-        be importable there).
+        The client's registry tables (``{"estimators": {name: "module:Class"}, "tasks": {...}}``, and the
+        user's classes pickled with cloudpickle, :func:`ibbench.cell_process.registry_tables`), so names
+        registered in the client at run time resolve on the worker too (the modules of classes pickled by
+        reference must be importable there; classes of ``__main__`` travel by value).
     max_memory : float, "auto" or None
         Address-space limit of the cell process in GiB; "auto" = a fraction of the *worker's*
         memory (:func:`ibbench.cell_process.memory_limit`); None = no limit.

@@ -123,6 +123,9 @@ def _fitted_extras(est: object) -> dict[str, Any]:
         value = getattr(est, attr, None)
         if isinstance(value, (bool, int, float)) and (not isinstance(value, float) or math.isfinite(value)):
             extras[attr] = value
+    ci = getattr(est, "ci_", None)  # the estimator's own 95% interval (ibbench.uncertainty)
+    if isinstance(ci, tuple) and len(ci) == 2 and all(isinstance(v, float) and math.isfinite(v) for v in ci):
+        extras["ci_low"], extras["ci_high"] = ci
     device = getattr(est, "device_", None)  # torch estimators: the device the fit ran on ("cpu", "cuda:0", ...)
     if isinstance(device, str):
         extras["device"] = device
@@ -148,6 +151,22 @@ def _cache_use(obj: object) -> tuple[bool, float]:
     return hit, float(seconds) if isinstance(seconds, (int, float)) and math.isfinite(seconds) else 0.0
 
 
+def _resampling(est: Any, X: Any, Y: Any, method: str, seed: int, estimate: float) -> dict[str, Any]:
+    """The resampling interval a cell asked for (:func:`ibbench.uncertainty.resample_interval`, seeded
+    by ``derive_seed(seed, 2)``) as stored in the row's ``extra["resampling"]``: stderr, 95% interval,
+    the replicate estimates (intervals at any level follow from them) and ``seconds``. A failure of the
+    resampling leaves the estimate standing: ``{"method", "error"}``."""
+    from ibbench.numerics.random import derive_seed
+    from ibbench.uncertainty import resample_interval
+
+    t0 = time.perf_counter()
+    try:
+        result = resample_interval(est, X, Y, method, random_state=derive_seed(seed, 2), estimate=estimate)
+    except Exception as exc:  # noqa: BLE001 - e.g. a subsample too small for the estimator
+        return {"method": method, "error": f"{type(exc).__name__}: {exc}"[:1000]}
+    return {**result.as_dict(), "seconds": time.perf_counter() - t0}
+
+
 def execute_cell(cell: dict[str, Any]) -> dict[str, Any]:
     """Run one cell in the current process and return its result row (never raises).
 
@@ -155,7 +174,9 @@ def execute_cell(cell: dict[str, Any]) -> dict[str, Any]:
     and optionally ``use_cache`` (default True; see the module docstring). The task is sampled with
     ``random_state=seed``; a stochastic estimator whose ``random_state`` is None gets the seed
     ``derive_seed(seed, 1)``. Besides the estimate, the row records ``seconds`` (``fit`` alone),
-    ``cache_hit`` and ``cold_seconds`` (the module docstring's runtime accounting).
+    ``cache_hit`` and ``cold_seconds`` (the module docstring's runtime accounting). A cell with
+    ``uncertainty`` (a resampling method) also stores its interval in ``extra["resampling"]``
+    (:func:`_resampling`; its time is not in ``seconds``).
     """
     from ibbench.numerics.random import derive_seed
     from ibbench.registry import get_estimator, get_task
@@ -188,6 +209,9 @@ def execute_cell(cell: dict[str, Any]) -> dict[str, Any]:
         value = float(est.mutual_info_)
         row["estimate"] = value if math.isfinite(value) else None
         extra.update(_fitted_extras(est))
+        if cell.get("uncertainty") and math.isfinite(value):
+            with _optional_caches(use_cache):
+                extra["resampling"] = _resampling(est, X, Y, cell["uncertainty"], cell["seed"], value)
         if math.isfinite(value):
             row["status"] = "ok"
         else:

@@ -30,6 +30,16 @@ Rules (they decide when a stored result may be reused):
   its class that shape its samples or truth through ``identity_depends()`` (the quantized-network
   tasks: the training code and the exact-MI code).
 * **Cache formats** an estimator's results pass through are reported as parts (``cache_format``).
+* **A requested resampling interval is part of the identity** (``ibbench run --uncertainty
+  subsampling``): ``"uncertainty": {"method", "version"}`` is added to it (its version is
+  :data:`ibbench.uncertainty.RESAMPLING_VERSION`), so a cell run without resampling is not reused
+  for a run that asks for it. Cells that do not ask for it have no such entry and keep their keys.
+* **The user's own classes are keyed by their code.** A class registered at run time (an object
+  or ``module:Class`` given to ``ibbench.run``, or :func:`ibbench.register_estimator`; see
+  :mod:`ibbench.specs`) has no reviewed ``version`` bumps, so its identity also holds
+  ``"code": {"class": "module:Qualname", "source": <hash of its source>}`` (:func:`code_identity`):
+  editing the class gives new cells. Code outside the class (helpers it calls) is not hashed;
+  bump its ``version`` when that changes. Built-in and plug-in classes have no ``code`` entry.
 
 Stores written under the first scheme (full params, no nested versions) are re-keyed once by
 :func:`ibbench.store.Store.migrate_keys`.
@@ -39,6 +49,7 @@ from __future__ import annotations
 
 import hashlib
 import inspect
+import warnings
 from typing import TYPE_CHECKING, Any
 
 from ibbench.serial import canonical_json, jsonable
@@ -92,6 +103,70 @@ def estimator_identity(name: str, estimator: MIEstimator) -> dict[str, Any]:
     parts = estimator.identity_parts() if hasattr(estimator, "identity_parts") else {}
     if parts:
         ident["parts"] = jsonable(parts)
+    return _with_code(ident, cls)
+
+
+class SourceUnavailableWarning(UserWarning):
+    """The source of a user's class cannot be read, so its cell key cannot follow edits of it."""
+
+
+def code_identity(cls: type) -> dict[str, Any]:
+    """``{"class": "module:Qualname", "source": <sha256 of its source, 16 hex digits>}`` of a user's class.
+
+    The source is that of the class and of its bases defined in the same module (``inspect.getsource``).
+    Where the class's source cannot be read but its methods' can (a notebook: its cells are in
+    ``linecache``, its ``__main__`` has no file), the methods' sources and the class's plain
+    attributes are hashed. Without either, ``"source"`` is left out with a
+    :class:`SourceUnavailableWarning`: results are then reused across edits of the class unless
+    its ``version`` is bumped.
+    """
+    path = f"{cls.__module__}:{cls.__qualname__}"
+    sources = []
+    for klass in cls.__mro__:
+        if klass.__module__ != cls.__module__:
+            continue
+        text = _class_source(klass)
+        if text is None:
+            warnings.warn(
+                f"the source of {klass.__module__}.{klass.__qualname__} cannot be read, so the cell key of "
+                f"{path} does not change when you edit it: results may be reused across edits; bump its "
+                "`version` attribute after each change",
+                SourceUnavailableWarning,
+                stacklevel=3,
+            )
+            return {"class": path}
+        sources.append(text)
+    return {"class": path, "source": hashlib.sha256("\n".join(sources).encode()).hexdigest()[:16]}
+
+
+def _class_source(cls: type) -> str | None:
+    """The source of ``cls``, else of its methods plus its plain attributes, else None."""
+    try:
+        return inspect.getsource(cls)
+    except (OSError, TypeError):
+        pass
+    methods, attributes = [], []
+    for name, value in sorted(vars(cls).items()):
+        function = getattr(value, "__func__", getattr(value, "fget", value))  # classmethod, staticmethod, property
+        if inspect.isfunction(function):
+            try:
+                methods.append(inspect.getsource(function))
+            except (OSError, TypeError):
+                return None
+        elif not name.startswith("__"):
+            try:
+                attributes.append(f"{name} = {canonical_json(value)}")
+            except (TypeError, ValueError):
+                attributes.append(f"{name}: {type(value).__qualname__}")
+    return "\n".join(methods + attributes) if methods else None
+
+
+def _with_code(ident: dict[str, Any], cls: type) -> dict[str, Any]:
+    """``ident`` with :func:`code_identity` for a user's class registered at run time (unchanged for others)."""
+    from ibbench.registry import is_user_class
+
+    if is_user_class(cls):
+        ident["code"] = code_identity(cls)
     return ident
 
 
@@ -116,12 +191,22 @@ def task_identity(task: Task) -> dict[str, Any]:
     depends = task.identity_depends() if hasattr(task, "identity_depends") else {}
     if depends:
         ident["depends"] = jsonable(depends)
+    return _with_code(ident, type(task))
+
+
+def cell_identity(
+    estimator: dict[str, Any],
+    task: dict[str, Any],
+    n: int | None,
+    seed: int,
+    uncertainty: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The identity of one benchmark cell; ``uncertainty`` (a requested resampling method and the
+    version of its code) is added only when given, so cells without it keep their keys."""
+    ident = {"scheme": KEY_SCHEME, "estimator": estimator, "task": task, "n": n, "seed": int(seed)}
+    if uncertainty:
+        ident["uncertainty"] = uncertainty
     return ident
-
-
-def cell_identity(estimator: dict[str, Any], task: dict[str, Any], n: int | None, seed: int) -> dict[str, Any]:
-    """The identity of one benchmark cell."""
-    return {"scheme": KEY_SCHEME, "estimator": estimator, "task": task, "n": n, "seed": int(seed)}
 
 
 def identity_key(identity: dict[str, Any]) -> str:

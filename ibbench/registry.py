@@ -84,6 +84,15 @@ BUILTIN_TASKS: dict[str, str] = {
 }
 
 
+#: Classes registered at run time, ``name -> class``: by :func:`register_estimator` / :func:`register_task`, and
+#: the user's classes given to ``ibbench.run`` as objects or ``module:Class`` (named ``"module:Qualname"``, not
+#: listed by :func:`list_estimators`; see :mod:`ibbench.specs`). Sent to cell processes by value
+#: (:func:`user_class_payloads`); their cell keys hold a hash of their source (:func:`ibbench.identity.code_identity`).
+USER_ESTIMATORS: dict[str, type] = {}
+USER_TASKS: dict[str, type] = {}
+_USER = {"ibbench.estimators": USER_ESTIMATORS, "ibbench.tasks": USER_TASKS}
+
+
 def _load(path: str) -> Any:
     module, _, attr = path.partition(":")
     return getattr(importlib.import_module(module), attr)
@@ -92,7 +101,7 @@ def _load(path: str) -> Any:
 @cache
 def _plugins(group: str) -> dict[str, Any]:
     """The group's entry points, each under its qualified name ``<distribution>/<name>`` (unique keys:
-    two distributions may register the same name). :func:`_table` reads the values only."""
+    two distributions may register the same name). :func:`registry_table` reads the values only."""
     return {f"{_qualifiers(ep)[0]}/{ep.name}": ep for ep in entry_points(group=group)}
 
 
@@ -118,7 +127,7 @@ class PluginWarning(UserWarning):
     built-in or an earlier plug-in) so that only its qualified name ``<distribution>/<name>`` selects it."""
 
 
-def _table(group: str, builtins: dict[str, str]) -> dict[str, Any]:
+def registry_table(group: str, builtins: dict[str, str]) -> dict[str, Any]:
     """``{name: "module:Class" or EntryPoint}``: built-ins, then plug-ins; a plug-in whose name is
     taken is listed under its qualified name instead, with a :class:`PluginWarning`."""
     table: dict[str, Any] = dict(builtins)
@@ -162,8 +171,18 @@ class LoadError(ValueError):
 
 
 def _resolve(kind: str, name: str, group: str, builtins: dict[str, str]) -> Any:
-    table = _table(group, builtins)
+    if name in _USER[group]:
+        return _USER[group][name]
+    if (group, name) in _UNLOADABLE:
+        raise LoadError(f"{kind} {name!r} cannot be loaded in this process: {_UNLOADABLE[(group, name)]}")
+    table = registry_table(group, builtins)
     ref = _lookup(table, name, group)
+    if ref is None and ":" in name:  # module:Class of the user's own class (ValueError if it is none)
+        from ibbench.specs import class_name, import_class
+
+        cls = import_class(kind, name)
+        class_name(kind, cls)  # recorded under its spec name, unless registered
+        return cls
     if ref is None:
         from ibbench.peers import not_installed_hint
 
@@ -184,7 +203,7 @@ def class_path(name: str) -> str:
     ``ValueError`` naming the registered names if ``name`` is neither.
     """
     for group, builtins in (("ibbench.estimators", BUILTIN_ESTIMATORS), ("ibbench.tasks", BUILTIN_TASKS)):
-        ref = _lookup(_table(group, builtins), name, group)
+        ref = _lookup(registry_table(group, builtins), name, group)
         if ref is not None:
             return ref if isinstance(ref, str) else f"{ref.module}:{ref.attr}"
     raise ValueError(
@@ -194,8 +213,8 @@ def class_path(name: str) -> str:
 
 
 def list_estimators() -> list[str]:
-    """Names of all registered estimators (built-ins and entry points), sorted."""
-    return sorted(_table("ibbench.estimators", BUILTIN_ESTIMATORS))
+    """Names of all registered estimators (built-ins, entry points and :func:`register_estimator`), sorted."""
+    return sorted({*registry_table("ibbench.estimators", BUILTIN_ESTIMATORS), *_registered(USER_ESTIMATORS)})
 
 
 def get_estimator_class(name: str) -> type[MIEstimator]:
@@ -234,8 +253,113 @@ def available_estimators(broken: dict[str, str] | None = None) -> list[str]:
 
 
 def list_tasks() -> list[str]:
-    """Names of all registered tasks, sorted."""
-    return sorted(_table("ibbench.tasks", BUILTIN_TASKS))
+    """Names of all registered tasks (built-ins, entry points and :func:`register_task`), sorted."""
+    return sorted({*registry_table("ibbench.tasks", BUILTIN_TASKS), *_registered(USER_TASKS)})
+
+
+def _registered(user: dict[str, type]) -> list[str]:
+    """The names given to :func:`register_estimator` / :func:`register_task` (not the ``module:Class`` ones)."""
+    return [name for name in user if ":" not in name]
+
+
+def register_estimator(cls: type[MIEstimator], name: str | None = None) -> str:
+    """Register your estimator class under ``name`` for this process (a notebook's or a script's class).
+
+    The name then selects it like a built-in (``ibbench.run(estimators="my-est:k=3", ...)``,
+    ``get_estimator``, ``list_estimators``); cell processes receive the class by value
+    (cloudpickle). Its cell keys hold a hash of its source, as for an unregistered class
+    (:func:`ibbench.identity.code_identity`). Registering the same class (or its new definition,
+    a notebook cell run again) under its name again replaces it.
+
+    Parameters
+    ----------
+    cls : subclass of MIEstimator
+    name : str, optional
+        Default: the ``name`` attribute the class itself sets, else its class name.
+
+    Returns
+    -------
+    str
+        The name.
+
+    Raises
+    ------
+    ValueError
+        ``name`` is taken by a built-in or plug-in estimator, or registered for another class
+        (the message suggests another name), holds a space or one of ``: , ; = ( )``, or ``cls``
+        is not an MIEstimator subclass.
+    """
+    from ibbench.specs import register
+
+    return register("estimator", cls, name)
+
+
+def register_task(cls: type[Task], name: str | None = None) -> str:
+    """Register your task class under ``name`` for this process; see :func:`register_estimator`.
+
+    Raises
+    ------
+    ValueError
+        As :func:`register_estimator`, for tasks (``cls`` must subclass :class:`ibbench.Task`).
+    """
+    from ibbench.specs import register
+
+    return register("task", cls, name)
+
+
+def is_user_class(cls: type) -> bool:
+    """True for a class registered at run time (:data:`USER_ESTIMATORS`, :data:`USER_TASKS`): its key holds its code."""
+    return any(registered is cls for user in _USER.values() for registered in user.values())
+
+
+_PAYLOADS: dict[tuple[str, str], tuple[type, bytes]] = {}
+
+
+def user_class_payloads() -> dict[str, dict[str, bytes]]:
+    """The run-time classes pickled with cloudpickle, ``{group: {name: bytes}}``, for cell processes.
+
+    cloudpickle pickles a class of ``__main__`` (a script, a notebook) or one defined in a function
+    by value, an importable one by reference. Pickled once per class.
+
+    Raises
+    ------
+    ValueError
+        A class cannot be pickled (it names the class and what to do).
+    """
+    import cloudpickle
+
+    out: dict[str, dict[str, bytes]] = {}
+    for group, user in _USER.items():
+        for name, cls in user.items():
+            cached = _PAYLOADS.get((group, name))
+            if cached is None or cached[0] is not cls:
+                try:
+                    cached = (cls, cloudpickle.dumps(cls))
+                except Exception as exc:  # noqa: BLE001 - whatever stops pickling, say which class
+                    raise ValueError(
+                        f"{name!r} cannot be sent to cell processes ({type(exc).__name__}: {exc}); define the class "
+                        "at the top level of a module, or run with backend='inline' (ibbench run --inline)"
+                    ) from exc
+                _PAYLOADS[(group, name)] = cached
+            out.setdefault(group, {})[name] = cached[1]
+    return out
+
+
+def load_user_classes(payloads: dict[str, dict[str, bytes]]) -> None:
+    """Add classes pickled by :func:`user_class_payloads` (in the parent process) to this process's tables."""
+    import pickle
+
+    for group, classes in payloads.items():
+        for name, payload in classes.items():
+            try:
+                _USER[group][name] = pickle.loads(payload)  # noqa: S301 - our own parent's classes
+                _UNLOADABLE.pop((group, name), None)
+            except Exception as exc:  # noqa: BLE001 - e.g. its module is not importable here: the cell says so
+                _UNLOADABLE[(group, name)] = f"{type(exc).__name__}: {exc}"
+
+
+#: run-time classes this (cell) process received but could not unpickle: (group, name) -> why
+_UNLOADABLE: dict[tuple[str, str], str] = {}
 
 
 def get_task_class(name: str) -> type[Task]:

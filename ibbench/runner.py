@@ -17,7 +17,7 @@ import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple, cast
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ibbench.base import accepts
 from ibbench.identity import cell_identity, estimator_identity, identity_key, task_identity
@@ -29,9 +29,12 @@ from ibbench.registry import (
     get_task,
     list_tasks,
     parse_spec,
+    user_class_payloads,
 )
 from ibbench.serial import jsonable
+from ibbench.specs import Selection, parse_item, selection
 from ibbench.store import CLAIM_POLL, DEFAULT_STORE, FAILED, Store
+from ibbench.uncertainty import uncertainty_identity
 
 if TYPE_CHECKING:
     from ibbench.progress import RunProgress
@@ -61,6 +64,8 @@ class Cell:
     skip_reason: str | None = field(default=None, compare=False)
     #: Monte Carlo standard error of ``true_mi`` (0 for an exact truth; see ``ibbench.tasks.mixtures``)
     true_mi_stderr: float = 0.0
+    #: resampling interval requested for the cell (``ibbench.uncertainty.METHODS``; part of its identity) or None
+    uncertainty: str | None = None
 
     @property
     def key(self) -> str:
@@ -76,7 +81,8 @@ def split_specs(text: str | Sequence[str]) -> list[Spec]:
     """Parse ``"ksg:k=3,ksg:k=10,kl"`` (or a list of specs) into ``[(name, params), ...]``.
 
     A comma-separated item of the form ``key=value`` continues the previous spec's params, so
-    ``"ksg:k=3,algorithm=2"`` is one spec.
+    ``"ksg:k=3,algorithm=2"`` is one spec. ``"mymod:MyEst:k=3"`` is the class ``MyEst`` of module
+    ``mymod`` with ``k=3`` (its name stays ``"mymod:MyEst"`` here; :func:`ibbench.specs.selection` loads it).
     """
     items = [text] if isinstance(text, str) else list(text)
     specs: list[Spec] = []
@@ -89,7 +95,7 @@ def split_specs(text: str | Sequence[str]) -> list[Spec]:
                 name, params = specs[-1]
                 specs[-1] = (name, {**params, **parse_spec("x:" + token)[1]})
             else:
-                specs.append(parse_spec(token))
+                specs.append(parse_item(token))
     return specs
 
 
@@ -120,31 +126,36 @@ def _all_estimators() -> list[str]:
     return names
 
 
-def resolve_estimators(
-    estimators: str | Sequence[str] | Sequence[Spec], overrides: dict[str, dict] | None = None
-) -> list[Spec]:
-    """Expand ``"all"`` / spec strings into ``[(name, params)]`` with suite overrides applied."""
+def resolve_estimators(estimators: Selection, overrides: dict[str, dict] | None = None) -> list[Spec]:
+    """Expand ``"all"`` / spec strings / the user's objects (:func:`ibbench.specs.selection`) into
+    ``[(name, params)]`` with suite overrides applied."""
     overrides = overrides or {}
     if isinstance(estimators, str) and estimators.strip() == "all":
         specs: list[Spec] = [(name, {}) for name in _all_estimators()]
-    elif isinstance(estimators, (list, tuple)) and estimators and isinstance(estimators[0], tuple):
-        specs = [(n, dict(p)) for n, p in estimators]
     else:
-        specs = split_specs(cast("str | Sequence[str]", estimators))  # lists of (name, params) were handled above
+        specs = selection("estimator", estimators)
         if any(name == "all" for name, _ in specs):
             specs = [(n, {}) for n in _all_estimators()] + [(n, p) for n, p in specs if n != "all"]
     return [(name, {**overrides.get(name, {}), **params}) for name, params in specs]
 
 
 def build_grid(
-    estimators: Iterable[Spec], tasks: Iterable[Spec], ns: Sequence[int], seeds: Sequence[int]
+    estimators: Iterable[Spec],
+    tasks: Iterable[Spec],
+    ns: Sequence[int],
+    seeds: Sequence[int],
+    uncertainty: str | None = None,
 ) -> list[Cell]:
     """The product of the selections as cells (fixed-population tasks ignore ``ns``).
+
+    ``uncertainty``: a resampling method (:data:`ibbench.uncertainty.METHODS`) every cell computes an
+    interval with, part of the cells' identity; None (default) = the estimators' own ``stderr_`` only.
 
     Parameters are validated and cast to their declared types (``check_params``, see
     :mod:`ibbench.params`) before anything is built, so a cell's label, stored params and key all
     use the cast values (``ksg:k=5.0`` is the cell ``ksg(k=5)``; ``ksg:k=1.9`` is a ``ValueError``).
     """
+    uncertainty_ident = uncertainty_identity(uncertainty)  # validates the method
     est_info = []
     for name, params in estimators:
         cls = get_estimator_class(name)
@@ -161,7 +172,7 @@ def build_grid(
                 name,
                 full,
                 str(getattr(cls, "version", "0")),
-                params_label(name, full, defaults),
+                params_label(name.removeprefix("__main__:"), full, defaults),
                 tags,
                 estimator_identity(name, est),
             )
@@ -175,7 +186,7 @@ def build_grid(
         ident = task.identity()
         task_ident = task_identity(task)
         scope = task.rank_scope if hasattr(task, "rank_scope") else "overall"
-        tlabel = params_label(tname, ident["params"], {})
+        tlabel = params_label(tname.removeprefix("__main__:"), ident["params"], {})
         task_ns = [None] if getattr(task, "fixed_population", False) else list(ns)
         # fixed-population tasks (qnn): the seed selects a training repetition with its own exact truth
         truth = getattr(task, "true_mi_for", lambda seed, task=task: task.true_mi)
@@ -206,10 +217,11 @@ def build_grid(
                             n,
                             int(seed),
                             true_mi[int(seed)],
-                            cell_identity(est_ident, task_ident, n, int(seed)),
+                            cell_identity(est_ident, task_ident, n, int(seed), uncertainty_ident),
                             scope,
                             skip,
                             true_mi_stderr,
+                            uncertainty,
                         )
                     )
     return cells
@@ -231,7 +243,7 @@ def _seed_list(seeds: int | Sequence[int]) -> list[int]:
 
 def suite_segments(
     suite: Suite,
-    estimators: str | Sequence[str] | Sequence[Spec] | None = None,
+    estimators: Selection | None = None,
     n: Sequence[int] | None = None,
     seeds: int | Sequence[int] | None = None,
 ) -> list[Segment]:
@@ -256,9 +268,7 @@ def suite_segments(
     ]
 
 
-def _chosen_estimators(
-    estimators: str | Sequence[str] | Sequence[Spec] | None, suite: Suite | None
-) -> str | Sequence[str] | Sequence[Spec]:
+def _chosen_estimators(estimators: Selection | None, suite: Suite | None) -> Selection:
     """The caller's selection, else the suite's own estimators, else all."""
     if estimators is not None:
         return estimators
@@ -352,10 +362,28 @@ def _progress_callbacks(
     return display.on_cell, both, display
 
 
+def estimator_major(cells: list[Cell]) -> list[Cell]:
+    """The cells grouped by estimator configuration (in order of first appearance), grid order within.
+
+    Scheduling only: results do not depend on the order. Grouping keeps the cells that share cached
+    work (the codes of a ``compressed-*`` configuration are per task and seed, shared by its inner
+    estimators) from waiting on each other's cache lock: the first configuration computes each
+    task's and seed's codes once, one after another, and the later ones find them cached. In grid
+    order (task, estimator, seed) the third seed's codes of every task were still being computed
+    when the next inner estimator needed them; simulated on the recorded seconds of the ``paper``
+    suite, a cold-cache run on 2 workers drops from ~180 to ~146 min (its lower bound, total work / 2);
+    with the codes cached both orders are at the bound (docs/performance.md).
+    """
+    first: dict[str, int] = {}
+    for cell in cells:
+        first.setdefault(cell.estimator_label, len(first))
+    return sorted(cells, key=lambda cell: first[cell.estimator_label])
+
+
 def run(
-    estimators: str | Sequence[str] | None = None,
+    estimators: Selection | None = None,
     suite: str | None = None,
-    tasks: str | Sequence[str] | None = None,
+    tasks: Selection | None = None,
     n: int | Sequence[int] | None = None,
     seeds: int | Sequence[int] | None = None,
     store: str | Path = DEFAULT_STORE,
@@ -371,40 +399,72 @@ def run(
     config: dict[str, Any] | None = None,
     cache: bool = True,
     max_memory: float | str | None = "auto",
+    uncertainty: str | None = None,
 ) -> RunSummary:
     """Run a benchmark grid and store every cell's result (the Python twin of ``ibbench run``).
 
     Parameters
     ----------
-    estimators : "all", a spec string like ``"ksg:k=3,kl"`` or a list of specs; None = the suite's own
-        selection (``Suite.estimators``, e.g. a paper's configurations), else all
-    suite : name of a suite in ``ibbench.suites`` (tasks, default n, seeds, overrides); a
-        composite suite (``Suite.parts``) runs the union of its parts, each with its own settings
-    tasks : task specs (``"gaussian-dense:dim=3;mi=1.0"``, or ``[(name, params)]``) instead of / in addition
-        to a suite
-    n : sample size(s); defaults to the suite's, else 1000
-    seeds : number of seeds (0..seeds-1) or an explicit list; defaults to the suite's, else 3
-    store : SQLite path
-    jobs : concurrent cell processes (local backend)
-    timeout : seconds per cell before its process is killed, at most :data:`MAX_TIMEOUT`
-        (None or inf = no limit)
-    rerun_failed : retry cells stored as error/timeout
-    backend : "local" (separate killable cell processes), "inline" (this process, no timeout) or "dask"
-    scheduler : dask scheduler address (``tcp://host:8786``) for backend "dask"
-    dask_local : start a local dask cluster of this many workers for backend "dask"
-    progress : a progress bar over the cells on stderr (rich; in a notebook, its output area): None (default) =
+    estimators : str, list or None
+        ``"all"``, a spec string like ``"ksg:k=3,kl"`` or a list of specs; None = the suite's own
+        selection (``Suite.estimators``, e.g. a paper's configurations), else all. Your own estimators
+        (docs/own-estimators.md): an ``MIEstimator`` instance (its ``get_params()`` are the cell's params),
+        a subclass (its defaults), ``"module:Class[:key=value;...]"``, or a name given to
+        :func:`ibbench.register_estimator`; lists may mix all of these. Classes defined in the script
+        or notebook reach the cell processes by value (cloudpickle); their cell keys hold a hash of
+        their source (:func:`ibbench.identity.code_identity`).
+    suite : str or None
+        Name of a suite in ``ibbench.suites`` (tasks, default n, seeds, overrides); a
+        composite suite (``Suite.parts``) runs the union of its parts, each with its own settings.
+    tasks : str, list or None
+        Task specs (``"gaussian-dense:dim=3;mi=1.0"``, or ``[(name, params)]``) instead of / in addition
+        to a suite; like ``estimators``, also ``Task`` instances and subclasses and ``"module:Class"``.
+    n : int, list of int or None
+        Sample size(s); defaults to the suite's, else 1000.
+    seeds : int, list of int or None
+        Number of seeds (0..seeds-1) or an explicit list; defaults to the suite's, else 3.
+    store : str or Path
+        SQLite path.
+    jobs : int
+        Concurrent cell processes (local backend).
+    timeout : float or None
+        Seconds per cell before its process is killed, at most :data:`MAX_TIMEOUT`
+        (None or inf = no limit).
+    rerun_failed : bool
+        Retry cells stored as error/timeout.
+    backend : {"local", "inline", "dask"}
+        "local" (separate killable cell processes), "inline" (this process, no timeout) or "dask".
+    scheduler : str or None
+        Dask scheduler address (``tcp://host:8786``) for backend "dask".
+    dask_local : int or None
+        Start a local dask cluster of this many workers for backend "dask".
+    progress : bool, callable or None
+        A progress bar over the cells on stderr (rich; in a notebook, its output area): None (default) =
         shown when stderr is a terminal or in a Jupyter/IPython kernel, True = always, False = never. Or a
         callback ``(row, done, total)`` called after each cell instead of the bar (``ibbench run`` passes its own).
-    on_plan : callback ``(to_run, already_done)`` once the grid is known. Cells that another live run
+    on_plan : callable or None
+        Callback ``(to_run, already_done)`` once the grid is known. Cells that another live run
         on the same store is computing are in neither count: they are logged (logger ``ibbench``),
         counted in ``RunSummary.n_claimed_elsewhere``, and waited for before ``run`` returns (taken
         over if that run dies), so that every cell of the grid has a row at the end.
-    cache : False computes every cell's optional cached work afresh (the compression codes) and writes
+    command : str or None
+        The command line recorded in the store's ``runs`` table (default: ``sys.argv``).
+    config : dict or None
+        Extra settings recorded with the run's configuration in the ``runs`` table.
+    cache : bool
+        False computes every cell's optional cached work afresh (the compression codes) and writes
         none of it (``ibbench run --no-cache``): only the runtimes change, never a result or a key.
         Task caches (the qnn tasks' trained networks) stay on. Recorded as ``no_cache`` in the run's config.
-    max_memory : address-space limit of each cell process in GiB (``RLIMIT_AS``; local and dask
+    max_memory : float, "auto" or None
+        Address-space limit of each cell process in GiB (``RLIMIT_AS``; local and dask
         backends): "auto" = 75% of the memory of the machine running the cell (its cgroup limit if
         lower), None or 0 = no limit. A cell that exceeds it fails with "exceeded memory limit".
+    uncertainty : str or None
+        A resampling method (``"subsampling"``, ``"jackknife"``;
+        :func:`ibbench.uncertainty.resample_interval`) every cell also computes an interval with
+        (``ibbench run --uncertainty``), bounded by ~5 plain fits for an n log n estimator; part of the
+        cells' identity (cells run without it are not reused). None (default): the estimators' own
+        ``stderr_`` / ``ci_`` only.
 
     Returns
     -------
@@ -426,10 +486,8 @@ def run(
     extra_tasks: list[Spec] = []
     if tasks == "all":
         extra_tasks += [(t, {}) for t in list_tasks()]
-    elif isinstance(tasks, (list, tuple)) and tasks and all(isinstance(t, tuple) for t in tasks):
-        extra_tasks += [(name, dict(params)) for name, params in tasks]  # already parsed (run files)
     elif tasks:
-        extra_tasks += split_specs(tasks)
+        extra_tasks += selection("task", tasks)  # specs, (name, params) pairs (run files), the user's objects
     ns_arg = [n] if isinstance(n, int) else list(n) if n else None
     if ns_arg is not None and any(isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 1 for v in ns_arg):
         raise ValueError(f"n must be positive integers, got {ns_arg}")
@@ -455,7 +513,14 @@ def run(
         )
     if not any(seg.tasks for seg in segments):
         raise ValueError("nothing to run: give a suite or tasks")
-    grid = [cell for seg in segments if seg.tasks for cell in build_grid(seg.estimators, seg.tasks, seg.n, seg.seeds)]
+    grid = [
+        cell
+        for seg in segments
+        if seg.tasks
+        for cell in build_grid(seg.estimators, seg.tasks, seg.n, seg.seeds, uncertainty)
+    ]
+    if backend != "inline":
+        user_class_payloads()  # a class of the user's that cannot be sent to cell processes: ValueError now
 
     st = Store(store)
     env = environment()
@@ -470,7 +535,7 @@ def run(
         # run are left to it and waited for below; they are taken over if that run dies.
         plan = st.claim(unique, run_id, retry=retry)
         st.keep_claims(run_id)
-        todo = [unique[k] for k in plan.claimed]
+        todo = estimator_major([unique[k] for k in plan.claimed])
         total, n_existing, waiting = len(todo), len(plan.done), plan.elsewhere
         n_elsewhere = len(waiting)
         if waiting:
@@ -495,6 +560,7 @@ def run(
                     "backend": backend,
                     "no_cache": not cache,
                     "max_memory": max_memory,
+                    **({"uncertainty": uncertainty} if uncertainty else {}),
                     **(config or {}),
                 },
                 "versions": env,

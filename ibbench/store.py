@@ -467,7 +467,8 @@ def load_results(store: str | Path = DEFAULT_STORE, *, expand_params: bool = Tru
 
     Parameters
     ----------
-    store : path of the SQLite store
+    store : str or Path
+        Path of the SQLite store.
     expand_params : bool, default True
         Add one column per estimator parameter (``est.<name>``) and task parameter
         (``task.<name>``) next to the JSON columns.
@@ -602,8 +603,10 @@ def export_results(
 
     Parameters
     ----------
-    store : path of the SQLite store
-    out : output path; default ``results.<format>``. Never the store itself (nor its ``-wal``/``-shm``
+    store : str or Path
+        Path of the SQLite store.
+    out : str, Path or None
+        Output path; default ``results.<format>``. Never the store itself (nor its ``-wal``/``-shm``
         files); an existing file is replaced only if it is a previous export (:func:`is_export`) or
         ``force`` is True.
     format : {"csv", "parquet"}
@@ -614,7 +617,10 @@ def export_results(
 
     Returns
     -------
-    (path, DataFrame) : the file written and the table written to it.
+    path : Path
+        The file written.
+    table : DataFrame
+        The table written to it.
 
     Raises
     ------

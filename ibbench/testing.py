@@ -429,6 +429,39 @@ def _check_invariance(c: _EstimatorCase) -> None:
     )
 
 
+def _check_uncertainty(c: _EstimatorCase) -> None:
+    """``stderr_`` a float ≥ 0 or NaN, ``ci_`` a pair of floats with ``low ≤ estimate ≤ high`` (both NaN
+    exactly when ``stderr_`` is NaN and the estimator set no interval of its own)."""
+    e = c.fresh().fit(c.xa, c.ya)
+    if type(e).fit is not MIEstimator.fit and not hasattr(e, "stderr_"):
+        raise SkipCheck("overrides fit (first contract) without MIEstimator.fit: stderr_ and ci_ are not set")
+    stderr, ci, v = getattr(e, "stderr_", None), getattr(e, "ci_", None), e.mutual_info_
+    assert isinstance(stderr, float), f"stderr_ must be a Python float (NaN when unavailable), got {stderr!r}"
+    assert np.isnan(stderr) or stderr >= 0, f"stderr_ is negative: {stderr}"
+    assert isinstance(ci, tuple) and len(ci) == 2 and all(isinstance(b, float) for b in ci), (
+        f"ci_ must be a tuple (low, high) of floats, got {ci!r}"
+    )
+    if np.isnan(ci[0]) or np.isnan(ci[1]):
+        assert np.isnan(ci[0]) and np.isnan(ci[1]), f"ci_ is half NaN: {ci}"
+        assert np.isnan(stderr), f"stderr_ = {stderr} is available but ci_ is NaN"
+    else:
+        assert ci[0] <= v <= ci[1], f"ci_ = {ci} does not contain the estimate {v}"
+
+
+def _check_resampling_reproducible(c: _EstimatorCase) -> None:
+    """:func:`ibbench.uncertainty.resample_interval` (subsampling, 2 replicates) gives the same result twice
+    under one seed."""
+    from ibbench.uncertainty import resample_interval
+
+    n = min(c.n, 300)
+    x, y = c.xa[:n], c.ya[:n]
+    runs = [resample_interval(c.fresh(), x, y, n_replicates=2, random_state=c.random_state, estimate=0.0) for _ in "ab"]
+    assert np.array_equal(runs[0].replicates, runs[1].replicates), (
+        f"subsampling replicates differ under one seed: {runs[0].replicates} vs {runs[1].replicates}"
+    )
+    assert np.all(np.isfinite(runs[0].replicates)), f"non-finite subsample estimates: {runs[0].replicates}"
+
+
 _ESTIMATOR_CHECKS: dict[str, Callable[[_EstimatorCase], None]] = {
     "api": _check_api,
     "params_json": _check_params_json,
@@ -441,6 +474,8 @@ _ESTIMATOR_CHECKS: dict[str, Callable[[_EstimatorCase], None]] = {
     "independence": _check_independence,
     "closed_form": _check_closed_form,
     "invariance": _check_invariance,
+    "uncertainty": _check_uncertainty,
+    "resampling_reproducible": _check_resampling_reproducible,
 }
 #: Names of the estimator checks, in the order they run.
 ESTIMATOR_CHECKS: tuple[str, ...] = tuple(_ESTIMATOR_CHECKS)
@@ -480,7 +515,10 @@ def check_mi_estimator(
     of the built-ins that pass are < 5e-10 nats (k-NN: jitter not mirrored by sign flips), ~1e-8 for
     the Gaussian (the column means, rounded at offset 1e12, enter its covariances squared) and
     ~1e-12 for KDE under one scale per side; a claim beyond the numerics (KDE under per-column maps:
-    ~5e-3, neural estimators at offset 1e12: ~1e-3) fails.
+    ~5e-3, neural estimators at offset 1e12: ~1e-3) fails. ``uncertainty``: ``stderr_`` a float ≥ 0
+    or NaN and ``ci_`` a pair of floats around the estimate (NaN only with a NaN ``stderr_``);
+    ``resampling_reproducible``: subsampling intervals (:func:`ibbench.uncertainty.resample_interval`)
+    are identical under one seed.
 
     A check that does not apply raises :class:`SkipCheck` and is returned with status ``skip``
     (``passed`` stays True: it did not fail). For one pytest case per check use

@@ -373,13 +373,13 @@ def test_markdown_cells_escape_html_code_spans_and_table_syntax():
 
 def test_markdown_headings_and_sentences_escape_user_text(tmp_path, monkeypatch):
     """Task and family names, the output title and the run's command reach headings and prose."""
-    from ibbench.report.leaderboard import _inline_text
+    from ibbench.report.leaderboard import inline_text
 
-    text = _inline_text("x <img src=a onerror=b> [link](http://e) **bold** `c` #1 |t|")
+    text = inline_text("x <img src=a onerror=b> [link](http://e) **bold** `c` #1 |t|")
     assert not set("<>`") & set(text)
     for escaped in ("\\[link\\]", "\\*\\*bold\\*\\*", " \\#1", "\\|t\\|"):
         assert escaped in text
-    assert _inline_text("line\nbreak") == "line break"
+    assert inline_text("line\nbreak") == "line break"
     store = tmp_path / "s.sqlite"
     ibbench.run(
         estimators="exact",

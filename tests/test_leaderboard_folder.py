@@ -95,6 +95,7 @@ def test_every_format_and_the_plots_are_written_together(in_tmp):
         assert (folder / name).stat().st_size > 100, name
     plots = sorted(p.name for p in (folder / "plots").glob("*.png"))
     assert plots == [
+        "calibration.png",  # gaussian's analytic intervals (ibbench.report.coverage)
         "convergence_discrete.png",
         "convergence_gaussian.png",
         "curves_discrete.png",

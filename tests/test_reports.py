@@ -23,9 +23,10 @@ from typer.testing import CliRunner
 import ibbench
 from ibbench import registry
 from ibbench.cli import app
+from ibbench.report.convergence import error_decomposition
 from ibbench.report.html import failure_counts, write_html
 from ibbench.report.leaderboard import build_leaderboard
-from ibbench.report.plot_curves import convergence_points, curve_points, runtime_points, series_label
+from ibbench.report.plot_curves import curve_points, runtime_points, series_label
 from ibbench.report.plots import list_plot_kinds, make_plot
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -85,14 +86,14 @@ def test_curve_points_are_the_seed_means_with_cis(cells):
 
 def test_convergence_and_runtime_points_match_a_direct_computation(cells):
     ok = cells[cells["status"] == "ok"]
-    conv = convergence_points(cells)
+    conv = error_decomposition(cells)
     for _, p in conv.iterrows():
         g = ok[
-            (ok["task_family"] == p["task_family"])
+            (ok["task_label"] == p["task_label"])
             & (ok["estimator_label"] == p["estimator_label"])
             & (ok["n"] == p["n"])
         ]
-        assert p["mae"] == pytest.approx(np.abs(g["estimate"] - g["true_mi"]).mean(), abs=1e-12)
+        assert p["rmse"] == pytest.approx(np.sqrt(((g["estimate"] - g["true_mi"]) ** 2).mean()), abs=1e-12)
     rt = runtime_points(cells)
     for _, p in rt.iterrows():
         g = ok[(ok["estimator_label"] == p["estimator_label"]) & (ok["n"] == p["n"])]
@@ -247,7 +248,8 @@ def test_cli_leaderboard_all_formats_and_plots(store, tmp_path):
     for kind in ("curves", "convergence", "runtime"):
         result = runner.invoke(app, ["plot", "--kind", kind, "--store", str(store), "--out", str(out / "plots")])
         assert result.exit_code == 0, result.output
-    assert len(list((out / "plots").glob("*.png"))) == 5
+    # the five above, and calibration.png drawn by the leaderboard (cells with an analytic stderr_)
+    assert len(list((out / "plots").glob("*.png"))) == 6
 
 
 def test_cli_plot_error_is_one_clear_line(tmp_path):

@@ -5,8 +5,11 @@ plots are embedded as base64 ``data:`` URLs, so it can be mailed, committed or o
 It shows the overall ranking and one ranking per task family (sortable by clicking a header;
 ``#sort=<table id>:<column>:<asc|desc>`` in the URL sorts on load) with their critical-difference
 diagrams and partial-coverage tables, reference rows of oracle tasks, cold and warm runtime beside
-accuracy, bootstrap CIs, failure counts per estimator, the plots (``curves``, ``convergence``, ``runtime``
-drawn from the scored cells, plus any PNG already in ``<out>/plots/``, e.g. info planes), per-task
+accuracy, bootstrap CIs, failure counts per estimator, the error decomposition and convergence rates
+(:mod:`ibbench.report.convergence`, with three or more sample sizes), the coverage and calibration of
+the estimators' intervals (:mod:`ibbench.report.coverage`, when cells have intervals), the plots (``curves``,
+``convergence``, ``runtime`` drawn from the scored cells, plus any PNG already in ``<out>/plots/``,
+e.g. info planes), per-task
 tables, the failed cells with their messages, and every run's command, config and versions.
 """
 
@@ -28,7 +31,7 @@ if TYPE_CHECKING:
     from ibbench.report.leaderboard import Leaderboard
 
 #: plot kinds drawn from the board's cells for the page (names in ibbench.report.plots.PLOT_KINDS)
-PAGE_PLOTS = ("curves", "convergence", "runtime")
+PAGE_PLOTS = ("curves", "convergence", "runtime", "calibration")
 
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0 auto;max-width:1280px;padding:0 20px 40px;
@@ -75,7 +78,7 @@ if (m) { const t = document.getElementById(m[1]); if (t) sortTable(t, parseInt(m
 """
 
 
-def _esc(value: Any) -> str:
+def html_escape(value: Any) -> str:
     return html.escape(str(value), quote=True)
 
 
@@ -96,20 +99,20 @@ def _fmt(value: Any, digits: int = 3) -> str:
     return f"{v:.{digits}f}"
 
 
-def _td(value: Any, *, text: str | None = None, cls: str = "", sort: Any = "num") -> str:
+def html_cell(value: Any, *, text: str | None = None, cls: str = "", sort: Any = "num") -> str:
     """A table cell; numeric cells carry ``data-v`` (empty = missing) for the sorter."""
     classes = f' class="{cls}"' if cls else ""
     if sort == "text":
-        return f"<td{classes}>{text if text is not None else _esc(value)}</td>"
+        return f"<td{classes}>{text if text is not None else html_escape(value)}</td>"
     v = _num(value)
     data = "" if v is None else repr(v)
-    return f'<td{classes} data-v="{data}">{text if text is not None else _esc(_fmt(value))}</td>'
+    return f'<td{classes} data-v="{data}">{text if text is not None else html_escape(_fmt(value))}</td>'
 
 
 def _with_ci(value: Any, lo: Any, hi: Any) -> str:
     if _num(lo) is None or _num(hi) is None:
-        return _esc(_fmt(value))
-    return f'{_esc(_fmt(value))} <span class="ci">[{_esc(_fmt(lo))}, {_esc(_fmt(hi))}]</span>'
+        return html_escape(_fmt(value))
+    return f'{html_escape(_fmt(value))} <span class="ci">[{html_escape(_fmt(lo))}, {html_escape(_fmt(hi))}]</span>'
 
 
 def _grade(rel_error: Any) -> str:
@@ -130,10 +133,12 @@ def _seconds(value: Any) -> str:
     return f"{v:.2f} s"
 
 
-def _table(table_id: str, headers: list[tuple[str, bool]], rows: Iterable[str]) -> str:
-    head = "".join(f'<th class="txt">{_esc(h)}</th>' if is_text else f"<th>{_esc(h)}</th>" for h, is_text in headers)
+def sortable_table(table_id: str, headers: list[tuple[str, bool]], rows: Iterable[str]) -> str:
+    head = "".join(
+        f'<th class="txt">{html_escape(h)}</th>' if is_text else f"<th>{html_escape(h)}</th>" for h, is_text in headers
+    )
     return (
-        f'<div class="scroll"><table class="board" id="{_esc(table_id)}"><thead><tr>{head}</tr></thead><tbody>'
+        f'<div class="scroll"><table class="board" id="{html_escape(table_id)}"><thead><tr>{head}</tr></thead><tbody>'
         + "".join(rows)
         + "</tbody></table></div>"
     )
@@ -173,22 +178,24 @@ def _ranking(table_id: str, board: pd.DataFrame, fails: pd.DataFrame, keys: list
         p = _num(r["p_vs_best"])
         rows.append(
             "<tr>"
-            + _td(r["rank"], text=str(int(r["rank"])))
-            + _td(r["estimator_label"], cls="name", sort="text")
-            + _td(r["mean_rank"])
-            + _td(r["configs"], text=_esc(int(r["configs"])))
-            + _td(r["mae"], text=_with_ci(r["mae"], r.get("mae_ci_low"), r.get("mae_ci_high")))
-            + _td(r["rel_error"], cls=_grade(r["rel_error"]))
-            + _td(r["within_tol"], text=f"{100 * r['within_tol']:.0f}%" if _num(r["within_tol"]) is not None else "–")
-            + _td(p, text="–" if p is None else _esc(f"{p:.2g}"))
-            + _td(errors, text=str(errors), cls="fail" if errors else "")
-            + _td(timeouts, text=str(timeouts), cls="fail" if timeouts else "")
-            + _td(skipped, text=str(skipped))
-            + _td(r["median_cold_seconds"], text=_seconds(r["median_cold_seconds"]))
-            + _td(r["median_seconds"], text=_seconds(r["median_seconds"]))
+            + html_cell(r["rank"], text=str(int(r["rank"])))
+            + html_cell(r["estimator_label"], cls="name", sort="text")
+            + html_cell(r["mean_rank"])
+            + html_cell(r["configs"], text=html_escape(int(r["configs"])))
+            + html_cell(r["mae"], text=_with_ci(r["mae"], r.get("mae_ci_low"), r.get("mae_ci_high")))
+            + html_cell(r["rel_error"], cls=_grade(r["rel_error"]))
+            + html_cell(
+                r["within_tol"], text=f"{100 * r['within_tol']:.0f}%" if _num(r["within_tol"]) is not None else "–"
+            )
+            + html_cell(p, text="–" if p is None else html_escape(f"{p:.2g}"))
+            + html_cell(errors, text=str(errors), cls="fail" if errors else "")
+            + html_cell(timeouts, text=str(timeouts), cls="fail" if timeouts else "")
+            + html_cell(skipped, text=str(skipped))
+            + html_cell(r["median_cold_seconds"], text=_seconds(r["median_cold_seconds"]))
+            + html_cell(r["median_seconds"], text=_seconds(r["median_seconds"]))
             + "</tr>"
         )
-    return _table(table_id, _RANK_HEADERS, rows)
+    return sortable_table(table_id, _RANK_HEADERS, rows)
 
 
 _PARTIAL_HEADERS = [
@@ -211,19 +218,19 @@ def _partial(table_id: str, partial: pd.DataFrame) -> str:
     for _, r in partial.iterrows():
         rows.append(
             "<tr>"
-            + _td(r["estimator_label"], cls="name", sort="text")
-            + _td(r["coverage"], text=f"{100 * r['coverage']:.0f}%")
+            + html_cell(r["estimator_label"], cls="name", sort="text")
+            + html_cell(r["coverage"], text=f"{100 * r['coverage']:.0f}%")
             + "".join(
-                _td(r[c], text=str(int(r[c])), cls="fail" if c == "failed" and r[c] else "")
+                html_cell(r[c], text=str(int(r[c])), cls="fail" if c == "failed" and r[c] else "")
                 for c in ("complete", "configs", "declined", "failed", "missing")
             )
-            + _td(r["mae_completed"])
-            + _td(r["reason"], cls="msg", sort="text")
+            + html_cell(r["mae_completed"])
+            + html_cell(r["reason"], cls="msg", sort="text")
             + "</tr>"
         )
     return (
         '<p class="note">Partial coverage: not ranked (MAE on completed configurations is not comparable with '
-        "the ranked MAE).</p>" + _table(table_id, _PARTIAL_HEADERS, rows)
+        "the ranked MAE).</p>" + sortable_table(table_id, _PARTIAL_HEADERS, rows)
     )
 
 
@@ -242,17 +249,17 @@ def _reference(table_id: str, groups: pd.DataFrame) -> str:
     for label, g in groups.groupby("estimator_label", sort=True):
         rows.append(
             "<tr>"
-            + _td(label, cls="name", sort="text")
-            + _td(", ".join(sorted(g["task"].unique())), cls="txt", sort="text")
-            + _td(len(g), text=str(len(g)))
-            + _td(g["mae"].mean())
-            + _td(g["rel_error"].mean())
-            + _td(g["median_cold_seconds"].median(), text=_seconds(g["median_cold_seconds"].median()))
+            + html_cell(label, cls="name", sort="text")
+            + html_cell(", ".join(sorted(g["task"].unique())), cls="txt", sort="text")
+            + html_cell(len(g), text=str(len(g)))
+            + html_cell(g["mae"].mean())
+            + html_cell(g["rel_error"].mean())
+            + html_cell(g["median_cold_seconds"].median(), text=_seconds(g["median_cold_seconds"].median()))
             + "</tr>"
         )
     return (
         '<p class="note">Reference rows (oracle inputs such as the true latents of an image task; not ranked).</p>'
-        + _table(table_id, headers, rows)
+        + sortable_table(table_id, headers, rows)
     )
 
 
@@ -269,17 +276,17 @@ def _upper_bounds(table_id: str, upper: pd.DataFrame) -> str:
     ]
     rows = [
         "<tr>"
-        + _td(r["estimator_label"], cls="name", sort="text")
-        + _td(r["configs"], text=str(r["configs"]))
-        + _td(r["bias"])
-        + _td(r["mae"])
-        + _td(r["at_or_above_truth"])
-        + _td(r["median_cold_seconds"], text=_seconds(r["median_cold_seconds"]))
-        + _td(r["median_seconds"], text=_seconds(r["median_seconds"]))
+        + html_cell(r["estimator_label"], cls="name", sort="text")
+        + html_cell(r["configs"], text=str(r["configs"]))
+        + html_cell(r["bias"])
+        + html_cell(r["mae"])
+        + html_cell(r["at_or_above_truth"])
+        + html_cell(r["median_cold_seconds"], text=_seconds(r["median_cold_seconds"]))
+        + html_cell(r["median_seconds"], text=_seconds(r["median_seconds"]))
         + "</tr>"
         for _, r in upper.iterrows()
     ]
-    return _table(table_id, headers, rows)
+    return sortable_table(table_id, headers, rows)
 
 
 def _truth_text(r: pd.Series) -> str:
@@ -308,20 +315,22 @@ def _group_table(table_id: str, g: pd.DataFrame) -> str:
         grade = _grade(None if rel is None else rel / max(float(r["true_mi"]), 1.0))
         rows.append(
             "<tr>"
-            + _td(r["estimator_label"], cls="name", sort="text")
-            + _td(r["n"], text=_esc(r["n"]))
-            + _td(r["true_mi"], text=_esc(_truth_text(r)))
-            + _td(r["mean_estimate"], text=_with_ci(r["mean_estimate"], r["ci_low"], r["ci_high"]))
-            + _td(r["bias"])
-            + _td(r["mae"], text=_with_ci(r["mae"], r["mae_ci_low"], r["mae_ci_high"]), cls=grade)
-            + _td(r["within_tol"], text=f"{100 * r['within_tol']:.0f}%" if _num(r["within_tol"]) is not None else "–")
-            + _td(r["n_seeds"], text=str(int(r["n_seeds"])))
-            + _td(r["n_failed"], text=str(int(r["n_failed"])), cls="fail" if r["n_failed"] else "")
-            + _td(r["median_cold_seconds"], text=_seconds(r["median_cold_seconds"]))
-            + _td(r["median_seconds"], text=_seconds(r["median_seconds"]))
+            + html_cell(r["estimator_label"], cls="name", sort="text")
+            + html_cell(r["n"], text=html_escape(r["n"]))
+            + html_cell(r["true_mi"], text=html_escape(_truth_text(r)))
+            + html_cell(r["mean_estimate"], text=_with_ci(r["mean_estimate"], r["ci_low"], r["ci_high"]))
+            + html_cell(r["bias"])
+            + html_cell(r["mae"], text=_with_ci(r["mae"], r["mae_ci_low"], r["mae_ci_high"]), cls=grade)
+            + html_cell(
+                r["within_tol"], text=f"{100 * r['within_tol']:.0f}%" if _num(r["within_tol"]) is not None else "–"
+            )
+            + html_cell(r["n_seeds"], text=str(int(r["n_seeds"])))
+            + html_cell(r["n_failed"], text=str(int(r["n_failed"])), cls="fail" if r["n_failed"] else "")
+            + html_cell(r["median_cold_seconds"], text=_seconds(r["median_cold_seconds"]))
+            + html_cell(r["median_seconds"], text=_seconds(r["median_seconds"]))
             + "</tr>"
         )
-    return _table(table_id, headers, rows)
+    return sortable_table(table_id, headers, rows)
 
 
 def _failures_table(cells: pd.DataFrame, limit: int = 300) -> str:
@@ -335,13 +344,13 @@ def _failures_table(cells: pd.DataFrame, limit: int = 300) -> str:
         first = (r["message"] or "").strip().splitlines()
         rows.append(
             "<tr>"
-            + _td(r["estimator_label"], cls="name", sort="text")
-            + _td(r["task_label"], cls="name", sort="text")
-            + _td(r["n"], text=_esc(r["n"] if _num(r["n"]) is None else int(r["n"])))
-            + _td(r["seed"], text=_esc(r["seed"]))
-            + _td(r["status"], cls="txt fail", sort="text")
-            + _td(r["seconds"], text=_seconds(r["seconds"]))
-            + _td(None, text=_esc(first[0][:300] if first else ""), cls="msg", sort="text")
+            + html_cell(r["estimator_label"], cls="name", sort="text")
+            + html_cell(r["task_label"], cls="name", sort="text")
+            + html_cell(r["n"], text=html_escape(r["n"] if _num(r["n"]) is None else int(r["n"])))
+            + html_cell(r["seed"], text=html_escape(r["seed"]))
+            + html_cell(r["status"], cls="txt fail", sort="text")
+            + html_cell(r["seconds"], text=_seconds(r["seconds"]))
+            + html_cell(None, text=html_escape(first[0][:300] if first else ""), cls="msg", sort="text")
             + "</tr>"
         )
     more = f"<p class=note>… and {len(failed) - limit} more (see the store).</p>" if len(failed) > limit else ""
@@ -354,7 +363,7 @@ def _failures_table(cells: pd.DataFrame, limit: int = 300) -> str:
         ("time", False),
         ("message (first line)", True),
     ]
-    return _table("failures", headers, rows) + more
+    return sortable_table("failures", headers, rows) + more
 
 
 def _pretty_json(text: Any) -> str:
@@ -371,9 +380,9 @@ def _config_table(text: Any) -> str:
     try:
         config = json.loads(text)
     except (TypeError, ValueError):
-        return f"<pre>{_esc(text)}</pre>" if text else ""
+        return f"<pre>{html_escape(text)}</pre>" if text else ""
     if not isinstance(config, dict):
-        return f"<pre>{_esc(_pretty_json(text))}</pre>"
+        return f"<pre>{html_escape(_pretty_json(text))}</pre>"
     rows = []
     for key in sorted(config):
         value = config[key]
@@ -388,12 +397,12 @@ def _config_table(text: Any) -> str:
                 v[0] + (":" + ";".join(f"{k}={json.dumps(x)}" for k, x in sorted(v[1].items())) if v[1] else "")
                 for v in value
             ]
-            shown = "<br>".join(_esc(s) for s in specs)
+            shown = "<br>".join(html_escape(s) for s in specs)
         elif isinstance(value, str) and "\n" in value:  # e.g. the text of a run file
-            shown = f"<pre>{_esc(value)}</pre>"
+            shown = f"<pre>{html_escape(value)}</pre>"
         else:
-            shown = _esc(value if isinstance(value, str) else json.dumps(value, separators=(", ", ": ")))
-        rows.append(f'<tr><td class="txt"><b>{_esc(key)}</b></td><td class="msg">{shown}</td></tr>')
+            shown = html_escape(value if isinstance(value, str) else json.dumps(value, separators=(", ", ": ")))
+        rows.append(f'<tr><td class="txt"><b>{html_escape(key)}</b></td><td class="msg">{shown}</td></tr>')
     return '<table class="board kv"><tbody>' + "".join(rows) + "</tbody></table>"
 
 
@@ -415,23 +424,23 @@ def _runs_section(runs: pd.DataFrame) -> str:
         rows.append(
             "<tr>"
             + "".join(
-                _td(r[c], cls="txt msg" if c == "command" else "txt", sort="text")
+                html_cell(r[c], cls="txt msg" if c == "command" else "txt", sort="text")
                 for c in ("id", "command", "suite", "suite_version", "started_at", "finished_at")
             )
-            + _td(r["n_cells"], text=_esc(r["n_cells"]))
-            + _td(r["n_run"], text=_esc(r["n_run"]))
+            + html_cell(r["n_cells"], text=html_escape(r["n_cells"]))
+            + html_cell(r["n_run"], text=html_escape(r["n_run"]))
             + "</tr>"
         )
     last = runs.iloc[-1]
     parts = [
-        _table("runs", headers, rows),
-        f"<h3>Last run ({_esc(last['id'])}): configuration</h3>{_config_table(last['config'])}",
+        sortable_table("runs", headers, rows),
+        f"<h3>Last run ({html_escape(last['id'])}): configuration</h3>{_config_table(last['config'])}",
         f"<h3>Last run: versions</h3>{_config_table(last['versions'])}",
     ]
     if len(runs) > 1:
         for _, r in runs.iloc[:-1].iterrows():
             parts.append(
-                f"<details><summary>run {_esc(r['id'])}: configuration and versions</summary>"
+                f"<details><summary>run {html_escape(r['id'])}: configuration and versions</summary>"
                 f"{_config_table(r['config'])}{_config_table(r['versions'])}"
                 "</details>"
             )
@@ -448,9 +457,12 @@ def _environment(cells: pd.DataFrame) -> str:
     for _, r in env.iterrows():
         count = int((cells[cols].astype(str) == r.values).all(axis=1).sum())
         rows.append(
-            "<tr>" + "".join(_td(r[c], cls="txt", sort="text") for c in cols) + _td(count, text=str(count)) + "</tr>"
+            "<tr>"
+            + "".join(html_cell(r[c], cls="txt", sort="text") for c in cols)
+            + html_cell(count, text=str(count))
+            + "</tr>"
         )
-    return _table("environment", headers, rows)
+    return sortable_table("environment", headers, rows)
 
 
 def page_plots(
@@ -488,8 +500,12 @@ def render_html(
     board: Leaderboard, title: str = "ibbench leaderboard", images: list[tuple[str, bytes]] | None = None
 ) -> str:
     """The page as a string (see the module docstring)."""
+    from ibbench.report.convergence import html_section
+    from ibbench.report.coverage import html_section as coverage_section
+    from ibbench.report.labels import LEGEND_COLUMNS, LEGEND_NOTE, short_labelled
     from ibbench.report.leaderboard import INTRO, UPPER_BOUND_HEADING, UPPER_BOUND_NOTE, oracle_of
 
+    board, legend = short_labelled(board)  # short estimator labels everywhere, their legend below
     cells = board.cells
     counts = board.status_counts
     images = images or []
@@ -500,20 +516,29 @@ def render_html(
         '<a href="#families">families</a>',
         '<a href="#plots">plots</a>',
         '<a href="#tasks">per task</a>',
+        '<a href="#labels">labels</a>',
         '<a href="#failures-section">failures</a>',
         '<a href="#runs-section">runs &amp; versions</a>',
     ]
-    status_text = ", ".join(f"{_esc(k)}: {v}" for k, v in sorted(counts.items()))
+    status_text = ", ".join(f"{html_escape(k)}: {v}" for k, v in sorted(counts.items()))
     cd_images = {name: data for name, data in images if name.startswith("cd-")}
     images = [(name, data) for name, data in images if not name.startswith("cd-")]
+    convergence = html_section(board, [(name, data) for name, data in images if name.startswith("convergence_")])
+    if convergence:  # the convergence plots sit in their own section, beside the rates
+        images = [(name, data) for name, data in images if not name.startswith("convergence_")]
+        nav.insert(nav.index('<a href="#plots">plots</a>'), '<a href="#convergence">convergence</a>')
+    coverage = coverage_section(board, [(name, data) for name, data in images if name.startswith("calibration")])
+    if coverage:  # the calibration plot sits beside the coverage table
+        images = [(name, data) for name, data in images if not name.startswith("calibration")]
+        nav.insert(nav.index('<a href="#plots">plots</a>'), '<a href="#coverage">coverage</a>')
 
     def figure(name: str) -> str:
         if name not in cd_images:
             return ""
         b64 = base64.b64encode(cd_images[name]).decode("ascii")
         return (
-            f'<figure><img alt="{_esc(name)}" src="data:image/png;base64,{b64}"><figcaption>Critical-difference '
-            f"diagram ({_esc(name)})</figcaption></figure>"
+            f'<figure><img alt="{html_escape(name)}" src="data:image/png;base64,{b64}"><figcaption>Critical-difference '
+            f"diagram ({html_escape(name)})</figcaption></figure>"
         )
 
     def section(scope: str, table_id: str, keys: list[str], fails: pd.DataFrame) -> list[str]:
@@ -533,7 +558,7 @@ def render_html(
                 mae_ci_low=lows, mae_ci_high=highs, **({"task_family": scope} if scope != "overall" else {})
             )
         return [
-            f'<p class="note">{_esc(ranking.describe())}</p>',
+            f'<p class="note">{html_escape(ranking.describe())}</p>',
             figure(cd_file_name(scope)),
             _ranking(table_id, table, fails, keys) if len(table) else "",
             _partial(f"{table_id}-partial", ranking.partial),
@@ -542,13 +567,13 @@ def render_html(
     parts = [
         "<!DOCTYPE html><html lang=en><head><meta charset=utf-8>",
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{_esc(title)}</title><style>{_CSS}</style></head><body>",
-        f"<h1>{_esc(title)}</h1>",
+        f"<title>{html_escape(title)}</title><style>{_CSS}</style></head><body>",
+        f"<h1>{html_escape(title)}</h1>",
         f'<p class="meta">{len(board.overall)} estimator configurations ranked overall · '
         f"{cells['task_label'].nunique()} "
         f"task configurations · {len(cells)} cells ({status_text}) · generated {generated}</p>",
         "<nav>" + "".join(nav) + "</nav>",
-        f'<p class="note">{_esc(INTRO)} Click a column header to sort.</p>',
+        f'<p class="note">{html_escape(INTRO)} Click a column header to sort.</p>',
         '<h2 id="overall-section">Overall ranking</h2>',
     ]
     if "overall" in board.rankings:
@@ -565,28 +590,32 @@ def render_html(
             else pd.DataFrame(columns=["task_family", "estimator_label", "errors", "timeouts", "skipped"])
         )
         parts += [
-            f'<h3 id="family-{_esc(family)}">{_esc(family)}</h3>',
+            f'<h3 id="family-{html_escape(family)}">{html_escape(family)}</h3>',
             *section(family, f"family-{family}-table", ["task_family", "estimator_label"], fails),
         ]
         ref = reference[reference["task_family"] == family]
         if len(ref):
             oracles = ", ".join(sorted(f"{t} (oracle of {oracle_of(t)})" for t in ref["task"].unique()))
-            parts += [f'<p class="note">{_esc(oracles)}</p>', _reference(f"family-{family}-reference", ref)]
+            parts += [f'<p class="note">{html_escape(oracles)}</p>', _reference(f"family-{family}-reference", ref)]
     upper = board.upper_bounds
     if len(upper):
         parts += [
-            f'<h2 id="upper-bounds">{_esc(UPPER_BOUND_HEADING)}</h2>',
-            f'<p class="note">{_esc(UPPER_BOUND_NOTE)}</p>',
+            f'<h2 id="upper-bounds">{html_escape(UPPER_BOUND_HEADING)}</h2>',
+            f'<p class="note">{html_escape(UPPER_BOUND_NOTE)}</p>',
             _upper_bounds("upper-bounds-table", upper),
         ]
+    if convergence:
+        parts.append(convergence)
+    if coverage:
+        parts.append(coverage)
     parts.append('<h2 id="plots">Plots</h2>')
     if not images:
         parts.append("<p>No plots.</p>")
     for name, data in images:
         b64 = base64.b64encode(data).decode("ascii")
         parts.append(
-            f'<figure><img alt="{_esc(name)}" src="data:image/png;base64,{b64}">'
-            f"<figcaption>{_esc(_caption(name))}</figcaption></figure>"
+            f'<figure><img alt="{html_escape(name)}" src="data:image/png;base64,{b64}">'
+            f"<figcaption>{html_escape(_caption(name))}</figcaption></figure>"
         )
     parts.append('<h2 id="tasks">Per task configuration</h2>')
     for i, (task_label, g) in enumerate(board.groups.groupby("task_label", sort=True)):
@@ -596,10 +625,20 @@ def render_html(
         )
         truth = ", ".join(sorted({_truth_text(r) for _, r in g.iterrows()}))
         parts.append(
-            f"<details><summary><b>{_esc(task_label)}</b> · {_esc(family)}{_esc(role)} · true MI "
-            f"{_esc(truth)} nats</summary>{_group_table(f'task-{i}', g)}</details>"
+            f"<details><summary><b>{html_escape(task_label)}</b> · {html_escape(family)}{html_escape(role)} · true MI "
+            f"{html_escape(truth)} nats</summary>{_group_table(f'task-{i}', g)}</details>"
         )
     parts += [
+        '<h2 id="labels">Estimator labels</h2>',
+        f'<p class="note">{html_escape(LEGEND_NOTE)}</p>',
+        sortable_table(
+            "labels",
+            [(header, True) for header in LEGEND_COLUMNS.values()],
+            (
+                "<tr>" + "".join(html_cell(r[c], sort="text") for c in LEGEND_COLUMNS) + "</tr>"
+                for _, r in legend.iterrows()
+            ),
+        ),
         '<h2 id="failures-section">Failed cells</h2>',
         _failures_table(cells),
         '<h2 id="runs-section">Runs, configuration and versions</h2>',

@@ -15,6 +15,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ibbench.report.convergence import convergence_csv, markdown_section
+from ibbench.report.coverage import coverage_csv
+from ibbench.report.coverage import markdown_section as coverage_section
 from ibbench.report.plot_cd import cd_file_name
 from ibbench.scoring import Ranking, drop_superseded, rank_all, score_groups, upper_bound_rows
 from ibbench.store import Store, load_results
@@ -134,7 +137,7 @@ def _cell_text(value: Any) -> str:
 _MD_PUNCTUATION = set("\\*_[]#|~")
 
 
-def _inline_text(value: Any) -> str:
+def inline_text(value: Any) -> str:
     """User-derived text in a heading or a sentence (task and family names, output titles, the run's
     command): HTML / code-span characters as entities, markdown punctuation backslash-escaped."""
     text = "".join(_MD_ENTITIES.get(ch, "\\" + ch if ch in _MD_PUNCTUATION else ch) for ch in format_number(value))
@@ -251,10 +254,10 @@ def _partial_table(partial: pd.DataFrame) -> str:
 
 
 def _ranking_section(ranking: Ranking, heading: str, cd_dir: Path | None) -> list[str]:
-    parts = [heading, "", _inline_text(ranking.describe()), ""]
+    parts = [heading, "", inline_text(ranking.describe()), ""]
     cd = cd_dir / cd_file_name(ranking.scope) if cd_dir is not None else None
     if cd is not None and cd.exists():
-        parts += [f"![critical-difference diagram: {_inline_text(ranking.scope)}]({cd.name})", ""]
+        parts += [f"![critical-difference diagram: {inline_text(ranking.scope)}]({cd.name})", ""]
     if len(ranking.table):
         parts += [markdown_table(ranking.table, RANK_COLUMNS), ""]
     if len(ranking.partial):
@@ -305,9 +308,15 @@ def oracle_of(task: str) -> str | None:
 
 
 def to_markdown(board: Leaderboard, title: str = "ibbench leaderboard", cd_dir: Path | None = None) -> str:
-    """The whole leaderboard as one markdown document (``cd_dir``: where the CD diagrams were written)."""
+    """The whole leaderboard as one markdown document (``cd_dir``: where the CD diagrams were written).
+
+    Tables show short estimator labels (:mod:`ibbench.report.labels`), listed with their full parameters
+    under *Estimator labels*."""
+    from ibbench.report.labels import LEGEND_COLUMNS, LEGEND_NOTE, short_labelled
+
+    board, legend = short_labelled(board)
     parts = [
-        f"# {_inline_text(title)}",
+        f"# {inline_text(title)}",
         "",
         INTRO,
         "",
@@ -327,7 +336,7 @@ def to_markdown(board: Leaderboard, title: str = "ibbench leaderboard", cd_dir: 
         ]
     reference = board.reference
     for family, ranking in board.families.items():
-        parts += _ranking_section(ranking, f"## Family: {_inline_text(family)}", cd_dir)
+        parts += _ranking_section(ranking, f"## Family: {inline_text(family)}", cd_dir)
         if any(board.groups.loc[board.groups["task_family"] == family, "task_role"] == "family"):
             parts += [
                 "These tasks' truth can be recovered exactly by a discretising estimator (enough bins rebuild "
@@ -338,7 +347,7 @@ def to_markdown(board: Leaderboard, title: str = "ibbench leaderboard", cd_dir: 
         ref = reference[reference["task_family"] == family]
         if len(ref):
             oracles = sorted(
-                {f"{_inline_text(t)} (oracle of {_inline_text(oracle_of(t))})" for t in ref["task"].unique()}
+                {f"{inline_text(t)} (oracle of {inline_text(oracle_of(t))})" for t in ref["task"].unique()}
             )
             parts += [
                 "Reference rows (oracle inputs, not ranked): "
@@ -352,6 +361,8 @@ def to_markdown(board: Leaderboard, title: str = "ibbench leaderboard", cd_dir: 
     if len(upper):
         shown = upper.assign(at_or_above_truth=[format_number(v) for v in upper["at_or_above_truth"]])
         parts += [f"## {UPPER_BOUND_HEADING}", "", UPPER_BOUND_NOTE, "", markdown_table(shown, UPPER_BOUND_COLUMNS), ""]
+    parts += markdown_section(board)  # with three or more sample sizes
+    parts += coverage_section(board)  # when cells have intervals
     parts += ["## Per task", ""]
     groups = board.groups.assign(true_mi_text=_true_mi_text(board.groups))
     for task_label, g in groups.groupby("task_label", sort=True):
@@ -360,27 +371,30 @@ def to_markdown(board: Leaderboard, title: str = "ibbench leaderboard", cd_dir: 
             role, ""
         )
         parts += [
-            f"### {_inline_text(task_label)}{note}",
+            f"### {inline_text(task_label)}{note}",
             "",
             markdown_table(g.sort_values(["n", "mae"]), GROUP_COLUMNS),
             "",
         ]
+    parts += ["## Estimator labels", "", LEGEND_NOTE, "", markdown_table(legend, LEGEND_COLUMNS), ""]
     if len(board.runs):
         last = board.runs.iloc[-1]
         parts += [
             "## Runs",
             "",
-            f"{len(board.runs)} run(s); last: {_inline_text(last['command'])} (suite {_inline_text(last['suite'])}, "
-            f"started {last['started_at']}); versions: {_inline_text(last['versions'])}",
+            f"{len(board.runs)} run(s); last: {inline_text(last['command'])} (suite {inline_text(last['suite'])}, "
+            f"started {last['started_at']}); versions: {inline_text(last['versions'])}",
             "",
         ]
     return "\n".join(parts)
 
 
 def write_cd_diagrams(board: Leaderboard, out: Path) -> list[Path]:
-    """One critical-difference diagram per ranking with a significance test, into ``out``."""
+    """One critical-difference diagram per ranking with a significance test, into ``out`` (short labels)."""
+    from ibbench.report.labels import short_labelled
     from ibbench.report.plot_cd import draw_cd_diagram
 
+    board = short_labelled(board)[0]
     written = []
     for scope, ranking in board.rankings.items():
         path = draw_cd_diagram(ranking, out / cd_file_name(scope))
@@ -451,16 +465,21 @@ def write_leaderboard(
             ("leaderboard_by_family_partial.csv", board.partial_by_family),
             ("leaderboard_upper_bounds.csv", board.upper_bounds),
             ("groups.csv", board.groups),
+            *convergence_csv(board),
+            *coverage_csv(board),
         ):
             df.to_csv(out / name, index=False, float_format="%.6g")
             written.append(out / name)
     if "json" in formats:
+        from ibbench.report.labels import legend
+
         path = out / "leaderboard.json"
         payload = {
             k: json.loads(getattr(board, k).to_json(orient="records"))
             for k in ("overall", "partial", "by_family", "partial_by_family", "upper_bounds", "groups")
         }
         payload["significance"] = board.significance()
+        payload["labels"] = json.loads(legend(board.cells).to_json(orient="records"))  # short → full labels
         payload["status_counts"] = board.status_counts
         path.write_text(json.dumps(payload, indent=1))
         written.append(path)

@@ -1,14 +1,14 @@
-"""Result plots from a results store: estimate-vs-true curves, convergence and runtime scaling.
+"""Result plots from a results store: estimate-vs-true curves and runtime scaling.
 
 ``ibbench plot --kind curves``: per task family, one panel per estimator with the estimate
 against the true MI (mean over seeds, 95% bootstrap CI band), the truth on the diagonal — the
 layout of Butakov et al. (2024), Fig. 3/4. A *series* is one task at fixed parameters apart from its
 MI level (the ``mi`` parameter), so e.g. ``gaussian-dense(dim=3)`` becomes one line over MI.
-``--kind convergence``: per family, mean absolute error against the sample size n for each
-estimator. ``--kind runtime``: median seconds per cell against n for each estimator (a bar chart
+``--kind runtime``: median seconds per cell against n for each estimator (a bar chart
 when the store holds a single n): by default the cold-cache cost (``fit`` plus the recorded cost of
 cached work it reused, e.g. ``compressed-ae``'s autoencoders), ``--option cost=warm`` for the ``fit``
-seconds as run (:mod:`ibbench.report.runtime_cost`).
+seconds as run (:mod:`ibbench.report.runtime_cost`). ``--kind convergence`` (RMSE, bias and sd
+against n with fitted rates) is drawn by :mod:`ibbench.report.plot_convergence`.
 
 Every function takes ``store`` (a path) or ``cells`` (a DataFrame as from
 :func:`ibbench.load_results`), draws with matplotlib's object API (no global pyplot state, Agg
@@ -116,14 +116,14 @@ def new_figure(
     return fig, list(axes.flat[:n_panels])
 
 
-def _wrap(label: object, width: int = 34) -> str:
+def wrap_label(label: object, width: int = 34) -> str:
     """A long estimator label broken over lines at parameter boundaries."""
     return textwrap.fill(str(label), width, break_on_hyphens=False)
 
 
 def legend_below(fig: Figure, handles: Sequence[Artist], labels: Sequence[object]) -> None:
     """A figure legend under the axes with as many columns as fit the figure's width."""
-    wrapped = [_wrap(label, 40) for label in labels]
+    wrapped = [wrap_label(label, 40) for label in labels]
     longest = max(max(len(line) for line in label.splitlines()) for label in wrapped)
     ncol = int(max(1, min(len(wrapped), fig.get_figwidth() * 15 // (longest + 6))))
     fig.legend(handles, wrapped, loc="outside lower center", ncol=ncol, fontsize=7, frameon=False)
@@ -139,13 +139,13 @@ def _fixed_population(task: str) -> bool:
         return False
 
 
-def _sampled(cells: pd.DataFrame) -> pd.DataFrame:
+def sampled_cells(cells: pd.DataFrame) -> pd.DataFrame:
     """Cells of tasks whose n was chosen (scaling plots leave fixed populations out)."""
     fixed = {t for t in cells["task"].unique() if _fixed_population(t)}
     return cells[~cells["task"].isin(fixed)]
 
 
-def _n_axis(ax: Axes, ns: Iterable[Any]) -> None:
+def n_axis(ax: Axes, ns: Iterable[Any]) -> None:
     """Log x axis labelled with the sample sizes themselves (no crowded minor labels)."""
     from matplotlib.ticker import NullFormatter
 
@@ -262,7 +262,7 @@ def plot_curves(
                 )
             ax.set_xlim(-0.05 * top, 1.05 * top)
             ax.set_ylim(lo_lim, hi_lim)
-            ax.set_title(_wrap(est), fontsize=8)
+            ax.set_title(wrap_label(est), fontsize=8)
             ax.set_xlabel("true MI (nats)", fontsize=8)
             ax.set_ylabel("estimate (nats)", fontsize=8)
             ax.tick_params(labelsize=7)
@@ -279,81 +279,13 @@ def plot_curves(
     return written
 
 
-def convergence_points(cells: pd.DataFrame) -> pd.DataFrame:
-    """Per (family, estimator, n): mean absolute error over the family's ok cells with a 95% CI.
-
-    Fixed-population tasks (whose n is not a chosen sample size) are left out.
-    """
-    ok = ok_rows(_sampled(cells))
-    rows = []
-    for (family, est, n), g in ok.groupby(["task_family", "estimator_label", "n"], sort=True):
-        mae, lo, hi = mean_ci(np.abs(g["estimate"].to_numpy() - g["true_mi"].to_numpy()))
-        rows.append(
-            {
-                "task_family": family,
-                "estimator_label": est,
-                "n": int(cast(SupportsInt, n)),
-                "mae": mae,
-                "ci_low": lo,
-                "ci_high": hi,
-                "cells": len(g),
-            }
-        )
-    return pd.DataFrame(rows)
-
-
-def plot_convergence(
-    *,
-    store: str | None = None,
-    out: Path,
-    cells: pd.DataFrame | None = None,
-    family: str | None = None,
-    **_ignored: Any,
-) -> list[Path]:
-    """Mean absolute error vs sample size, one line per estimator, per family (``convergence_<family>.png``).
-
-    Families whose cells all share one n are left out; ``ValueError`` if no family has two.
-    """
-    pts = convergence_points(read_cells(store, cells))
-    if family is not None and len(pts):
-        pts = pts[pts["task_family"] == family]
-    written = []
-    out = Path(out)
-    for fam, g in pts.groupby("task_family", sort=True) if len(pts) else []:
-        if g["n"].nunique() < 2:
-            continue
-        fig, (ax,) = new_figure(1, panel_size=(7.0, 4.4))
-        handles = []
-        for i, (est, e) in enumerate(g.groupby("estimator_label", sort=True)):
-            e = e.sort_values("n")
-            color, marker = f"C{i % 10}", "os^vD<>p*h"[(i // 10) % 10]
-            ax.fill_between(e["n"], e["ci_low"], e["ci_high"], color=color, alpha=0.15, lw=0)
-            ax.plot(e["n"], e["mae"], marker + "-", color=color, ms=4, lw=1.4, label=est)
-            handles.append(ax.lines[-1])
-        _n_axis(ax, g["n"])
-        positive = g["mae"][g["mae"] > 0]
-        if len(positive) and positive.max() / positive.min() > 100:
-            ax.set_yscale("log")
-        ax.set_xlabel("sample size n")
-        ax.set_ylabel("mean |estimate − true MI| (nats)")
-        ax.set_title(f"{fam}: convergence (mean over tasks and seeds, 95% bootstrap CI)", fontsize=10)
-        ax.grid(alpha=0.25, which="both")
-        legend_below(fig, handles, [h.get_label() for h in handles])
-        path = out / f"convergence_{slug(fam)}.png"
-        fig.savefig(path, dpi=100)
-        written.append(path)
-    if not written:
-        raise ValueError("convergence needs cells at two or more sample sizes (e.g. ibbench run --n 500,2000,8000)")
-    return written
-
-
 def runtime_points(cells: pd.DataFrame, cost: str = "cold") -> pd.DataFrame:
     """Per (estimator, n): median, 25% and 75% quantiles of seconds per cell over ok cells (all families).
 
     ``cost="cold"`` counts the cold-cache cost (``cold_seconds``, else ``seconds``), ``"warm"`` the
     ``fit`` seconds as run. Fixed-population tasks (whose n is not a chosen sample size) are left out.
     """
-    ok = _sampled(cells)
+    ok = sampled_cells(cells)
     ok = ok[ok["status"] == "ok"].assign(_cost=lambda d: cell_seconds(d, cost))
     ok = ok[ok["_cost"].notna()]
     rows = []
@@ -395,16 +327,16 @@ def plot_runtime(
             )
             ax.plot(e["n"], e["median"].clip(lower=floor), marker + "-", color=color, ms=4, lw=1.4, label=est)
             handles.append(ax.lines[-1])
-        _n_axis(ax, pts["n"])
+        n_axis(ax, pts["n"])
         ax.set_yscale("log")
         ax.set_xlabel("sample size n")
-        ax.set_ylabel(_wrap(cost_text(cost) + ": median, IQR band", 48), fontsize=8)
+        ax.set_ylabel(wrap_label(cost_text(cost) + ": median, IQR band", 48), fontsize=8)
         ax.set_title("runtime scaling (all sampled tasks pooled)", fontsize=10)
         ax.grid(alpha=0.25, which="both")
         legend_below(fig, handles, [h.get_label() for h in handles])
     else:
         pts = pts.sort_values("median")
-        lines = sum(_wrap(label, 40).count("\n") + 1 for label in pts["estimator_label"])
+        lines = sum(wrap_label(label, 40).count("\n") + 1 for label in pts["estimator_label"])
         fig, (ax,) = new_figure(1, panel_size=(7.0, 0.8 + 0.2 * lines + 0.1 * len(pts)))
         y = np.arange(len(pts))
         med = pts["median"].clip(lower=floor).to_numpy()
@@ -412,9 +344,9 @@ def plot_runtime(
             [med - pts["q25"].clip(lower=floor).to_numpy(), pts["q75"].clip(lower=floor).to_numpy() - med]
         ).clip(min=0)
         ax.barh(y, med, xerr=err, color="C0", alpha=0.8, error_kw={"lw": 0.8})
-        ax.set_yticks(y, [_wrap(label, 40) for label in pts["estimator_label"]], fontsize=7)
+        ax.set_yticks(y, [wrap_label(label, 40) for label in pts["estimator_label"]], fontsize=7)
         ax.set_xscale("log")
-        ax.set_xlabel(_wrap(cost_text(cost) + ": median, IQR", 60), fontsize=8)
+        ax.set_xlabel(wrap_label(cost_text(cost) + ": median, IQR", 60), fontsize=8)
         ax.set_title(f"runtime at n={int(pts['n'].iloc[0])} (all sampled tasks pooled)", fontsize=10)
         ax.grid(alpha=0.25, axis="x", which="both")
     path = Path(out) / "runtime.png"

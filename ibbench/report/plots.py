@@ -15,9 +15,10 @@ if TYPE_CHECKING:
     import pandas as pd
 
 PLOT_KINDS: dict[str, str] = {
+    "calibration": "ibbench.report.coverage:plot_calibration",
     "compression": "ibbench.report.plot_compression:plot_compression",
     "info-plane": "ibbench.report.plot_info_plane:plot_info_plane",
-    "convergence": "ibbench.report.plot_curves:plot_convergence",
+    "convergence": "ibbench.report.plot_convergence:plot_convergence",
     "curves": "ibbench.report.plot_curves:plot_curves",
     "runtime": "ibbench.report.plot_curves:plot_runtime",
     "tasks": "ibbench.report.plot_tasks:plot_tasks",
