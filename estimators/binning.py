@@ -140,7 +140,7 @@ class Binning(_BinningBase):
     """
 
     name = "binning"
-    version = "1"
+    version = "2"
     # the global range of a side moves with one scale and one shift for all its columns; per-column
     # maps change it (per_dimension=True would be per-column-affine)
     tags = {"invariance": "per-side-scalar-affine"}
@@ -203,7 +203,7 @@ class AdaptiveBinning(_BinningBase):
     """
 
     name = "binning-adaptive"
-    version = "1"
+    version = "2"
     # per-column increasing maps in exact arithmetic, but quantile edges interpolated between values
     # far from 0 are rounded onto data points (one point changes bin at offsets ~1e12 × spread)
     tags = {"invariance": "none"}

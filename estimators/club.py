@@ -187,7 +187,7 @@ class CLUB(MIEstimator):
     """
 
     name = "club"
-    version = "1"
+    version = "2"
     tags = {
         "accepts_x": "continuous",
         "accepts_y": "continuous",

@@ -68,7 +68,7 @@ class ExactMI(MIEstimator):
     """
 
     name = "exact"
-    version = "1"
+    version = "2"
     # rows are symbols: only which rows are equal matters
     tags = {"accepts_x": "discrete", "accepts_y": "discrete", "invariance": "per-side-injective"}
 

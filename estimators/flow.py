@@ -220,7 +220,7 @@ class FlowMI(MIEstimator):
     """
 
     name = "flow"
-    version = "1"
+    version = "2"
     tags = {
         "accepts_x": "continuous",
         "accepts_y": "continuous",

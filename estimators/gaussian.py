@@ -51,7 +51,7 @@ class GaussianMI(MIEstimator):
     """
 
     name = "gaussian"
-    version = "1"
+    version = "2"
     # canonical correlations are invariant under invertible affine maps of each side
     # constant columns are dropped by MIEstimator.fit (tag constant_columns="drop"), see the class notes
     tags = {

@@ -329,7 +329,7 @@ class NeuralEstimator(MIEstimator):
     reads the parameters from its signature) and passes the shared ones on.
     """
 
-    version = "1"
+    version = "2"
     # inputs are standardised per column, but a sign flip changes the critic's input and at offsets
     # ~1e12 × spread the rounded column mean shifts the float32 inputs by ~1e-4 (estimates move ~1e-3)
     tags = {
