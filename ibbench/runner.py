@@ -34,7 +34,7 @@ from ibbench.registry import (
 from ibbench.serial import jsonable
 from ibbench.specs import Selection, parse_item, selection
 from ibbench.store import CLAIM_POLL, DEFAULT_STORE, FAILED, Store
-from ibbench.uncertainty import uncertainty_identity
+from ibbench.uncertainty import COST_FACTOR, uncertainty_identity
 
 if TYPE_CHECKING:
     from ibbench.progress import RunProgress
@@ -429,7 +429,8 @@ def run(
         Concurrent cell processes (local backend).
     timeout : float or None
         Seconds per cell before its process is killed, at most :data:`MAX_TIMEOUT`
-        (None or inf = no limit).
+        (None or inf = no limit). With ``uncertainty`` the cell also runs the resampling refits, so
+        its budget is ``timeout · (1 + COST_FACTOR)`` (6× by default).
     rerun_failed : bool
         Retry cells stored as error/timeout.
     backend : {"local", "inline", "dask"}
@@ -494,6 +495,10 @@ def run(
     if isinstance(seeds, int) and seeds < 1:
         raise ValueError(f"seeds must be a positive number of seeds (0..seeds-1), got {seeds}")
     timeout = check_timeout(timeout)
+    if uncertainty and timeout is not None:
+        # the cell also runs the resampling refits (at most ~COST_FACTOR plain fits): scale its budget
+        # so that a cell whose plain fit fits the timeout is not killed in its resampling
+        timeout = min(timeout * (1.0 + COST_FACTOR), MAX_TIMEOUT)
     memory_limit(max_memory)  # validates
 
     # one segment per (part of the) suite: its tasks with its estimators, sample sizes and seeds

@@ -324,3 +324,19 @@ def test_run_with_uncertainty_is_not_reused_from_a_plain_run_and_is_scored(tmp_p
     # the resampled cells (same estimates, newer) supersede the plain ones in scoring (drop_superseded)
     assert table.loc["ksg", "n_intervals"] == table.loc["gaussian", "n_intervals"] == 2
     assert table.loc["ksg", "n_without"] == 0 and table.loc["ksg", "source"] == "subsampling"
+
+
+def test_a_run_with_uncertainty_scales_the_cell_timeout_by_the_resampling_cost(tmp_path):
+    """Resampling refits run inside the cell: its timeout grows by COST_FACTOR plain fits."""
+    import json
+
+    import ibbench
+    from ibbench.store import Store
+    from ibbench.uncertainty import COST_FACTOR
+
+    store = tmp_path / "s.sqlite"
+    common = dict(tasks=["gaussian-dense:dim=1;mi=0.5"], n=200, seeds=1, store=store, backend="inline", progress=False)
+    ibbench.run(estimators=["gaussian"], timeout=10, **common)
+    ibbench.run(estimators=["gaussian"], timeout=10, uncertainty="subsampling", **common)
+    timeouts = [json.loads(c)["timeout"] for c in Store(store).runs()["config"]]
+    assert timeouts == [10.0, 10.0 * (1 + COST_FACTOR)]

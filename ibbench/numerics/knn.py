@@ -182,7 +182,14 @@ def count_within_bitsets(A: np.ndarray, radii: np.ndarray, strict: bool = True) 
         interval = prefix[hi]
         interval ^= prefix[lo]
         within &= interval
-    return np.bitwise_count(within).sum(axis=1, dtype=np.int64) - 1
+    return _popcount_rows(within) - 1
+
+
+def _popcount_rows(words: np.ndarray) -> np.ndarray:
+    """Number of set bits in each row of a ``uint64`` array (``np.bitwise_count`` needs NumPy 2)."""
+    if hasattr(np, "bitwise_count"):
+        return np.bitwise_count(words).sum(axis=1, dtype=np.int64)
+    return np.unpackbits(words.view(np.uint8), axis=1).sum(axis=1, dtype=np.int64)
 
 
 # --- Euclidean k-NN distances in high dimensions ---------------------------------------------------

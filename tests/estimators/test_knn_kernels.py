@@ -140,3 +140,13 @@ def test_thread_count_does_not_change_brute_force_counts(monkeypatch):
     monkeypatch.setattr(knn, "available_cpus", lambda: 1)
     one = knn.ksg_counts_brute(X, Y, 3, 1, block_elements=5000)
     assert all(np.array_equal(a, b) for a, b in zip(many, one, strict=True))
+
+
+def test_popcount_fallback_without_numpy2_equals_bitwise_count(monkeypatch):
+    """The NumPy 1.x path (unpackbits) counts the same bits as ``np.bitwise_count``."""
+
+    words = np.random.default_rng(0).integers(0, 2**63, size=(7, 3), dtype=np.uint64)
+    expected = np.array([sum(bin(int(w)).count("1") for w in row) for row in words])
+    assert np.array_equal(knn._popcount_rows(words), expected)
+    monkeypatch.delattr(np, "bitwise_count", raising=False)
+    assert np.array_equal(knn._popcount_rows(words), expected)
