@@ -65,9 +65,19 @@ def lnc_log_volume_ratios(offsets: np.ndarray, dim_x: int) -> np.ndarray:
     return np.where(degenerate, np.nan, log_ratio)
 
 
+#: Largest joint dimension whose default LNC neighbourhood is enlarged to ``2 (d_x + d_y)``; above it
+#: the default is Algorithm 1's ``k`` (the threshold's Monte Carlo and the PCA hold
+#: ``draws × k_lnc × d`` numbers: 2·d² grows to tens of GB at image dimensions).
+LNC_MAX_ENLARGED_DIM = 16
+#: Largest number of float64 offsets held at once by the PCA of the volume ratios (~128 MB).
+_LNC_MAX_OFFSETS = 2**24
+
+
 def lnc_neighbours(k: int, dim_x: int, dim_y: int) -> int:
-    """Default size of the LNC neighbourhood: ``max(k, 2 (d_x + d_y))`` (see :class:`KSGLNC`)."""
-    return max(int(k), 2 * (dim_x + dim_y))
+    """Default size of the LNC neighbourhood: ``max(k, 2 (d_x + d_y))`` up to
+    :data:`LNC_MAX_ENLARGED_DIM` joint dimensions, else ``k`` (see :class:`KSGLNC`)."""
+    d = dim_x + dim_y
+    return max(int(k), 2 * d) if d <= LNC_MAX_ENLARGED_DIM else int(k)
 
 
 @cache
@@ -83,8 +93,14 @@ def lnc_alpha(k: int, dim_x: int, dim_y: int) -> float:
     if k < dim_x + dim_y:
         raise ValueError(f"the LNC threshold needs k >= d_x + d_y neighbours, got k={k}, d={dim_x + dim_y}")
     rng = np.random.default_rng(2015)
-    offsets = rng.uniform(-1.0, 1.0, (LNC_ALPHA_DRAWS, k, dim_x + dim_y))
-    ratios = lnc_log_volume_ratios(offsets, dim_x)
+    d = dim_x + dim_y
+    block = max(1, _LNC_MAX_OFFSETS // (k * d))
+    ratios = np.concatenate(
+        [
+            lnc_log_volume_ratios(rng.uniform(-1.0, 1.0, (min(block, LNC_ALPHA_DRAWS - start), k, d)), dim_x)
+            for start in range(0, LNC_ALPHA_DRAWS, block)
+        ]
+    )
     return float(np.exp(np.nanquantile(ratios, LNC_FALSE_ALARM)))
 
 
@@ -140,7 +156,8 @@ class KSGLNC(KNeighbours, MIEstimator):
         Number of neighbours of KSG's counts.
     k_lnc : int or None, default None
         Number of neighbours of the PCA and of the volume ratio; ``None`` means ``max(k, 2 (d_x + d_y))``
-        (capped at n − 1), ``k_lnc = k`` is Algorithm 1 as printed. Needs ``k_lnc ≥ d_x + d_y`` for a
+        up to 16 joint dimensions and ``k`` above (:func:`lnc_neighbours`; capped at n − 1),
+        ``k_lnc = k`` is Algorithm 1 as printed. Needs ``k_lnc ≥ d_x + d_y`` for a
         correction.
     alpha : float in (0, 1] or None, default None
         Threshold of the non-uniformity test; ``None`` uses :func:`lnc_alpha` of ``k_lnc``: the 0.5 %
@@ -179,7 +196,7 @@ class KSGLNC(KNeighbours, MIEstimator):
     """
 
     name = "ksg-lnc"
-    version = "2"
+    version = "3"
     tags = {
         "accepts_x": "continuous",
         "accepts_y": "continuous",
@@ -253,8 +270,9 @@ class KSGLNC(KNeighbours, MIEstimator):
         self.alpha_ = lnc_alpha(k_lnc, dx, dy) if self.alpha is None else float(self.alpha)
         log_ratio = np.empty(n)
         # blocks of points bound the (block, k_lnc, d) offset arrays of the PCA
-        for start in range(0, n, _LNC_BLOCK):
-            block = slice(start, start + _LNC_BLOCK)
+        rows = max(1, min(_LNC_BLOCK, _LNC_MAX_OFFSETS // (k_lnc * d)))
+        for start in range(0, n, rows):
+            block = slice(start, start + rows)
             lnc_offsets = joint[idx[block, :k_lnc]] - joint[block, None, :]
             log_ratio[block] = lnc_log_volume_ratios(lnc_offsets, dx)
         degenerate = np.isnan(log_ratio)

@@ -258,3 +258,20 @@ def test_mixed_ksg_counts_tree_and_brute_force_agree(strict):
     brute = mixed_ksg_counts(X, Y, 4, strict=strict, neighbors="brute")
     for a, b in zip(tree, brute, strict=True):
         assert np.array_equal(a, b)
+
+
+def test_lnc_default_neighbourhood_is_enlarged_only_in_low_dimension():
+    """2(d_x + d_y) neighbours up to 16 joint dims; Algorithm 1's k above (memory of the PCA)."""
+    from ibbench.estimators.knn_corrections import lnc_neighbours
+
+    assert lnc_neighbours(5, 2, 2) == 8 and lnc_neighbours(5, 8, 8) == 32
+    assert lnc_neighbours(5, 9, 8) == 5 and lnc_neighbours(5, 256, 256) == 5
+
+
+def test_lnc_on_image_dimensions_fits_in_memory():
+    """256 + 256 dims (the images tasks): KSG alone (k < d), no multi-GB neighbourhood arrays."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 256))
+    Y = X + rng.normal(size=(300, 256))
+    est = KSGLNC().fit(X, Y)
+    assert est.k_lnc_ == 5 and est.n_corrected_ == 0 and np.isfinite(est.mutual_info_)
