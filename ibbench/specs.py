@@ -12,7 +12,13 @@ spec ``(name, params)`` as the rest of the runner knows it:
   which resolves it in this process and is sent to the cell processes.
 
 An instance contributes its ``get_params()`` (they must be JSON values: a cell's params are
-stored as JSON); a class contributes its defaults.
+stored as JSON); a class contributes its defaults. Each cell rebuilds its estimator as
+``cls(**params)``, so, as in scikit-learn, ``__init__`` must take explicit keyword parameters (no
+``*args`` / ``**kwargs``) and store each under its own name; an instance that ``cls(**params)`` does not
+reproduce (a public attribute that is not a parameter, a parameter stored changed) is a ``ValueError``
+(:func:`check_constructor`, :func:`check_rebuild`). An estimator object given as a parameter ``p`` of a
+class that also takes ``p_params`` (the compression wrappers' ``estimator``) becomes its spec name and
+params.
 
 How cell processes get such a class: by value, with cloudpickle (:func:`user_class_payloads`).
 The cell processes of the local backend are forked from a forkserver and the dask workers are
@@ -26,6 +32,8 @@ class holds its qualified name and a hash of its source (:func:`ibbench.identity
 from __future__ import annotations
 
 import importlib
+import inspect
+import json
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -157,11 +165,135 @@ def class_name(kind: str, cls: type) -> str:
     base, _group, _builtins, user = _KINDS[kind]
     if not (isinstance(cls, type) and issubclass(cls, base)):
         raise ValueError(f"{cls!r} is not a subclass of ibbench.{base.__name__}")
+    check_constructor(kind, cls)
     name = registered_name(kind, cls)
     if name is None:
         name = class_path(cls)
         user[name] = cls  # a class redefined (a notebook cell run again) replaces the earlier one
     return name
+
+
+def _init_parameters(cls: type) -> dict[str, inspect.Parameter]:
+    """The parameters of ``cls.__init__`` but ``self`` (none for a class without its own ``__init__``)."""
+    init = cls.__init__  # type: ignore[misc]
+    if init is object.__init__:
+        return {}
+    return {name: p for name, p in inspect.signature(init).parameters.items() if name != "self"}
+
+
+def check_constructor(kind: str, cls: type) -> None:
+    """``ValueError`` if ``cls.__init__`` takes ``*args`` or ``**kwargs``.
+
+    A cell rebuilds the estimator (task) as ``cls(**params)`` from the parameters ``get_params()``
+    lists, which are the explicit parameters of ``__init__`` (scikit-learn's rule): whatever goes
+    through ``*args`` / ``**kwargs`` would be left out of the cell key and lost in the cell.
+    """
+    for name, p in _init_parameters(cls).items():
+        if p.kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD):
+            star = "*" if p.kind is inspect.Parameter.VAR_POSITIONAL else "**"
+            raise ValueError(
+                f"{kind} {cls.__qualname__}: __init__ takes {star}{name}, but a {kind} is rebuilt as "
+                f"{cls.__qualname__}(**params) from its explicit keyword parameters (scikit-learn's rule), so what "
+                f"{star}{name} holds would be lost; list every parameter in the signature "
+                "(def __init__(self, scale=1.0)) and store each under its own name (self.scale = scale)"
+            )
+
+
+def _same(a: Any, b: Any) -> bool:
+    """``a`` and ``b`` are the same value: equal JSON, else (objects not comparable cheaply) the same type."""
+    if a is b:
+        return True
+    try:
+        return json.dumps(jsonable(a), sort_keys=True) == json.dumps(jsonable(b), sort_keys=True)
+    except TypeError:
+        return type(a) is type(b)
+
+
+def _raw_params(kind: str, item: MIEstimator | Task) -> dict[str, Any]:
+    """The constructor parameters of an instance, read back from its attributes."""
+    try:
+        return dict(item.params if isinstance(item, Task) else item.get_params(deep=False))
+    except AttributeError as exc:
+        raise ValueError(
+            f"{kind} {type(item).__qualname__}: reading its parameters failed ({exc}); __init__ must store every "
+            "constructor argument unchanged under its own name (self.scale = scale)"
+        ) from exc
+
+
+def check_rebuild(kind: str, item: MIEstimator | Task, params: dict[str, Any]) -> None:
+    """``ValueError`` if ``type(item)(**params)`` (how a cell rebuilds ``item``) does not reproduce ``item``.
+
+    Compared: every parameter, and every public attribute of the instance that does not end in ``_``
+    (a fitted attribute); values that are not JSON are compared by type only (cheap, not exhaustive).
+    """
+    cls = type(item)
+    what = f"{kind} {cls.__qualname__}"
+    fix = "store every constructor argument unchanged under its own name (self.scale = scale)"
+    try:
+        rebuilt = cls(**params)
+    except Exception as exc:  # noqa: BLE001 - whatever the user's __init__ raises, say where
+        raise ValueError(f"{what}: rebuilding it as {cls.__qualname__}(**{params!r}) raised {exc!r}; {fix}") from exc
+    again = _raw_params(kind, rebuilt)
+    for name, value in params.items():
+        if not _same(value, again.get(name)):
+            raise ValueError(
+                f"{what}: parameter {name!r} is {value!r}, but {cls.__qualname__}({name}={value!r}) has "
+                f"{name}={again.get(name)!r}; __init__ must {fix.removeprefix('store ')}"
+            )
+    attributes, rebuilt_attributes = getattr(item, "__dict__", {}), getattr(rebuilt, "__dict__", {})
+    for name, value in attributes.items():
+        if name.startswith("_") or name.endswith("_") or name in params:
+            continue
+        if name not in rebuilt_attributes or not _same(value, rebuilt_attributes[name]):
+            raise ValueError(
+                f"{what}: attribute {name!r} is not a parameter of __init__, so {cls.__qualname__}(**params), which "
+                f"each cell runs, does not reproduce it; make it a keyword parameter of __init__ stored as "
+                f"self.{name} (and {fix}), or name it {name}_ or _{name} if it is not a setting"
+            )
+
+
+def _json_params(kind: str, owner: str, cls: type | None, params: dict[str, Any]) -> dict[str, Any]:
+    """``params`` as JSON values (a cell's params are stored as JSON); ``ValueError`` naming a parameter that is not.
+
+    An estimator object under a parameter ``p`` of a class that also takes ``p_params`` (the compression
+    wrappers' ``estimator`` and ``estimator_params``) becomes its spec name and params. ``cls`` (None:
+    loaded from the registry name ``owner`` when needed) is the class the params belong to.
+    """
+    out = dict(params)
+    for key, value in params.items():
+        if not isinstance(value, MIEstimator):
+            continue
+        if cls is None:
+            from ibbench.registry import get_estimator_class, get_task_class
+
+            cls = get_estimator_class(owner) if kind == "estimator" else get_task_class(owner)
+        if f"{key}_params" not in _init_parameters(cls):
+            continue  # reported below
+        if out.get(f"{key}_params") is not None:
+            raise ValueError(
+                f"{kind} {owner}: parameter {key!r} is an estimator object and {key}_params is given too; set the "
+                f"parameters on the object, or give {key} as a registered name with {key}_params"
+            )
+        from ibbench.identity import changed_params, default_params
+
+        inner_name, inner_params = _object_spec("estimator", value)
+        inner_params = changed_params(inner_params, default_params(type(value)))  # as a spec would give them
+        out[key] = inner_name
+        if inner_params:
+            out[f"{key}_params"] = inner_params
+    for key, value in out.items():
+        try:
+            out[key] = jsonable(value)
+        except TypeError as exc:
+            hint = (
+                f"give the estimator's registered name or spec instead ({key}='ksg')"
+                if isinstance(value, MIEstimator)
+                else "give a name, number, list or dict instead (build other objects inside the class)"
+            )
+            raise ValueError(
+                f"{kind} {owner}: parameter {key!r}: parameters are stored as JSON, and {exc}; {hint}"
+            ) from exc
+    return out
 
 
 def _object_spec(kind: str, item: Any) -> Spec:
@@ -170,15 +302,11 @@ def _object_spec(kind: str, item: Any) -> Spec:
     if isinstance(item, type) and issubclass(item, base):
         return class_name(kind, item), {}
     if isinstance(item, base) and isinstance(item, (MIEstimator, Task)):
-        raw = item.params if isinstance(item, Task) else item.get_params(deep=False)
-        try:
-            params = jsonable(raw)
-        except TypeError as exc:
-            raise ValueError(
-                f"{kind} {type(item).__name__}: its parameters are stored as JSON, and {exc}; "
-                "give a name, number, list or dict instead (build other objects inside the class)"
-            ) from exc
-        return class_name(kind, type(item)), params
+        name = class_name(kind, type(item))
+        raw = _raw_params(kind, item)
+        params = _json_params(kind, type(item).__qualname__, type(item), raw)
+        check_rebuild(kind, item, raw)
+        return name, params
     raise ValueError(
         f"cannot use {item!r} as {'an' if kind == 'estimator' else 'a'} {kind}: give a registered name or spec "
         f"('ksg:k=3'), 'module:Class[:key=value]', or an ibbench.{base.__name__} instance or subclass"
@@ -211,10 +339,13 @@ def selection(kind: str, items: Selection) -> list[Spec]:
         elif isinstance(item, tuple) and len(item) == 2 and isinstance(item[1], dict):
             head, params = item
             if isinstance(head, str):
-                specs.append(canonical(kind, (head, dict(params))))
+                name, params = canonical(kind, (head, dict(params)))
+                cls = _KINDS[kind][3].get(name)
+                specs.append((name, _json_params(kind, name, cls, params)))
             else:
                 name, defaults = _object_spec(kind, head)
-                specs.append((name, {**defaults, **params}))
+                cls = head if isinstance(head, type) else type(head)
+                specs.append((name, _json_params(kind, name, cls, {**defaults, **params})))
         else:
             specs.append(_object_spec(kind, item))
     _check_one_class_per_name(kind, specs)
@@ -238,6 +369,7 @@ def register(kind: str, cls: type, name: str | None = None) -> str:
     base, group, builtins, user = _KINDS[kind]
     if not (isinstance(cls, type) and issubclass(cls, base)):
         raise ValueError(f"register_{kind} needs a subclass of ibbench.{base.__name__}, got {cls!r}")
+    check_constructor(kind, cls)
     if name is None:
         own = cls.__dict__.get("name")
         name = own if isinstance(own, str) and own else cls.__name__

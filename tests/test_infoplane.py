@@ -16,6 +16,7 @@ import pytest
 torch = pytest.importorskip("torch")
 from torch import nn  # noqa: E402
 
+from ibbench.estimators.knn import KSG  # noqa: E402
 from ibbench.information_plane import CEILINGS, InfoPlaneWarning, infoplane  # noqa: E402
 from ibbench.information_plane.measure import ceiling_of  # noqa: E402
 
@@ -257,6 +258,67 @@ def test_train_fn_checkpoints_store_and_plot(tmp_path):
     assert summary["choices"][0]["estimator"] == "exact" and len(stored.store_keys) == 2
     png = stored.plot(tmp_path / "plane.png")
     assert png.stat().st_size > 1000
+
+
+def _sgd(lr):
+    """``train_fn`` of one full-batch SGD step on the cross-entropy of the sign label, learning rate ``lr``."""
+    x, y = gaussian_data(200)
+    inputs, target = torch.as_tensor(x), torch.as_tensor(y, dtype=torch.float64)[:, None]
+
+    def train_fn(model, epoch):
+        optimizer = torch.optim.SGD(model.parameters(), lr=lr)
+        optimizer.zero_grad()
+        nn.functional.binary_cross_entropy_with_logits(model(inputs), target).backward()
+        optimizer.step()
+
+    return train_fn
+
+
+def test_different_training_is_a_different_analysis_in_the_store(tmp_path):
+    """Same model, data, options and seed; only train_fn's learning rate differs: two analyses, both stored."""
+    from ibbench.information_plane.store import read_result
+
+    x, y = gaussian_data(200)
+    store = tmp_path / "results.sqlite"
+    common = {"epochs": [0, 3], "quantize": 3, "random_state": 0, "store": store, "verbose": False}
+    slow = infoplane(small_net(), x, y, ["1"], train_fn=_sgd(0.01), **common)
+    fast = infoplane(small_net(), x, y, ["1"], train_fn=_sgd(5.0), **common)
+    assert not np.array_equal(slow.plane(), fast.plane())  # the training did change what was measured
+    assert slow.analysis_id != fast.analysis_id
+    for result in (slow, fast):
+        _summary, frame = read_result(store, result.analysis_id)
+        np.testing.assert_array_equal(frame["mi"], result.frame["mi"])
+    again = infoplane(small_net(), x, y, ["1"], train_fn=_sgd(0.01), **common)
+    assert again.analysis_id == slow.analysis_id and again.store_keys == slow.store_keys  # a rerun replaces
+
+
+def test_estimator_objects_are_keyed_by_their_identity_not_their_repr():
+    from ibbench import MIEstimator
+    from ibbench.information_plane.api import _estimator_key
+
+    class Scaled(MIEstimator):
+        """Gaussian MI of the first columns, times ``scale``; its repr hides the scale."""
+
+        def __init__(self, scale=1.0):
+            self.scale = scale
+
+        def __repr__(self):
+            return "Scaled()"
+
+        def _fit(self, X, Y, rng):
+            rho = np.corrcoef(X[:, 0], Y[:, 0])[0, 1]
+            self.mutual_info_ = -0.5 * self.scale * np.log(1 - rho**2)
+
+    x, y = gaussian_data(200)
+    one, two = (
+        infoplane(small_net(), x, y, ["1"], estimator=Scaled(scale), random_state=0, verbose=False)
+        for scale in (1.0, 2.0)
+    )
+    np.testing.assert_allclose(two.frame["mi"], 2 * one.frame["mi"])
+    assert one.analysis_id != two.analysis_id
+    key = _estimator_key(Scaled(2.0))
+    assert key["params"] == {"scale": 2.0} and key["code"]["class"].endswith("Scaled")  # edits change it
+    assert _estimator_key(KSG(k=5)) == {"name": "ksg", "version": KSG.version, "params": {"k": 5}}
 
 
 def test_top_level_name_is_callable():

@@ -242,8 +242,9 @@ def test_a_cell_without_uncertainty_stores_no_resampling():
 
 # ------------------------------------------------------------------------------------- coverage
 def _cells(rows):
-    base = {"status": "ok", "true_mi_stderr": 0.0}
-    return pd.DataFrame([{**base, **r} for r in rows])
+    """Synthetic ok cells, each row its own (task_label, n, seed) cell unless the row says otherwise."""
+    base = {"status": "ok", "true_mi_stderr": 0.0, "task_label": "t", "n": 100}
+    return pd.DataFrame([{**base, "seed": i, **r} for i, r in enumerate(rows)])
 
 
 def test_coverage_counts_cells_whose_interval_contains_the_truth():
@@ -264,11 +265,11 @@ def test_coverage_counts_cells_whose_interval_contains_the_truth():
         ]
     )
     table = coverage_table(cells).set_index("estimator_label")
-    assert table.loc["a", "coverage"] == pytest.approx(2 / 3)
-    assert table.loc["a", "mean_width"] == pytest.approx(2 * Z95 * 0.1)
+    assert table.loc["a", "coverage_own"] == pytest.approx(2 / 3)
+    assert table.loc["a", "mean_width_own"] == pytest.approx(2 * Z95 * 0.1)
     assert table.loc["a", "n_intervals"] == 3 and table.loc["a", "source"] == "analytic"
     assert table.loc["b", "n_intervals"] == 0 and table.loc["b", "n_without"] == 1
-    assert math.isnan(table.loc["b", "coverage"]) and table.loc["b", "source"] == "n/a"
+    assert math.isnan(table.loc["b", "coverage_own"]) and table.loc["b", "source"] == "n/a"
 
 
 def test_coverage_prefers_the_resampling_interval():

@@ -24,7 +24,7 @@ import numpy as np
 import pytest
 
 import ibbench
-from ibbench import MIEstimator, registry
+from ibbench import MIEstimator, Task, registry
 from ibbench.estimators.knn import KSG
 from ibbench.identity import SourceUnavailableWarning
 from ibbench.runner import build_grid, split_specs
@@ -310,6 +310,142 @@ def test_bad_objects_are_value_errors(user_module, tmp_path):
         selection("estimator", [module.MyEstimator(scale=object())])
     with pytest.raises(ValueError, match="not a subclass of ibbench.Task"):
         ibbench.run(estimators="ksg", tasks=f"{name}:MyEstimator", store=tmp_path / "s.db", progress=False)
+
+
+class _KwargsEstimator(MIEstimator):
+    """Takes its parameters through **kwargs: get_params() cannot see them."""
+
+    def __init__(self, **kw):
+        self.scale = kw.get("scale", 1.0)
+
+    def _fit(self, X, Y, rng):
+        self.mutual_info_ = self.scale
+
+
+class _ArgsTask(Task):
+    def __init__(self, *args):
+        self.rho = args[0] if args else 0.5
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: _KwargsEstimator(scale=2.0), r"_KwargsEstimator: __init__ takes \*\*kw"),
+        (lambda: _KwargsEstimator, r"_KwargsEstimator: __init__ takes \*\*kw"),
+        (lambda: (_KwargsEstimator, {"scale": 3.0}), r"__init__ takes \*\*kw"),
+    ],
+)
+def test_var_keyword_constructors_are_value_errors(make, message):
+    """MyEst(scale=2.0) and MyEst(scale=3.0) used to be one cell, both run as MyEst()."""
+    with pytest.raises(ValueError, match=message + ".*store each under its own name"):
+        selection("estimator", [make()])
+
+
+def test_var_positional_constructors_are_value_errors(user_module):
+    with pytest.raises(ValueError, match=r"task _ArgsTask: __init__ takes \*args"):
+        selection("task", [_ArgsTask(0.3)])
+    with pytest.raises(ValueError, match=r"__init__ takes \*\*kw"):
+        ibbench.register_estimator(_KwargsEstimator, name="kw-est")
+    name, path = user_module
+    path.write_text(ESTIMATOR_SOURCE.replace("def __init__(self, scale=1.0):", "def __init__(self, scale=1.0, *rest):"))
+    with pytest.raises(ValueError, match=r"MyEstimator: __init__ takes \*rest"):
+        selection("estimator", f"{name}:MyEstimator:scale=2")
+
+
+class _Doubling(MIEstimator):
+    def __init__(self, scale=1.0):
+        self.scale = 2 * scale  # get_params() says 2 * scale: rebuilt, it doubles again
+
+    def _fit(self, X, Y, rng):
+        self.mutual_info_ = self.scale
+
+
+class _Renaming(MIEstimator):
+    def __init__(self, scale=1.0):
+        self.factor = scale  # not stored under its own name
+
+    def _fit(self, X, Y, rng):
+        self.mutual_info_ = self.factor
+
+
+class _Constant(MIEstimator):
+    def __init__(self, scale=1.0):
+        self.scale = scale
+        self.metric = "chebyshev"  # a constant: rebuilt the same
+
+    def _fit(self, X, Y, rng):
+        self.mutual_info_ = self.scale
+
+
+def test_instances_their_class_does_not_rebuild_are_value_errors(user_module):
+    name, _path = user_module
+    module = importlib.import_module(name)
+    with pytest.raises(ValueError, match=r"parameter 'scale' is 4\.0, but _Doubling\(scale=4\.0\) has scale=8\.0"):
+        selection("estimator", [_Doubling(scale=2.0)])
+    with pytest.raises(ValueError, match="_Renaming: reading its parameters failed.*under its own name"):
+        selection("estimator", [_Renaming(scale=2.0)])
+    changed = module.MyEstimator(scale=2.0)
+    changed.offset = 0.5  # set after construction: a cell would never see it
+    with pytest.raises(ValueError, match=r"attribute 'offset' is not a parameter of __init__.*stored as self\.offset"):
+        selection("estimator", [changed])
+    constant = _Constant(scale=2.0)
+    assert selection("estimator", [constant])[0][1] == {"scale": 2.0}
+    constant.metric = "euclidean"
+    with pytest.raises(ValueError, match="attribute 'metric'"):
+        selection("estimator", [constant])
+    task = module.MyTask(rho=0.3)
+    task.dim_x = 2
+    with pytest.raises(ValueError, match="task MyTask: attribute 'dim_x'"):
+        selection("task", [task])
+    fitted = module.MyEstimator(scale=2.0).fit(np.ones((5, 1)) * np.arange(5)[:, None], np.arange(5.0)[:, None] ** 2)
+    assert selection("estimator", [fitted]) == [(f"{name}:MyEstimator", {"scale": 2.0})]  # fitted attributes_ pass
+
+
+def test_an_estimator_object_as_the_inner_estimator_of_a_wrapper(user_module, tmp_path):
+    """("compressed-pca", {"estimator": KSG(k=5)}) is the spec with estimator="ksg" and its params, one cell."""
+    from ibbench.estimators.compressed import CompressedPCA
+
+    name, _path = user_module
+    module = importlib.import_module(name)
+    spec = ("compressed-pca", {"estimator": "ksg", "estimator_params": {"k": 5}})
+    forms = [
+        [("compressed-pca", {"estimator": KSG(k=5)})],
+        [CompressedPCA(estimator=KSG(k=5))],
+        [(CompressedPCA, {"estimator": KSG(k=5)})],
+        'compressed-pca:estimator=ksg;estimator_params={"k": 5}',
+    ]
+    keys = []
+    for form in forms:
+        ((spec_name, params),) = specs = selection("estimator", form)
+        assert (
+            spec_name == "compressed-pca" and {k: params[k] for k in spec[1]} == spec[1]
+        )  # an instance: all its params
+        (cell,) = build_grid(specs, [TASK], [100], [0])
+        keys.append(cell.key)
+    assert len(set(keys)) == 1
+    own = selection("estimator", [("compressed-pca", {"estimator": module.MyEstimator(scale=2.0)})])
+    assert own == [("compressed-pca", {"estimator": f"{name}:MyEstimator", "estimator_params": {"scale": 2.0}})]
+    summary = ibbench.run(estimators=own, tasks=[TASK], n=120, seeds=1, store=tmp_path / "s.db", progress=False)
+    assert summary.statuses == {"ok": 1}
+    (row,) = _rows(tmp_path / "s.db")
+    one = ibbench.run(
+        estimators=[module.MyEstimator(scale=2.0)],
+        tasks=[TASK],
+        n=120,
+        seeds=1,
+        store=tmp_path / "t.db",
+        progress=False,
+    )
+    assert one.statuses == {"ok": 1}
+    (direct,) = _rows(tmp_path / "t.db")
+    assert row["estimate"] == pytest.approx(direct["estimate"], rel=1e-12)  # PCA of one column keeps it
+
+
+def test_an_estimator_object_where_json_is_needed_is_a_value_error():
+    with pytest.raises(ValueError, match=r"estimator ksg: parameter 'k': parameters are stored as JSON.*k='ksg'"):
+        selection("estimator", [("ksg", {"k": KSG()})])
+    with pytest.raises(ValueError, match="'estimator' is an estimator object and estimator_params is given too"):
+        selection("estimator", [("compressed-pca", {"estimator": KSG(k=5), "estimator_params": {"k": 2}})])
 
 
 def test_a_class_that_cannot_be_pickled_fails_before_the_run(tmp_path):

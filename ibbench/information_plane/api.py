@@ -66,7 +66,9 @@ class InfoPlaneResult:
     seconds : dict
         ``{"capture": ..., "measure": ..., "total": ...}`` wall-clock seconds (capture includes training).
     analysis_id : str
-        sha256 identifying the analysis (model, data, options); with ``store`` the rows' identity.
+        sha256 identifying the analysis: the model's class and initial parameters, the data, the options
+        (an estimator object by its cell identity) and the activations captured at every epoch (so
+        different training gives a different id); with ``store`` the rows' identity.
     store_keys : list of str
         Keys of the rows written to the results store (empty without ``store``).
     """
@@ -170,19 +172,47 @@ def _state_digest(checkpoint: Any) -> str:
     return h.hexdigest()
 
 
-def _fingerprint(model: Any, X: np.ndarray, Y: np.ndarray, options: dict[str, Any]) -> str:
-    """sha256 of the model's class and initial parameters, the data and the options."""
+def _update_arrays(h: Any, arrays: Sequence[tuple[str, np.ndarray]]) -> None:
+    """Feed named arrays (name, shape, dtype and bytes) to the hash ``h``."""
+    for name, arr in arrays:
+        h.update(str((name, arr.shape, arr.dtype.str)).encode())
+        h.update(np.ascontiguousarray(arr).tobytes())
+
+
+def _fingerprint(model: Any, X: np.ndarray, Y: np.ndarray, options: dict[str, Any]) -> Any:
+    """sha256 (a hash object, to be fed the captured activations) of the model's class and initial
+    parameters, the data and the options."""
     import hashlib
     import json
 
     h = hashlib.sha256()
     h.update(type(model).__qualname__.encode())
     h.update(_state_digest(model.state_dict()).encode())
-    for arr in (X, Y):
-        h.update(str((arr.shape, arr.dtype.str)).encode())
-        h.update(np.ascontiguousarray(arr).tobytes())
+    _update_arrays(h, [("X", X), ("Y", Y)])
     h.update(json.dumps(options, sort_keys=True, default=str).encode())
-    return h.hexdigest()
+    return h
+
+
+def _estimator_key(estimator: Any) -> Any:
+    """What identifies ``estimator`` in the analysis id: a name as given; an estimator object's cell
+    identity (:func:`ibbench.identity.estimator_identity`: name, version, changed params, nested parts)
+    with the hash of its source for a class that is not registered or registered at run time."""
+    from ibbench.base import MIEstimator
+
+    if not isinstance(estimator, MIEstimator):
+        return estimator if isinstance(estimator, str) else repr(estimator)
+    from ibbench.identity import code_identity, estimator_identity
+    from ibbench.specs import class_path, registered_name
+
+    cls = type(estimator)
+    name = registered_name("estimator", cls)
+    try:
+        ident = estimator_identity(name or class_path(cls), estimator)
+    except TypeError:  # params that are not JSON values: allowed here (the object is cloned, not rebuilt)
+        ident = {"name": name or class_path(cls), "version": str(getattr(cls, "version", "0")), "repr": repr(estimator)}
+    if name is None and "code" not in ident:
+        ident["code"] = code_identity(cls)
+    return ident
 
 
 def infoplane(
@@ -308,7 +338,7 @@ def infoplane(
         "layers": names,
         "epochs": None if schedule is None else schedule.tolist(),
         "checkpoints": None if checkpoints is None else {int(e): _state_digest(c) for e, c in checkpoints.items()},
-        "estimator": estimator if isinstance(estimator, str) else repr(estimator),
+        "estimator": _estimator_key(estimator),
         "estimator_params": estimator_params,
         "quantize": quantize,
         "noise": noise,
@@ -318,7 +348,8 @@ def infoplane(
         "random_state": base,
         "version": VERSION,
     }
-    analysis_id = _fingerprint(model, x_raw, y_raw, options)
+    # the id also hashes what was captured at every epoch (below): the training (train_fn) is part of it
+    fingerprint = _fingerprint(model, x_raw, y_raw, options)
     h_x = entropy(x_flat)
 
     choices: dict[tuple[str, str], Choice] = {}
@@ -330,6 +361,7 @@ def infoplane(
     for epoch, acts in snapshots(model, x_raw, names, schedule, train_fn, checkpoints, batch_size):
         t0 = time.perf_counter()
         captured.append(epoch)
+        _update_arrays(fingerprint, [(f"{epoch}:{name}", acts[name]) for name in names])
         for li, name in enumerate(names):
             t = acts[name]
             if quantize is not None:
@@ -409,7 +441,7 @@ def infoplane(
         input_entropy=h_x,
         injective_layers=[name for name, hit in injective_at.items() if hit],
         seconds={"capture": total - measure_seconds, "measure": measure_seconds, "total": total},
-        analysis_id=analysis_id,
+        analysis_id=fingerprint.hexdigest(),
     )
     if store is not None:
         from ibbench.information_plane.store import write_result

@@ -4,7 +4,8 @@ An analysis of a user's model is not a benchmark cell (there is no true MI to sc
 stored with :func:`ibbench.store.write_study_row` under the study name :data:`STUDY`, its identity
 marked ``"kind": "analysis"``: one row per (layer, epoch) holding both sides, and one row with the
 choices and warnings. The identity carries the analysis id (sha256 of the model's class and initial
-parameters, the data and every option), so rerunning the same analysis replaces its rows.
+parameters, the data, every option and the activations captured at every epoch), so rerunning the
+same analysis replaces its rows and a run with other training adds its own.
 """
 
 from __future__ import annotations

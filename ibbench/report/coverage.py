@@ -14,12 +14,22 @@ A cell is *covered* at level ``L`` when its interval, widened on each side by ``
 Per estimator: *coverage* = share of covered cells at 95% (ideal 0.95: lower is over-confident, higher
 is conservative), *mean width* of the 95% intervals, and the *calibration* curve, observed coverage
 against nominal levels 50%…99% (:data:`LEVELS`), drawn by ``ibbench plot --kind calibration``.
+
+Which cells (:func:`scored_intervals`): successful cells of benchmark tasks with a sampled ``n``; reference
+tasks, fixed-population tasks (their ``n`` is the whole population) and bound estimators (CLUB's upper
+bound does not aim at the MI) are left out. An estimator that fails on hard tasks would be scored on easy
+ones only, so the main columns and the calibration curve use the *common cells*: the ``(task_label, n,
+seed)`` cells where every estimator with any interval has one. Each estimator's coverage over all its own
+cells is kept as secondary columns. With fewer than :data:`MIN_COMMON_CELLS` common cells no common-cell
+coverage is reported and the calibration curve falls back to the own cells, which the section says.
 """
 
 from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,21 +44,29 @@ LEVELS = np.round(np.arange(0.50, 0.995, 0.01), 2)
 
 HEADING = "Uncertainty: coverage and calibration"
 NOTE = (
-    "Per estimator, over its successful cells with an interval: coverage = share of cells whose 95% interval "
-    "contains the true MI (widened by 1.96 × the truth's Monte Carlo error where the truth is a sample "
-    "average); ideal 0.95, lower = over-confident error bars. Intervals: the resampling interval when the "
-    "run asked for one (ibbench run --uncertainty), else the estimator's analytic stderr_ (estimate ± 1.96 "
-    "stderr_). Estimators without either show n/a and are not counted. The calibration plot shows observed "
-    "against nominal coverage for levels 50–99%."
+    "Coverage = share of cells whose 95% interval contains the true MI (widened by 1.96 × the truth's Monte Carlo "
+    "error where the truth is a sample average); ideal 0.95, lower = over-confident error bars. Intervals: the "
+    "resampling interval when the run asked for one (ibbench run --uncertainty), else the estimator's analytic "
+    "stderr_ (estimate ± 1.96 stderr_); estimators without either show n/a and are not counted. Scored on the "
+    "successful cells of benchmark tasks with a sampled n: reference tasks (oracle inputs), fixed-population tasks "
+    "(quantized networks, whose n is the whole population) and bound estimators (they do not aim at the MI) are "
+    "left out. The calibration plot shows observed against nominal coverage for levels 50–99%."
 )
+#: fewest common cells for the common-cell columns and a calibration curve on them
+MIN_COMMON_CELLS = 10
+#: the columns identifying one cell across estimators
+CELL_KEY = ["task_label", "n", "seed"]
 COLUMNS = {
     "estimator_label": "estimator",
     "source": "interval",
-    "n_intervals": "cells",
-    "n_without": "cells n/a",
-    "coverage": "coverage (95%)",
-    "mean_width": "mean width",
-    "median_stderr": "median stderr",
+    "n_common": "common cells",
+    "coverage_common": "coverage (95%), common cells",
+    "mean_width_common": "mean width, common cells",
+    "n_intervals": "own cells",
+    "n_without": "own cells n/a",
+    "coverage_own": "coverage (95%), own cells",
+    "mean_width_own": "mean width, own cells",
+    "median_stderr": "median stderr, own cells",
 }
 
 
@@ -104,81 +122,205 @@ def covered(intervals: pd.DataFrame, level: float) -> tuple[np.ndarray, np.ndarr
     return hit, 2.0 * half
 
 
-def coverage_table(cells: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
-    """Per estimator (label): interval source, cells with / without an interval, coverage, mean width and
-    median stderr at ``level`` (coverage and width NaN when no cell has an interval); empty without ``ok`` cells."""
+def scored_intervals(cells: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """The cells coverage is scored on (:func:`cell_intervals` rows) and the bound estimators left out.
+
+    Left out: reference tasks (``task_role`` ``"none"``, as in the rankings of :mod:`ibbench.scoring`),
+    fixed-population tasks (no ``n``, or a task with ``fixed_population``: their ``n`` is the whole
+    population, as in :mod:`ibbench.report.convergence`) and estimators whose estimate is a bound
+    (``MIEstimator.bound_for`` not ``"estimate"``, :func:`ibbench.scoring.resolve_bounds`): they do not aim at
+    the MI. Returns ``(intervals, bound estimator labels)``; ``ValueError`` when a needed column is missing.
+    """
+    from ibbench.report.plot_curves import sampled_cells
+    from ibbench.scoring import resolve_bounds, resolve_roles
+
+    missing = {"estimator_label", "status", "estimate", "true_mi", *CELL_KEY} - set(cells.columns)
+    if missing:
+        raise ValueError(f"coverage needs the cell columns {sorted(missing)}")
     intervals = cell_intervals(cells)
+    if "task" in intervals:
+        intervals = resolve_roles(intervals)
+    if "task_role" in intervals:
+        intervals = intervals[intervals["task_role"] != "none"]
+    intervals = intervals[intervals["n"].notna()]
+    if "task" in intervals:
+        intervals = sampled_cells(intervals)
+    intervals = resolve_bounds(intervals)
+    bound = intervals["estimator_bound"] != "estimate"
+    return intervals[~bound], sorted({str(label) for label in intervals.loc[bound, "estimator_label"]})
+
+
+def common_cells(intervals: pd.DataFrame) -> tuple[np.ndarray, int]:
+    """``(mask, count)``: which rows of ``intervals`` lie on a common cell, a ``(task_label, n, seed)`` cell
+    where every estimator with any interval has one (estimators without any interval do not restrict the
+    set), and the number of common cells."""
+    has = np.isfinite(intervals["stderr"].to_numpy(float))
+    with_interval = intervals[has].drop_duplicates(["estimator_label", *CELL_KEY])
+    listed = with_interval["estimator_label"].nunique()
+    if not listed:
+        return np.zeros(len(intervals), dtype=bool), 0
+    per_cell = with_interval.groupby(CELL_KEY).size()
+    common = per_cell[per_cell == listed].index
+    return has & pd.MultiIndex.from_frame(intervals[CELL_KEY]).isin(common), len(common)
+
+
+@dataclass
+class CoverageSummary:
+    """The coverage table and the cells it was scored on.
+
+    ``table`` has one row per estimator (:data:`COLUMNS`); ``common_cells`` is the number of common
+    ``(task_label, n, seed)`` cells, ``bounds`` the bound estimators left out. The common-cell columns are
+    NaN unless ``comparable`` (at least :data:`MIN_COMMON_CELLS` common cells).
+    """
+
+    table: pd.DataFrame
+    common_cells: int
+    bounds: list[str]
+
+    @property
+    def comparable(self) -> bool:
+        return self.common_cells >= MIN_COMMON_CELLS
+
+    @property
+    def has_intervals(self) -> bool:
+        return bool(len(self.table) and (self.table["n_intervals"] > 0).any())
+
+
+def _rates(hit: pd.Series, width: pd.Series) -> tuple[float, float]:
+    return (float(hit.mean()), float(width.mean())) if len(hit) else (math.nan, math.nan)
+
+
+def coverage_summary(cells: pd.DataFrame, level: float = 0.95) -> CoverageSummary:
+    """Per estimator (label), on the cells of :func:`scored_intervals`: the interval source, coverage and mean
+    width at ``level`` on the common cells (main columns), and on the estimator's own cells with an interval
+    (``n_intervals``; ``n_without`` cells have none) with their median stderr."""
+    intervals, bounds = scored_intervals(cells)
     if not len(intervals):
-        return pd.DataFrame(columns=list(COLUMNS))
+        return CoverageSummary(pd.DataFrame(columns=list(COLUMNS)), 0, bounds)
     hit, width = covered(intervals, level)
-    intervals = intervals.assign(hit=hit, width=width)
+    common, n_common = common_cells(intervals)
+    intervals = intervals.assign(hit=hit, width=width, common=common)
+    comparable = n_common >= MIN_COMMON_CELLS
     rows = []
     for label, g in intervals.groupby("estimator_label", sort=True):
         has = g[np.isfinite(g["stderr"])]
+        shared = has[has["common"]] if comparable else has.iloc[:0]
+        coverage_common, width_common = _rates(shared["hit"], shared["width"])
+        coverage_own, width_own = _rates(has["hit"], has["width"])
         rows.append(
             {
                 "estimator_label": label,
                 "source": ", ".join(sorted(set(has["source"]))) or "n/a",
+                "n_common": len(has[has["common"]]),
+                "coverage_common": coverage_common,
+                "mean_width_common": width_common,
                 "n_intervals": len(has),
                 "n_without": len(g) - len(has),
-                "coverage": float(has["hit"].mean()) if len(has) else math.nan,
-                "mean_width": float(has["width"].mean()) if len(has) else math.nan,
+                "coverage_own": coverage_own,
+                "mean_width_own": width_own,
                 "median_stderr": float(has["stderr"].median()) if len(has) else math.nan,
             }
         )
-    return pd.DataFrame(rows, columns=list(COLUMNS))
+    return CoverageSummary(pd.DataFrame(rows, columns=list(COLUMNS)), n_common, bounds)
+
+
+def coverage_table(cells: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
+    """The table of :func:`coverage_summary` (empty without scored cells)."""
+    return coverage_summary(cells, level).table
 
 
 def calibration_table(cells: pd.DataFrame, levels: Any = LEVELS) -> pd.DataFrame:
-    """Observed coverage per estimator at each nominal level: columns ``estimator_label``, ``level``,
-    ``coverage``, ``n_intervals`` (estimators without any interval left out)."""
-    intervals = cell_intervals(cells)
-    intervals = intervals[np.isfinite(intervals["stderr"].to_numpy(float))]
+    """Observed coverage per estimator at each nominal level, on the cells of the main coverage columns: the
+    common cells when there are at least :data:`MIN_COMMON_CELLS`, else each estimator's own cells with an
+    interval. Columns ``estimator_label``, ``level``, ``coverage``, ``n_intervals`` and ``cells`` (``"common"``
+    or ``"own"``); estimators without any interval left out."""
+    intervals, _ = scored_intervals(cells)
+    common, n_common = common_cells(intervals)
+    on_common = n_common >= MIN_COMMON_CELLS
+    intervals = intervals[common] if on_common else intervals[np.isfinite(intervals["stderr"].to_numpy(float))]
     rows = []
     for level in levels:
         hit, _ = covered(intervals, float(level))
         for label, h in pd.Series(hit, index=intervals.index).groupby(intervals["estimator_label"], sort=True):
-            rows.append({"estimator_label": label, "level": float(level), "coverage": h.mean(), "n_intervals": len(h)})
-    return pd.DataFrame(rows, columns=["estimator_label", "level", "coverage", "n_intervals"])
+            rows.append(
+                {
+                    "estimator_label": label,
+                    "level": float(level),
+                    "coverage": h.mean(),
+                    "n_intervals": len(h),
+                    "cells": "common" if on_common else "own",
+                }
+            )
+    return pd.DataFrame(rows, columns=["estimator_label", "level", "coverage", "n_intervals", "cells"])
+
+
+def cells_note(summary: CoverageSummary) -> str:
+    """Which cells the section's numbers come from (plain text)."""
+    if summary.comparable:
+        text = (
+            f"Common cells: the {summary.common_cells} (task, n, seed) cells where every estimator with an interval "
+            "has one; the main columns and the calibration plot score every estimator on these same cells. "
+        )
+    else:
+        text = (
+            f"Only {summary.common_cells} (task, n, seed) cells have an interval from every estimator with one "
+            f"(fewer than {MIN_COMMON_CELLS}): no common-cell coverage is reported (n/a), and the calibration "
+            "plot shows each estimator on its own cells. "
+        )
+    return text + (
+        "Own cells: each estimator over all its cells with an interval (secondary columns, with their number); "
+        "these cell sets differ between estimators (one that fails or has no interval on hard tasks is scored on "
+        "easier ones), so own-cell coverage is not comparable across estimators."
+    )
 
 
 def has_intervals(cells: pd.DataFrame) -> bool:
-    """Whether any ``ok`` cell has an interval."""
-    table = coverage_table(cells)
-    return bool(len(table) and (table["n_intervals"] > 0).any())
+    """Whether any scored cell (:func:`scored_intervals`) has an interval."""
+    return coverage_summary(cells).has_intervals
 
 
 def coverage_csv(board: Leaderboard) -> list[tuple[str, pd.DataFrame]]:
     """``[("coverage.csv", table), ("calibration.csv", curve)]`` of a leaderboard folder (none without intervals)."""
-    if not has_intervals(board.cells):
+    summary = coverage_summary(board.cells)
+    if not summary.has_intervals:
         return []
-    return [("coverage.csv", coverage_table(board.cells)), ("calibration.csv", calibration_table(board.cells))]
+    return [("coverage.csv", summary.table), ("calibration.csv", calibration_table(board.cells))]
+
+
+NUMBER_COLUMNS = ("coverage_common", "mean_width_common", "coverage_own", "mean_width_own", "median_stderr")
 
 
 def _shown(table: pd.DataFrame) -> pd.DataFrame:
-    """The table with "n/a" for estimators without any interval."""
+    """The table with "n/a" where a number could not be computed."""
     from ibbench.report.leaderboard import format_number
 
     out = table.astype(object)
-    for column in ("coverage", "mean_width", "median_stderr"):
+    for column in NUMBER_COLUMNS:
         out[column] = [format_number(v) if pd.notna(v) else "n/a" for v in table[column]]
     return out
 
 
-def markdown_section(board: Leaderboard) -> list[str]:
-    """The markdown lines of the section (none when no cell has an interval)."""
-    from ibbench.report.leaderboard import markdown_table
+def _bounds_note(bounds: list[str], escape: Callable[[Any], str]) -> str:
+    return f"Bound estimators left out: {', '.join(escape(b) for b in bounds)}." if bounds else ""
 
-    if not has_intervals(board.cells):
+
+def markdown_section(board: Leaderboard) -> list[str]:
+    """The markdown lines of the section (none when no scored cell has an interval)."""
+    from ibbench.report.leaderboard import inline_text, markdown_table
+
+    summary = coverage_summary(board.cells)
+    if not summary.has_intervals:
         return []
-    table = coverage_table(board.cells)
+    note = " ".join(filter(None, [cells_note(summary), _bounds_note(summary.bounds, inline_text)]))
     return [
         f"## {HEADING}",
         "",
         NOTE,
+        "",
+        note,
         "Plot: plots/calibration.png.",
         "",
-        markdown_table(_shown(table), COLUMNS),
+        markdown_table(_shown(summary.table), COLUMNS),
         "",
     ]
 
@@ -189,10 +331,14 @@ def html_section(board: Leaderboard, images: list[tuple[str, bytes]]) -> str:
 
     from ibbench.report.html import html_cell, html_escape, sortable_table
 
-    if not has_intervals(board.cells):
+    summary = coverage_summary(board.cells)
+    if not summary.has_intervals:
         return ""
-    table = coverage_table(board.cells)
-    parts = [f'<h2 id="coverage">{html_escape(HEADING)}</h2>', f'<p class="note">{html_escape(NOTE)}</p>']
+    parts = [
+        f'<h2 id="coverage">{html_escape(HEADING)}</h2>',
+        f'<p class="note">{html_escape(NOTE)}</p>',
+        f'<p class="note">{html_escape(cells_note(summary))} {_bounds_note(summary.bounds, html_escape)}</p>',
+    ]
     for name, data in images:
         b64 = base64.b64encode(data).decode("ascii")
         parts.append(
@@ -200,16 +346,18 @@ def html_section(board: Leaderboard, images: list[tuple[str, bytes]]) -> str:
             f"coverage of the estimators' intervals ({html_escape(name)})</figcaption></figure>"
         )
     rows = []
-    for _, r in table.iterrows():
+    for _, r in summary.table.iterrows():
         cells = [
             html_cell(r["estimator_label"], cls="name", sort="text"),
             html_cell(r["source"], cls="name", sort="text"),
         ]
-        cells += [html_cell(r[c], text=str(int(r[c]))) for c in ("n_intervals", "n_without")]
-        cells += [
-            html_cell(r[c]) if pd.notna(r[c]) else html_cell(None, text="n/a") for c in ("coverage", "mean_width")
-        ]
-        cells.append(html_cell(r["median_stderr"]) if pd.notna(r["median_stderr"]) else html_cell(None, text="n/a"))
+        for column in COLUMNS:
+            if column in ("estimator_label", "source"):
+                continue
+            if column in NUMBER_COLUMNS:
+                cells.append(html_cell(r[column]) if pd.notna(r[column]) else html_cell(None, text="n/a"))
+            else:
+                cells.append(html_cell(r[column], text=str(int(r[column]))))
         rows.append("<tr>" + "".join(cells) + "</tr>")
     headers = [(h, c in ("estimator_label", "source")) for c, h in COLUMNS.items()]
     parts.append(sortable_table("coverage-table", headers, rows))
@@ -221,7 +369,9 @@ def plot_calibration(
 ) -> list[Path]:
     """``ibbench plot --kind calibration``: observed against nominal coverage (50–99%), one line per estimator.
 
-    Points under the diagonal are over-confident intervals. ``ValueError`` when no cell has an interval.
+    Points under the diagonal are over-confident intervals. The cells are those of the section's main columns
+    (:func:`calibration_table`: the common cells, or each estimator's own cells when too few are common), named
+    in the title. ``ValueError`` when no scored cell has an interval.
     """
     from ibbench.report.plot_curves import legend_below, new_figure, read_cells
 
@@ -243,7 +393,11 @@ def plot_calibration(
     ax.set_ylim(0.0, 1.02)
     ax.set_xlabel("nominal coverage", fontsize=8)
     ax.set_ylabel("observed coverage", fontsize=8)
-    ax.set_title("Calibration of the estimators' intervals (dotted: ideal)", fontsize=9)
+    if curve["cells"].iloc[0] == "common":
+        title = f"Calibration on the {int(curve['n_intervals'].iloc[0])} common cells (dotted: ideal)"
+    else:  # too few common cells: not comparable across estimators
+        title = "Calibration, each estimator on its own cells (too few common; dotted: ideal)"
+    ax.set_title(title, fontsize=9)
     ax.tick_params(labelsize=7)
     ax.grid(alpha=0.25)
     legend_below(fig, handles, labels)
