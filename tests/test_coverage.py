@@ -108,3 +108,14 @@ def test_missing_cell_key_is_a_value_error():
     cells = _a_fails_where_b_misses(seeds=2).drop(columns="seed")
     with pytest.raises(ValueError, match="seed"):
         coverage_summary(cells)
+
+
+def test_an_estimator_run_on_few_cells_is_not_compared_and_does_not_shrink_the_common_cells():
+    """A discrete-only estimator on 2 of 24 cells: the common cells stay those of A and B; it shows n/a."""
+    cells = _a_fails_where_b_misses(seeds=12)
+    few = pd.DataFrame([_cell("D", "easy", seed, INSIDE) for seed in range(2)])
+    summary = coverage_summary(pd.concat([cells, few]))
+    table = summary.table.set_index("estimator_label")
+    assert summary.common_cells == 12 and table.loc["A", "n_common"] == 12
+    assert table.loc["D", "n_common"] == 0 and math.isnan(table.loc["D", "coverage_common"])
+    assert table.loc["D", "n_intervals"] == 2 and table.loc["D", "coverage_own"] == pytest.approx(1.0)

@@ -54,6 +54,8 @@ NOTE = (
 )
 #: fewest common cells for the common-cell columns and a calibration curve on them
 MIN_COMMON_CELLS = 10
+#: share of the most covered estimator's cells an estimator needs to be compared on the common cells
+COMPARED_SHARE = 0.5
 #: the columns identifying one cell across estimators
 CELL_KEY = ["task_label", "n", "seed"]
 COLUMNS = {
@@ -151,17 +153,24 @@ def scored_intervals(cells: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
 
 
 def common_cells(intervals: pd.DataFrame) -> tuple[np.ndarray, int]:
-    """``(mask, count)``: which rows of ``intervals`` lie on a common cell, a ``(task_label, n, seed)`` cell
-    where every estimator with any interval has one (estimators without any interval do not restrict the
-    set), and the number of common cells."""
+    """``(mask, count)``: which rows of ``intervals`` lie on a common cell, and the number of common cells.
+
+    The compared estimators are those with an interval on at least :data:`COMPARED_SHARE` of as many
+    ``(task_label, n, seed)`` cells as the most covered estimator (as rankings set apart partial
+    coverage: e.g. discrete-only estimators on a suite of mostly continuous tasks); a common cell is one
+    where every compared estimator has an interval. Rows of other estimators are never common (their
+    common-cell columns are n/a), and estimators without any interval do not restrict the set.
+    """
     has = np.isfinite(intervals["stderr"].to_numpy(float))
     with_interval = intervals[has].drop_duplicates(["estimator_label", *CELL_KEY])
-    listed = with_interval["estimator_label"].nunique()
-    if not listed:
+    if not len(with_interval):
         return np.zeros(len(intervals), dtype=bool), 0
-    per_cell = with_interval.groupby(CELL_KEY).size()
-    common = per_cell[per_cell == listed].index
-    return has & pd.MultiIndex.from_frame(intervals[CELL_KEY]).isin(common), len(common)
+    counts = with_interval["estimator_label"].value_counts()
+    compared = counts[counts >= COMPARED_SHARE * counts.max()].index
+    per_cell = with_interval[with_interval["estimator_label"].isin(compared)].groupby(CELL_KEY).size()
+    common = per_cell[per_cell == len(compared)].index
+    in_compared = intervals["estimator_label"].isin(compared).to_numpy()
+    return has & in_compared & pd.MultiIndex.from_frame(intervals[CELL_KEY]).isin(common), len(common)
 
 
 @dataclass
@@ -258,12 +267,14 @@ def cells_note(summary: CoverageSummary) -> str:
     """Which cells the section's numbers come from (plain text)."""
     if summary.comparable:
         text = (
-            f"Common cells: the {summary.common_cells} (task, n, seed) cells where every estimator with an interval "
-            "has one; the main columns and the calibration plot score every estimator on these same cells. "
+            f"Common cells: the {summary.common_cells} (task, n, seed) cells where every compared estimator has an "
+            "interval; the main columns and the calibration plot score every compared estimator on these same cells. "
+            f"Compared: the estimators with an interval on at least {COMPARED_SHARE:.0%} as many cells as the most "
+            "covered one; the others (e.g. discrete-only estimators) show n/a in the common-cell columns. "
         )
     else:
         text = (
-            f"Only {summary.common_cells} (task, n, seed) cells have an interval from every estimator with one "
+            f"Only {summary.common_cells} (task, n, seed) cells have an interval from every compared estimator "
             f"(fewer than {MIN_COMMON_CELLS}): no common-cell coverage is reported (n/a), and the calibration "
             "plot shows each estimator on its own cells. "
         )
