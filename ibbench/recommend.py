@@ -5,7 +5,9 @@ The table (``leaderboards/recommendations.csv`` / ``.json``, shipped with the pa
 ``python scripts/recommendations.py``, which also writes the documentation page
 ``docs/which-estimator.md``. It holds, per regime of data kind × dimension × sample size × MI
 range, up to five estimator configurations ranked by their error relative to the best estimator run
-on the same samples, each with its median fit time and the leaderboard rows behind it. Only
+on the same samples, each with its median fit time and the leaderboard rows behind it. Every pair of
+ranked candidates of a regime was run on at least one shared configuration; the regime's estimators
+measured on other work are not ranked (column ``not_compared``, named in ``reason``). Only
 regimes with committed results are listed; a query outside all of them is answered from the nearest
 listed regime of the same kind (:func:`candidates`), and the answer's ``reason`` says so.
 
@@ -93,6 +95,8 @@ def _row(raw: dict[str, Any]) -> dict[str, Any]:
         "rank": int(raw["rank"]),
         "configs": int(raw["configs"]),
         "wins": int(raw["wins"]),
+        "pairwise": int(raw["pairwise"]),
+        "not_compared": "" if raw["not_compared"] is None else str(raw["not_compared"]),
         "score": float(raw["score"]),
         "mean_rel_error": float(raw["mean_rel_error"]),
         "median_seconds": float(raw["median_seconds"]),

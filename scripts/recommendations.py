@@ -22,7 +22,16 @@ max(I, 1 nat), 1)`` (mean absolute error over seeds where the source has it, els
 error) and failed cells counted as ``r = 1``. An estimator's *regret* in a configuration is ``r(e) −
 min r``; its score is its mean regret over the configurations it was run on, shrunk towards the
 regime's mean regret by ``PRIOR_CONFIGS`` pseudo-configurations so that one lucky configuration does
-not outrank many good ones. Candidates are ranked by that score, then by median fit time.
+not outrank many good ones.
+
+Comparison group (never rank things measured on different work): two estimator configurations are
+*compared* when they were run on at least one shared configuration. Taking the estimator
+configurations of the regime in order of most configurations (then score), each joins the group if
+it shares a configuration with every member already in it, so every pair of ranked candidates shares
+evidence. Members are ranked by pairwise comparisons restricted to the configurations each pair
+shares (Copeland: pairs with the smaller mean relative error on their shared configurations minus
+pairs with the larger), then by score, then by median fit time. The regime's other estimator
+configurations are listed as not compared with the ranked ones (``not_compared``).
 """
 
 from __future__ import annotations
@@ -86,6 +95,8 @@ COLUMNS = [
     "mean_rel_error",
     "median_seconds",
     "compared_with",
+    "pairwise",
+    "not_compared",
     "reason",
     "evidence",
 ]
@@ -424,7 +435,8 @@ def regimes() -> list[Regime]:
 
 
 def candidates(records: Evidence) -> list[dict[str, Any]]:
-    """Candidates of one regime's evidence, best first, with score, wins and the evidence rows."""
+    """Ranked candidates of one regime's evidence (its comparison group, :func:`rank_compared`), best
+    first, with score, wins, pairwise score, the regime's estimators not compared, and the evidence rows."""
     best: dict[str, float] = {}
     for r in records:
         best[r["config"]] = min(best.get(r["config"], math.inf), r["rel_error"])
@@ -456,7 +468,39 @@ def candidates(records: Evidence) -> list[dict[str, Any]]:
                 "evidence": "; ".join(r["pointer"] for r in g),
             }
         )
-    return sorted(out, key=lambda c: (c["score"], c["median_seconds"], c["spec"]))
+    return rank_compared(sorted(out, key=lambda c: (c["score"], c["median_seconds"], c["spec"])), records)
+
+
+def rank_compared(scored: list[dict[str, Any]], records: Evidence) -> list[dict[str, Any]]:
+    """The comparison group of a regime, ranked by pairwise comparisons on shared configurations.
+
+    ``scored`` are the regime's candidates (:func:`candidates`); the group is built greedily from
+    the candidates with the most configurations, each joining when it shares a configuration with
+    every member (see the module docstring). Every returned candidate gets ``pairwise`` (Copeland
+    score within the group) and ``not_compared`` (labels of the regime's candidates outside it).
+    """
+    errors: dict[str, dict[str, float]] = {}
+    for r in records:
+        errors.setdefault(r["spec"], {})[r["config"]] = r["rel_error"]
+    group: list[dict[str, Any]] = []
+    for c in sorted(scored, key=lambda c: (-c["configs"], c["score"], c["median_seconds"], c["spec"])):
+        if all(errors[c["spec"]].keys() & errors[m["spec"]].keys() for m in group):
+            group.append(c)
+    members = {c["spec"] for c in group}
+    not_compared = ", ".join(c["label"] for c in scored if c["spec"] not in members)
+
+    def mean_on(spec: str, shared: set[str]) -> float:
+        return sum(errors[spec][config] for config in shared) / len(shared)
+
+    for c in group:
+        copeland = 0
+        for other in group:
+            shared = errors[c["spec"]].keys() & errors[other["spec"]].keys()
+            if other is not c:
+                mine, theirs = mean_on(c["spec"], shared), mean_on(other["spec"], shared)
+                copeland += (mine < theirs) - (mine > theirs)
+        c.update(pairwise=copeland, not_compared=not_compared)
+    return sorted(group, key=lambda c: (-c["pairwise"], c["score"], c["median_seconds"], c["spec"]))
 
 
 def _median(values: list[float]) -> float:
@@ -472,9 +516,16 @@ def _reason(c: dict[str, Any]) -> str:
         if c["n_compared"]
         else "with no other estimator on the same samples"
     )
+    left_out = (
+        "; not compared with the ranked ones (no configuration shared with every one of them), so not ranked: "
+        + c["not_compared"]
+        if c["not_compared"]
+        else ""
+    )
     return (
         f"{c['label']}: mean relative error {c['mean_rel_error']:.3f} over {c['configs']} configuration(s), "
-        f"the best in {c['wins']}, compared {against}; median fit {c['median_seconds']:.3g} s"
+        f"the best in {c['wins']}, compared {against}; pairwise score {c['pairwise']:+d} against the other "
+        f"ranked candidates on shared configurations; median fit {c['median_seconds']:.3g} s{left_out}"
     )
 
 
@@ -503,7 +554,20 @@ def recommendation_table(evidence: Evidence) -> pd.DataFrame:
                     "mi_min": regime.mi[1],
                     "mi_max": regime.mi[2],
                     "rank": rank,
-                    **{k: c[k] for k in ("estimator", "params", "spec", "label", "configs", "wins", "compared_with")},
+                    **{
+                        k: c[k]
+                        for k in (
+                            "estimator",
+                            "params",
+                            "spec",
+                            "label",
+                            "configs",
+                            "wins",
+                            "compared_with",
+                            "pairwise",
+                            "not_compared",
+                        )
+                    },
                     "score": _sig(c["score"]),
                     "mean_rel_error": _sig(c["mean_rel_error"]),
                     "median_seconds": _sig(c["median_seconds"]),
@@ -557,8 +621,14 @@ configuration is compared with the best estimator run on the same samples (same 
 and n in the same file): relative error `min(|Î − I| / max(I, 1 nat), 1)`, a failed cell counting
 as 1. *Score* is the mean excess of its relative error over the best one's (0 = best everywhere),
 shrunk towards the regime's average by {prior} pseudo-configurations so that thin evidence ranks lower;
-*best in* counts the configurations where it had the smallest error. Times are median fit seconds
-on the shared 2-core machines that produced the tables: orders of magnitude only.
+*best in* counts the configurations where it had the smallest error. Only estimators measured on
+the same work are ranked together: every pair of ranked candidates in a regime was run on at least
+one shared configuration (the group is formed from the estimators with the most configurations
+first), and they are ranked by *pairwise*, the number of other ranked candidates each has a smaller
+mean relative error than on the configurations the two share minus the number with a larger one,
+then by score. The regime's other estimators are listed under the table as *not compared with the
+ranked ones*. Times are median fit seconds on the shared 2-core machines that produced the tables:
+orders of magnitude only.
 
 **What the evidence cannot tell.** It covers what the committed tables ran: mostly Gaussians and
 their invertible transforms, a few discrete, mixed and image tasks, at the sample sizes each table
@@ -615,16 +685,24 @@ def page_markdown(table: pd.DataFrame, evidence: Evidence) -> str:
             + "."
             + (f" All of them have MI {same[0]}, so that range's answer is the same." if same else ""),
             "",
-            "| rank | estimator | score | best in | mean rel. error | s/fit | compared with |",
-            "|---|---|---|---|---|---|---|",
+            "| rank | estimator | pairwise | score | best in | mean rel. error | s/fit | compared with |",
+            "|---|---|---|---|---|---|---|---|",
         ]
         for c in g.itertuples(index=False):
             others = len(_split_top_level(str(c.compared_with)))
             lines.append(
-                f"| {c.rank} | `{c.label}` | {c.score:.3f} | {c.wins} of {c.configs} | {c.mean_rel_error:.3f} | "
-                f"{c.median_seconds:.3g} | {others} other(s) |"
+                f"| {c.rank} | `{c.label}` | {c.pairwise:+d} | {c.score:.3f} | {c.wins} of {c.configs} | "
+                f"{c.mean_rel_error:.3f} | {c.median_seconds:.3g} | {others} other(s) |"
             )
         first = g.iloc[0]
+        outside = _split_top_level(str(first["not_compared"]))
+        if outside:
+            lines += [
+                "",
+                "Not compared with the ranked ones (no configuration shared with every ranked candidate): "
+                + ", ".join(f"`{label}`" for label in outside)
+                + ".",
+            ]
         best = [r for r in rows if r["spec"] == first["spec"]]
         lines += ["", f"Rows behind `{first['label']}` (error in nats, fit seconds):", ""]
         for r in best:

@@ -102,6 +102,64 @@ def test_evidence_pointers_name_rows_of_the_recommended_estimator_inside_the_reg
                 assert row["dim_min"] <= max(task.dim_x, task.dim_y) <= row["dim_max"], pointer
 
 
+#: columns of each committed source that identify one configuration (the same samples / cells);
+#: the estimator's own columns (name, error, time) are left out
+CONFIG_COLUMNS = {
+    "groups.csv": ("task_label", "n"),
+    "nonparametric/table.csv": ("section", "task", "n", "seeds"),
+    "neural-bounds/table.csv": ("true_mi",),
+    "discrete-bias/table.csv": ("n_x", "n_y", "concentration", "n", "seeds"),
+    "generative/table.csv": ("task", "mi", "n"),
+}
+
+
+def _configurations(evidence: tuple[str, ...]) -> set[tuple[str, ...]]:
+    """The configurations a candidate's evidence pointers name, read from the committed CSVs."""
+    configs = set()
+    for pointer in evidence:
+        path, _, lines = pointer.partition("#")
+        columns = next(cols for suffix, cols in CONFIG_COLUMNS.items() if path.endswith(suffix))
+        for line in (int(part.removeprefix("L")) for part in lines.split(",")):
+            record = _csv_line(ROOT / path, line)
+            configs.add((path, *(record[c] for c in columns)))
+    return configs
+
+
+def test_every_pair_of_ranked_candidates_shares_a_configuration(table):
+    """Never rank things measured on different work: within every regime, each pair of ranked
+    candidates was run on at least one shared configuration (same source, task configuration, n, seeds)."""
+    regimes: dict[str, list[dict]] = {}
+    for row in table:
+        regimes.setdefault(row["regime"], []).append(row)
+    for name, rows in regimes.items():
+        configs = {row["spec"]: _configurations(row["evidence"]) for row in rows}
+        for a in rows:
+            for b in rows:
+                assert configs[a["spec"]] & configs[b["spec"]], (
+                    f"{name}: {a['label']} and {b['label']} share no evidence"
+                )
+
+
+def test_estimators_measured_on_other_work_are_listed_not_ranked(script):
+    def record(spec: str, config: str, rel_error: float) -> dict:
+        return {"spec": spec, "label": spec, "estimator": spec, "params": "{}", "config": config,
+                "rel_error": rel_error, "seconds": 1.0, "pointer": f"{config}#L2"}  # fmt: skip
+
+    records = [
+        record("a", "file1 | task", 0.3),
+        record("b", "file1 | task", 0.1),
+        record("a", "file1 | other", 0.2),
+        record("b", "file1 | other", 0.5),
+        record("a", "file1 | third", 0.2),
+        record("c", "file2 | task", 0.0),  # perfect, but never run with a or b
+    ]
+    ranked = script.candidates(records)
+    assert [c["spec"] for c in ranked] == ["a", "b"]
+    assert [c["pairwise"] for c in ranked] == [1, -1]  # on the two shared configurations: 0.25 < 0.3
+    assert all(c["not_compared"] == "c" for c in ranked)
+    assert "not compared" in script._reason(ranked[0])
+
+
 def test_small_discrete_samples_get_a_bias_corrected_estimator():
     """Plug-in MI is biased upwards when n is small against the alphabet (Miller 1955; Paninski 2003)."""
     choice = recommend(dim=1, n=100, kind="discrete")
