@@ -111,9 +111,24 @@ class RunProgress:
             self.bar,
             completed=done,
             total=total,
-            description=escape(f"{row['estimator_label'][:18]:<18} {row['task'][:22]:<22}"),
+            description=escape(f"{_bar_label(row):<24.24} {row['task'][:22]:<22}"),
         )
 
     def stop(self) -> None:
         """End the display (the bar stays on screen); safe to call when it never started."""
         self.display.stop()
+
+
+def _bar_label(row: dict[str, Any]) -> str:
+    """The short label of a cell's estimator (``ae(nc=2)→ksg``) for the progress bar; its stored label when
+    the parameters cannot be read."""
+    import json
+
+    from ibbench.report.labels import short_label
+
+    params = row.get("estimator_params")
+    try:
+        params = json.loads(params) if isinstance(params, str) else params
+        return short_label(str(row["estimator"]), params) if isinstance(params, dict) else str(row["estimator_label"])
+    except Exception:  # noqa: BLE001 - the bar never stops a run
+        return str(row["estimator_label"])

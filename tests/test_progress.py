@@ -84,3 +84,16 @@ def test_run_progress_failed_cell_without_a_message(message):
     display.on_cell(row, 1, 1)  # no on_plan: the bar is made on the first cell
     display.stop()
     assert display.failed == 1
+
+
+def test_the_bar_shows_short_labels_of_wrappers_and_parameters():
+    """The bar's 24 columns hold the short label (pca(nc=2)→ksg), not a cut full label."""
+    from ibbench.progress import _bar_label
+
+    row = {
+        "estimator": "compressed-pca",
+        "estimator_params": '{"estimator": "ksg", "n_components_x": 2, "n_components_y": 2}',
+        "estimator_label": "compressed-pca(estimator=ksg, n_components_x=2, n_components_y=2)",
+    }
+    assert _bar_label(row) == "pca(nc=2)→ksg"
+    assert _bar_label({**row, "estimator_params": "not json"}) == row["estimator_label"]
