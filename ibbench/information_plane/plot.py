@@ -15,8 +15,9 @@ from typing import Any
 
 import numpy as np
 
+from ibbench.report.plot_info_plane import draw_trajectory, label_plane
+
 LN2 = math.log(2.0)
-MARKERS = "os^Dvp*hX"
 
 
 def draw(ax: Any, frame: Any, layers: list[str], *, h_x: float | None = None, title: str = "") -> Any:
@@ -33,33 +34,21 @@ def draw(ax: Any, frame: Any, layers: list[str], *, h_x: float | None = None, ti
         x, y = xt["mi"].to_numpy() / LN2, ty["mi"].to_numpy() / LN2
         xerr = np.abs(np.vstack([xt["mi"] - xt["ci_low"], xt["ci_high"] - xt["mi"]]) / LN2)
         yerr = np.abs(np.vstack([ty["mi"] - ty["ci_low"], ty["ci_high"] - ty["mi"]]) / LN2)
-        ax.errorbar(
+        draw_trajectory(
+            ax,
             x,
             y,
-            xerr=np.nan_to_num(xerr),
-            yerr=np.nan_to_num(yerr),
-            color="0.75",
-            lw=0.6,
-            zorder=1,
-            elinewidth=0.5,
-            capsize=0,
-        )
-        ax.scatter(
-            x,
-            y,
-            c=np.maximum(xt.index.to_numpy(), 1),
-            cmap="viridis",
-            norm=norm,
-            s=16,
-            zorder=2,
-            marker=MARKERS[i % len(MARKERS)],
-            edgecolors="none",
+            np.nan_to_num(xerr),
+            np.nan_to_num(yerr),
+            xt.index.to_numpy(),
+            norm,
+            index=i,
             label=str(layer),
+            tag=str(layer),
         )
         flagged = xt["near_ceiling"].to_numpy(bool) | ty["near_ceiling"].to_numpy(bool)
         if flagged.any():
             ax.scatter(x[flagged], y[flagged], s=60, facecolors="none", edgecolors="tab:red", lw=0.6, zorder=3)
-        ax.annotate(str(layer), (x[-1], y[-1]), textcoords="offset points", xytext=(4, 4), fontsize=8)
     if h_x is not None:
         ax.axvline(h_x / LN2, color="tab:red", ls="--", lw=0.8, zorder=0)
         ax.annotate(
@@ -73,11 +62,7 @@ def draw(ax: Any, frame: Any, layers: list[str], *, h_x: float | None = None, ti
             xytext=(-3, 0),
             textcoords="offset points",
         )
-    ax.set_xlabel("I(X;T) [bits]")
-    ax.set_ylabel("I(T;Y) [bits]")
-    ax.set_title(title, fontsize=10)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, loc="best", markerscale=1.0)
+    label_plane(ax, title, "best")
     return plt.cm.ScalarMappable(norm=norm, cmap="viridis")
 
 

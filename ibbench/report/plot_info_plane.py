@@ -23,6 +23,39 @@ from typing import Any
 
 import numpy as np
 
+#: one marker per layer (cycled)
+MARKERS = "os^Dvp*hX"
+
+
+def draw_trajectory(
+    ax: Any, x: Any, y: Any, xerr: Any, yerr: Any, epochs: Any, norm: Any, *, index: int, label: str, tag: str
+) -> None:
+    """One layer's path through the plane: grey error bars, points coloured by epoch (``norm``, viridis),
+    the layer's marker (``MARKERS[index]``) and ``tag`` written at the last point."""
+    ax.errorbar(x, y, xerr=xerr, yerr=yerr, color="0.75", lw=0.6, zorder=1, elinewidth=0.5, capsize=0)
+    ax.scatter(
+        x,
+        y,
+        c=np.maximum(epochs, 1),
+        cmap="viridis",
+        norm=norm,
+        s=16,
+        zorder=2,
+        marker=MARKERS[index % len(MARKERS)],
+        edgecolors="none",
+        label=label,
+    )
+    ax.annotate(tag, (x[-1], y[-1]), textcoords="offset points", xytext=(4, 4), fontsize=8)
+
+
+def label_plane(ax: Any, title: str, legend_loc: str) -> None:
+    """Axis labels in bits, title, grid and legend of an information-plane panel."""
+    ax.set_xlabel("I(X;T) [bits]")
+    ax.set_ylabel("I(T;Y) [bits]")
+    ax.set_title(title, fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, loc=legend_loc, markerscale=1.0)
+
 
 def _draw(ax: Any, epochs: np.ndarray, planes: np.ndarray, title: str) -> Any:
     import matplotlib.pyplot as plt
@@ -35,43 +68,24 @@ def _draw(ax: Any, epochs: np.ndarray, planes: np.ndarray, title: str) -> Any:
         warnings.simplefilter("ignore", RuntimeWarning)  # snapshots without an estimate stay NaN
         mean, sd = np.nanmean(bits, axis=0), np.nanstd(bits, axis=0, ddof=1)  # sample sd over repetitions
     norm = LogNorm(vmin=1, vmax=max(int(epochs[-1]), 2))
-    colour_epochs = np.maximum(epochs, 1)
-    n_layers = bits.shape[2]
-    markers = "os^Dvp*hX"
-    for layer in range(n_layers):
+    for layer in range(bits.shape[2]):
         ok = ~np.isnan(mean[:, layer, 0]) & ~np.isnan(mean[:, layer, 1])
         if not ok.any():
             continue
         x, y = mean[ok, layer, 0], mean[ok, layer, 1]
-        ax.errorbar(
+        draw_trajectory(
+            ax,
             x,
             y,
-            xerr=sd[ok, layer, 0],
-            yerr=sd[ok, layer, 1],
-            color="0.75",
-            lw=0.6,
-            zorder=1,
-            elinewidth=0.5,
-            capsize=0,
-        )
-        ax.scatter(
-            x,
-            y,
-            c=colour_epochs[ok],
-            cmap="viridis",
-            norm=norm,
-            s=16,
-            zorder=2,
-            marker=markers[layer % len(markers)],
-            edgecolors="none",
+            sd[ok, layer, 0],
+            sd[ok, layer, 1],
+            epochs[ok],
+            norm,
+            index=layer,
             label=f"layer {layer + 1}",
+            tag=str(layer + 1),
         )
-        ax.annotate(str(layer + 1), (x[-1], y[-1]), textcoords="offset points", xytext=(4, 4), fontsize=8)
-    ax.set_xlabel("I(X;T) [bits]")
-    ax.set_ylabel("I(T;Y) [bits]")
-    ax.set_title(title, fontsize=10)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, loc="lower right", markerscale=1.0)
+    label_plane(ax, title, "lower right")
     return plt.cm.ScalarMappable(norm=norm, cmap="viridis")
 
 
