@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from _scripts import load_script
 
 yaml = pytest.importorskip("yaml")
 
@@ -61,12 +60,7 @@ def test_the_hook_and_the_served_folders_exist():
 
 def _hooks():
     pytest.importorskip("mkdocs")
-    spec = importlib.util.spec_from_file_location("mkdocs_hooks", ROOT / "scripts" / "mkdocs_hooks.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_script("mkdocs_hooks", "mkdocs_hooks")
 
 
 def test_links_leaving_docs_point_at_the_served_copies():

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import csv
-import importlib.util
 import json
 import math
-import sys
 from pathlib import Path
 
 import pytest
+from _scripts import load_script
 
 from ibbench.recommend import KINDS, candidates, load_table, recommend
 from ibbench.registry import get_estimator, get_estimator_class, get_task, parse_value
@@ -18,12 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _script():
-    spec = importlib.util.spec_from_file_location("recommendations_script", ROOT / "scripts" / "recommendations.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_script("recommendations", "recommendations_script")
 
 
 @pytest.fixture(scope="module")
