@@ -5,12 +5,15 @@ Usage::
 
     python scripts/golden_outputs.py --check   # exit 1 and list the differences if any
     python scripts/golden_outputs.py --write   # regenerate tests/golden/golden_outputs.json
+    python scripts/golden_outputs.py --write --add-platform   # also accept this CPU's torch outputs
 
 The file pins, per ``name@version``, each built-in estimator's estimate on a fixed input and each
 built-in task's true MI and sample statistics; ``tests/test_golden.py`` checks it. Regenerate it
 after bumping a version. ``--write`` refuses to overwrite an output that changed under an
 unchanged version (bump the version instead) unless ``--force`` is given, for changes that do not
-come from ibbench (a new numpy, torch or BLAS beyond the tolerance). Runs use a private temporary
+come from ibbench (a new numpy, torch or BLAS beyond the tolerance). Torch-based outputs depend on
+the CPU (``ibbench.golden``'s notes): ``--add-platform`` keeps the stored outputs and records this
+CPU's torch-based outputs beside them, so the check passes on both. Runs use a private temporary
 ``$IBBENCH_CACHE``, so cached training runs or compression codes cannot hide a code change.
 """
 
@@ -35,6 +38,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--force", action="store_true", help="with --write: overwrite outputs that changed under an unchanged version"
     )
+    parser.add_argument(
+        "--add-platform",
+        action="store_true",
+        help="with --write: record this CPU's torch-based outputs beside the stored ones instead of refusing",
+    )
     args = parser.parse_args(argv)
 
     from ibbench import golden
@@ -50,6 +58,14 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.write:
         unversioned = [p for p in problems if p.kind == "changed"]
+        if args.add_platform:  # torch-based differences become this platform's recorded outputs
+            torch_keys = {
+                key
+                for section in ("estimators", "tasks")
+                for key, entry in current[section].items()
+                if entry.get("backend") == "torch"
+            }
+            unversioned = [p for p in unversioned if p.key not in torch_keys]
         if unversioned and not args.force:
             print(f"refusing to write {args.path}: outputs changed under an unchanged version", file=sys.stderr)
             for p in unversioned:
@@ -57,7 +73,8 @@ def main(argv: list[str] | None = None) -> int:
             print("bump those versions, or pass --force if the change does not come from ibbench", file=sys.stderr)
             return 1
         args.path.parent.mkdir(parents=True, exist_ok=True)
-        args.path.write_text(golden.dumps(current))
+        label = golden.cpu_label() if args.add_platform else None
+        args.path.write_text(golden.dumps(golden.written_document(stored, current, label)))
         print(
             f"wrote {len(current['estimators'])} estimators and {len(current['tasks'])} tasks to {args.path} "
             f"({seconds:.1f} s)"
