@@ -141,23 +141,23 @@ def test_tolerance_absorbs_rounding_noise_only():
     assert golden.differences({"a": [1, 2]}, {"a": [1, 3]}, tol) == ["a[1]: was 2, now 3"]
 
 
-def _doc(estimate, backend="torch", key="nn@1"):
+def _doc(estimate, backend="torch", key="dv@99"):
     return {"estimators": {key: {"backend": backend, "params": {}, "input": {}, "estimate": estimate}}, "tasks": {}}
 
 
 def test_other_cpu_platforms_are_accepted_only_where_recorded():
     stored, here = _doc(1.0), _doc(1.01)  # the same code trained on another CPU
-    entry = here["estimators"]["nn@1"]
-    assert [p.kind for p in golden.compare_entry(stored, "estimators", "nn@1", entry)] == ["changed"]
+    entry = here["estimators"]["dv@99"]
+    assert [p.kind for p in golden.compare_entry(stored, "estimators", "dv@99", entry)] == ["changed"]
     written = golden.written_document(stored, here, add_platform="CPU B")
-    assert written["estimators"]["nn@1"]["estimate"] == 1.0  # the main entry is kept
-    assert written["platforms"] == {"CPU B": {"estimators": {"nn@1": entry}}}
-    assert golden.compare_entry(written, "estimators", "nn@1", entry) == []
-    assert golden.compare_entry(written, "estimators", "nn@1", _doc(1.0)["estimators"]["nn@1"]) == []
+    assert written["estimators"]["dv@99"]["estimate"] == 1.0  # the main entry is kept
+    assert written["platforms"] == {"CPU B": {"estimators": {"dv@99": entry}}}
+    assert golden.compare_entry(written, "estimators", "dv@99", entry) == []
+    assert golden.compare_entry(written, "estimators", "dv@99", _doc(1.0)["estimators"]["dv@99"]) == []
     # a third output matches neither: still an unversioned change
-    assert golden.compare_entry(written, "estimators", "nn@1", _doc(1.02)["estimators"]["nn@1"])
+    assert golden.compare_entry(written, "estimators", "dv@99", _doc(1.02)["estimators"]["dv@99"])
     # numpy-backed outputs get no alternatives; recorded outputs of keys that no longer exist are dropped
     numpy_written = golden.written_document(_doc(1.0, "numpy"), _doc(1.01, "numpy"), add_platform="CPU B")
     assert "platforms" not in numpy_written
-    assert "platforms" not in golden.written_document(written, _doc(1.0, key="nn@2"))
+    assert "platforms" not in golden.written_document(written, _doc(1.0, key="dv@98"))
     assert golden.written_document(written, here)["platforms"] == written["platforms"]
