@@ -15,7 +15,15 @@ from typing import Any
 import numpy as np
 
 from ibbench.estimators.entropy_base import EntropyMIEstimator
-from ibbench.numerics.kde import BinnedKDE, LeaveOneOutKDE, fit_log_bandwidth, silverman_bandwidth, whiten
+from ibbench.numerics.kde import (
+    BinnedKDE,
+    LeaveOneOutKDE,
+    fit_log_bandwidth,
+    silverman_bandwidth,
+    stationary_log_bandwidth,
+    whiten,
+)
+from ibbench.numerics.kde_truncated import TruncatedKDE
 from ibbench.params import Interval, StrOptions
 
 
@@ -43,9 +51,9 @@ class _KDEBase(EntropyMIEstimator):
         "separate_bandwidths": ["boolean"],
         "bandwidth": [Interval(Real, 0, None, closed="neither"), None],
         "max_cache_bytes": [Interval(Integral, 0, None, closed="left")],
-        "kernel_sums": [StrOptions({"auto", "exact", "binned"})],
+        "kernel_sums": [StrOptions({"auto", "exact", "binned", "truncated"})],
     }
-    #: "auto" bins the kernel sums of spaces of at most this many dimensions ...
+    #: "auto" bins the kernel sums of spaces of at most this many dimensions (truncated sums above) ...
     binned_max_dim = 2
     #: ... when n exceeds this (above every n of a committed result: their estimates are unchanged)
     binned_min_n = 30_000
@@ -78,17 +86,22 @@ class _KDEBase(EntropyMIEstimator):
             lo = max(lo, float(np.log(kde.min_bandwidth())))
             if lo >= hi:
                 raise _GridTooFine(f"the binned kernel sums cannot reach the bandwidth range (h >= {np.exp(lo):.3g})")
-        t = fit_log_bandwidth(lambda t: self._criterion(kde, t), lo, hi, self.n_grid)
+        t = self._search_log_bandwidth(kde, float(np.log(hs)), lo, hi)
         if isinstance(kde, BinnedKDE) and lo > np.log(hs * self.bandwidth_range[0]) and t <= lo + 0.05:
             raise _GridTooFine(f"the fitted bandwidth {np.exp(t):.3g} is at the smallest the binned kernel sums reach")
         return float(np.exp(t))
 
+    def _search_log_bandwidth(self, kde: LeaveOneOutKDE, t_silverman: float, lo: float, hi: float) -> float:
+        """Minimise the criterion over ``log h`` in ``[lo, hi]`` (a grid, then bounded Brent)."""
+        return fit_log_bandwidth(lambda t: self._criterion(kde, t), lo, hi, self.n_grid)
+
     def _kde(self, Z: np.ndarray, cache_bytes: int, h: float | None = None) -> LeaveOneOutKDE:
-        """Exact or binned kernel sums for ``Z`` (see ``kernel_sums``); ``h``: the bandwidth, if already known."""
+        """Kernel sums for ``Z`` as ``kernel_sums`` says; ``h``: the bandwidth, if already known."""
         n, d = Z.shape
-        binned = self.kernel_sums == "binned" or (
-            self.kernel_sums == "auto" and n > self.binned_min_n and d <= self.binned_max_dim
-        )
+        large = self.kernel_sums == "auto" and n > self.binned_min_n
+        if self.kernel_sums == "truncated" or (large and d > self.binned_max_dim):
+            return TruncatedKDE(Z)
+        binned = self.kernel_sums == "binned" or (large and d <= self.binned_max_dim)
         if binned:
             kde = BinnedKDE(Z)
             if h is None or h >= kde.min_bandwidth():
@@ -98,6 +111,12 @@ class _KDEBase(EntropyMIEstimator):
                     f"kernel_sums='binned': bandwidth {h:.3g} is below the {kde.min_bandwidth():.3g} the grid "
                     f"of {d}-dimensional data reaches; use kernel_sums='exact'"
                 )
+        return self._unbinned(Z, cache_bytes)
+
+    def _unbinned(self, Z: np.ndarray, cache_bytes: int) -> LeaveOneOutKDE:
+        """Where binned sums cannot serve: truncated sums for "auto" on large samples, else exact ones."""
+        if self.kernel_sums == "auto" and len(Z) > self.binned_min_n:
+            return TruncatedKDE(Z)
         return LeaveOneOutKDE(Z, cache_bytes)
 
     def _prepare(self, A: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, float]:
@@ -120,7 +139,7 @@ class _KDEBase(EntropyMIEstimator):
             except _GridTooFine as exc:
                 if self.kernel_sums == "binned":
                     raise ValueError(f"kernel_sums='binned': {exc}; use kernel_sums='exact'") from None
-                kde = LeaveOneOutKDE(Z, self.max_cache_bytes)  # "auto": the exact sums instead
+                kde = self._unbinned(Z, self.max_cache_bytes)  # "auto": unbinned sums instead
                 fitted[space] = self._fit_bandwidth(kde)
         else:
             # one evaluation at a known bandwidth: nothing to cache
@@ -218,11 +237,40 @@ class KDEMaxLikelihood(_KDEBase):
     """
 
     name = "kde-ml"
-    version = "2"  # 2: constant columns dropped, constant side -> 0
+    # 2: constant columns dropped, constant side -> 0; 3: n > 30 000: truncated kernel sums on spaces of
+    # 3+ dimensions and the stationary-point bandwidth search (n <= 30 000 unchanged)
+    version = "3"
     n_grid = 6  # the likelihood criterion is smooth and unimodal in log h
+
+    _parameter_constraints = {
+        **_KDEBase._parameter_constraints,
+        "bandwidth_search": [StrOptions({"auto", "grid", "stationary"})],
+    }
+
+    def __init__(
+        self,
+        whiten: bool = True,
+        separate_bandwidths: bool = False,
+        bandwidth: float | None = None,
+        max_cache_bytes: int = 1 << 28,
+        kernel_sums: str = "auto",
+        bandwidth_search: str = "auto",
+    ) -> None:
+        super().__init__(whiten, separate_bandwidths, bandwidth, max_cache_bytes, kernel_sums)
+        self.bandwidth_search = bandwidth_search
 
     def _criterion(self, kde: LeaveOneOutKDE, log_h: float) -> float:
         return -float(np.mean(kde.log_loo_density(float(np.exp(log_h)))))
+
+    def _search_log_bandwidth(self, kde: LeaveOneOutKDE, t_silverman: float, lo: float, hi: float) -> float:
+        stationary = self.bandwidth_search == "stationary" or (
+            self.bandwidth_search == "auto" and kde.n > self.binned_min_n
+        )
+        if stationary and not isinstance(kde, BinnedKDE):
+            t = stationary_log_bandwidth(lambda t: kde.log_likelihood_slope(float(np.exp(t))), t_silverman, lo, hi)
+            if t is not None:
+                return t
+        return super()._search_log_bandwidth(kde, t_silverman, lo, hi)
 
 
 class KDELeastSquares(_KDEBase):
@@ -249,7 +297,9 @@ class KDELeastSquares(_KDEBase):
     """
 
     name = "kde-lse"
-    version = "2"  # 2: constant columns dropped, constant side -> 0
+    # 2: constant columns dropped, constant side -> 0; 3: n > 30 000: truncated kernel sums on spaces
+    # of 3+ dimensions (n <= 30 000 unchanged)
+    version = "3"
 
     def _criterion(self, kde: LeaveOneOutKDE, log_h: float) -> float:
         return kde.lscv(float(np.exp(log_h)))

@@ -1,10 +1,18 @@
-"""Binned (linear binning + FFT) leave-one-out kernel sums of the KDE estimators against exact sums."""
+"""Fast leave-one-out kernel sums of the KDE estimators (binned + FFT; truncated over k-d tree leaves)
+and the stationary-point bandwidth search, against exact sums and the grid search."""
 
 import numpy as np
 import pytest
 
 from ibbench.estimators.kde import KDELeastSquares, KDEMaxLikelihood
-from ibbench.numerics.kde import BinnedKDE, LeaveOneOutKDE, silverman_bandwidth, whiten
+from ibbench.numerics.kde import (
+    BinnedKDE,
+    LeaveOneOutKDE,
+    silverman_bandwidth,
+    stationary_log_bandwidth,
+    whiten,
+)
+from ibbench.numerics.kde_truncated import TruncatedKDE
 
 
 def _sample(kind: str, n: int, d: int, rng: np.random.Generator) -> np.ndarray:
@@ -99,8 +107,8 @@ def test_auto_bins_only_large_low_dimensional_samples():
     big = rng.standard_normal((101, 2))
     assert type(auto._kde(big, 0)) is BinnedKDE
     assert type(auto._kde(big[:100], 0)) is LeaveOneOutKDE
-    assert type(auto._kde(np.column_stack([big, big[:, :1]]), 0)) is LeaveOneOutKDE  # 3-D: exact
-    assert type(auto._kde(big, 0, h=1e-6)) is LeaveOneOutKDE  # below the grid's smallest bandwidth
+    assert type(auto._kde(np.column_stack([big, big[:, :1]]), 0)) is TruncatedKDE  # 3-D: truncated
+    assert type(auto._kde(big, 0, h=1e-6)) is TruncatedKDE  # below the grid's smallest bandwidth
     assert type(KDEMaxLikelihood(kernel_sums="exact")._kde(big, 0)) is LeaveOneOutKDE
     fixed = KDEMaxLikelihood(bandwidth=1e-6)
     fixed.binned_min_n = 100
@@ -114,3 +122,107 @@ def test_binned_refuses_what_its_grid_cannot_reach():
         KDEMaxLikelihood(kernel_sums="binned").fit(x, x + rng.standard_normal((300, 2)))  # 4-D joint
     with pytest.raises(ValueError, match="kernel_sums"):
         KDEMaxLikelihood(kernel_sums="fft").fit(x, x)
+
+
+@pytest.mark.parametrize("d", [3, 4])
+@pytest.mark.parametrize("kind", ["gaussian", "mixture", "student-t"])
+def test_truncated_sums_match_dense_float64(d, kind):
+    rng = np.random.default_rng(d * 10 + len(kind))
+    n = 1500
+    Z = _sample(kind, n, d, rng)
+    kde = TruncatedKDE(Z, leaf_size=8)
+    for factor in (1e-3, 0.1, 1.0, 3.0):
+        h = factor * silverman_bandwidth(n, d)
+        exact, _ = _naive(Z, h, 0.0)
+        # truncation: relative 1e-7 per row by construction; exp in float32: ~1e-7 · the mean exponent
+        assert np.max(np.abs(kde.log_kernel_sums(h) - exact)) < 2e-6
+
+
+def test_truncated_sums_skip_far_leaves():
+    rng = np.random.default_rng(3)
+    Z = rng.standard_normal((20000, 3))
+    kde = TruncatedKDE(Z, leaf_size=16)
+    dmin = kde.dmin[kde._order]
+
+    def kept_pairs(h):
+        total = 0
+        for first, last in kde._blocks:
+            start, stop = kde._leaves[first, 0], kde._leaves[last - 1, 1]
+            low, high = kde._low[first:last].min(axis=0), kde._high[first:last].max(axis=0)
+            kept = kde._kept_leaves(low, high, float(dmin[start:stop].max()), 0.5 / h**2)
+            total += (stop - start) * kde._sizes[kept].sum()
+        return total / len(Z) ** 2
+
+    small, moderate = kept_pairs(0.02), kept_pairs(0.2)
+    assert small < 0.1 and small < moderate < 0.5  # small h: small neighbourhoods
+    assert kept_pairs(100.0) == 1.0  # h far above the spread: every pair counts
+
+
+def test_truncated_duplicates_match_the_exact_class():
+    rng = np.random.default_rng(5)
+    Z = np.round(rng.standard_normal((2000, 3)), 1)  # many exact ties
+    Z[:2] = [[9.0, 9.0, 9.0], [-9.0, 0.0, 9.0]]  # isolated points
+    exact, truncated = LeaveOneOutKDE(Z), TruncatedKDE(Z)
+    assert truncated.n_dup.sum() > 0 and np.array_equal(truncated.n_dup, exact.n_dup)
+    assert np.allclose(truncated.dmin, exact.dmin, rtol=1e-12, atol=0)
+    for h in (0.01, 0.3):
+        for copies_out in (False, True):
+            a, b = exact.log_loo_density(h, copies_out), truncated.log_loo_density(h, copies_out)
+            assert np.max(np.abs(a - b)) < 2e-6  # float32 kernel values in both
+        assert truncated.log_likelihood_slope(h) == pytest.approx(exact.log_likelihood_slope(h), rel=1e-5)
+
+
+@pytest.mark.parametrize("kde_class", [LeaveOneOutKDE, TruncatedKDE])
+def test_likelihood_slope_is_the_derivative_of_the_mean_log_density(kde_class):
+    rng = np.random.default_rng(7)
+    Z = whiten(rng.standard_t(5, (800, 3)))[0]
+    kde = kde_class(Z)
+    for h in (0.05, 0.3, 1.5):
+        # central difference of the dense float64 reference (independent of both classes)
+        eps = 1e-4
+
+        def mean_log_density(t, h=h):
+            g = h * np.exp(t)
+            return np.mean(_naive(Z, g, 0.0)[0]) - 3 * np.log(g)
+
+        numeric = (mean_log_density(eps) - mean_log_density(-eps)) / (2 * eps)
+        assert kde.log_likelihood_slope(h) == pytest.approx(numeric, rel=1e-5, abs=1e-5)
+
+
+def test_stationary_search_finds_the_likelihood_maximum_of_a_fine_grid():
+    rng = np.random.default_rng(11)
+    Z = whiten(rng.standard_normal((1500, 4)) ** 3)[0]  # skewed, heavy-tailed
+    kde = LeaveOneOutKDE(Z)
+    hs = silverman_bandwidth(1500, 4)
+    t = stationary_log_bandwidth(lambda t: kde.log_likelihood_slope(float(np.exp(t))), np.log(hs), -10, 3)
+    grid = np.log(hs) + np.linspace(-2.0, 1.0, 301)  # steps of 0.01 in log h
+    likelihood = [np.mean(kde.log_loo_density(float(np.exp(g)))) for g in grid]
+    assert t is not None and abs(t - grid[int(np.argmax(likelihood))]) <= 0.01
+    # no sign change in range: None (the estimator then falls back to the grid search)
+    assert stationary_log_bandwidth(lambda t: 1.0 - t, 5.0, 2.0, 4.0) is None
+    assert stationary_log_bandwidth(lambda t: 1.0 - t, -3.0, -5.0, 4.0) == pytest.approx(1.0, abs=1e-3)
+
+
+def test_estimator_truncated_matches_exact_and_auto_uses_it_on_large_samples():
+    rng = np.random.default_rng(13)
+    x = rng.standard_normal((2000, 2))
+    y = x + rng.standard_normal((2000, 2))
+    exact = KDEMaxLikelihood(kernel_sums="exact", bandwidth_search="stationary").fit(x, y)
+    truncated = KDEMaxLikelihood(kernel_sums="truncated", bandwidth_search="stationary").fit(x, y)
+    assert truncated.bandwidth_["xy"] == pytest.approx(exact.bandwidth_["xy"], rel=1e-4)
+    assert truncated.mutual_info_ == pytest.approx(exact.mutual_info_, abs=1e-5)
+    # the stationary point is the grid search's optimum, found to 0.1 % in h instead of 2 %
+    grid = KDEMaxLikelihood(kernel_sums="exact", bandwidth_search="grid").fit(x, y)
+    assert grid.bandwidth_["xy"] == pytest.approx(exact.bandwidth_["xy"], rel=0.03)
+    assert grid.mutual_info_ == pytest.approx(exact.mutual_info_, abs=0.01)
+    auto = KDEMaxLikelihood()
+    auto.binned_min_n = 1000  # the large-sample rule on a small sample
+    fitted = auto.fit(x, y)
+    assert fitted.bandwidth_["xy"] == pytest.approx(exact.bandwidth_["xy"], rel=1e-4)
+    assert fitted.mutual_info_ == pytest.approx(exact.mutual_info_, abs=5e-4)  # binned 2-D marginals
+    lse = KDELeastSquares(kernel_sums="truncated").fit(x, y)
+    assert lse.mutual_info_ == pytest.approx(KDELeastSquares(kernel_sums="exact").fit(x, y).mutual_info_, abs=1e-5)
+    with pytest.raises(ValueError, match="bandwidth_search"):
+        KDEMaxLikelihood(bandwidth_search="newton").fit(x, y)
+    with pytest.raises(ValueError, match="tolerance"):
+        TruncatedKDE(x, tolerance=0.0)
