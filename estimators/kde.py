@@ -153,6 +153,18 @@ class _KDEBase(EntropyMIEstimator):
         return -hxy + hx + hy
 
 
+_SEARCH_DOC = """    bandwidth_search : {"auto", "grid", "stationary"}, default "auto"
+        ``"grid"``: the criterion on 6 log-spaced bandwidths over ``[1e-3, 4]`` × Silverman's, then
+        bounded Brent to 2 % in ``h``. ``"stationary"``: the zero of the likelihood's slope
+        ``d/d log h (1/n) Σ_i log f̂_{-i}(z_i) = (1/n) Σ_i Σ_j K_ij |z_i − z_j|² / h² / Σ_j K_ij − d``
+        (Duin 1976's stationarity condition), bracketed from Silverman's bandwidth and refined by
+        Brent's root finder to 0.1 % in ``h``; it only evaluates bandwidths near the optimum (the
+        grid's widest one needs every pair even with truncated sums), finds the grid's optimum
+        wherever the likelihood is unimodal in ``log h``, and falls back to the grid when the slope
+        has no zero in the range (e.g. tied data, whose likelihood grows without bound as ``h → 0``).
+        ``"auto"``: stationary for ``n > 30 000`` with exact or truncated sums, grid otherwise.
+"""
+
 _PARAMS_DOC = """
     Parameters
     ----------
@@ -169,17 +181,20 @@ _PARAMS_DOC = """
     max_cache_bytes : int, default 2**28
         Memory for caching the float32 pairwise-distance matrix during the bandwidth search
         (n ≤ 8192 with the default; never for n > 20 000); above it, blocks are recomputed.
-    kernel_sums : {"auto", "exact", "binned"}, default "auto"
+    kernel_sums : {"auto", "exact", "binned", "truncated"}, default "auto"
         How the leave-one-out kernel sums are computed. ``"exact"``: all ``n²`` pairs (float32
         kernel values, float64 distances). ``"binned"``: linear binning on a grid of spacing ``h/40``
         and an FFT convolution (:class:`~ibbench.numerics.kde.BinnedKDE`), ``O(n + G log G)``; each
         entropy moves by at most ``≈ (d/4)/1600`` nats on data smooth on the scale of ``h``
         (1.6e-4 in 1-D, 3.1e-4 in 2-D; the bound is in ``BinnedKDE``'s notes); it needs a grid of
-        at most 2²⁴ nodes, so it is meant for 1- and 2-dimensional spaces. ``"auto"``: binned for
-        the spaces of at most 2 dimensions when ``n > 30 000`` (every committed result has a smaller
-        ``n``, so none changes), exact otherwise, and exact as well when the bandwidth search runs
-        into the grid's smallest bandwidth (the optimum may lie below it).
-
+        at most 2²⁴ nodes, so it is meant for 1- and 2-dimensional spaces. ``"truncated"``: each
+        row summed over the k-d tree leaves that can matter, with a certified relative error of at
+        most 1e-7 per row (:class:`~ibbench.numerics.kde_truncated.TruncatedKDE`); cheap where ``h``
+        is small against the data's spread, no cheaper than exact at large ``h``. ``"auto"``: for
+        ``n > 30 000``, binned for the spaces of at most 2 dimensions and truncated for larger ones
+        (also where the bandwidth search runs into the grid's smallest bandwidth); exact for
+        ``n <= 30 000`` (every committed result, so none changes).
+{extra_params}
     Attributes
     ----------
     mutual_info_ : float
@@ -218,6 +233,7 @@ class KDEMaxLikelihood(_KDEBase):
     resubstitution entropy estimate itself; the search is over ``log h`` (grid, then bounded
     Brent). ``I = Ĥ(X) + Ĥ(Y) − Ĥ(X, Y)`` with Gaussian kernels.
     {params}
+
     References
     ----------
     I. A. Ahmad, P.-E. Lin, "A nonparametric estimation of the entropy for absolutely continuous
@@ -305,5 +321,7 @@ class KDELeastSquares(_KDEBase):
         return kde.lscv(float(np.exp(log_h)))
 
 
-KDEMaxLikelihood.__doc__ = (KDEMaxLikelihood.__doc__ or "").replace("{params}", _PARAMS_DOC)
-KDELeastSquares.__doc__ = (KDELeastSquares.__doc__ or "").replace("{params}", _PARAMS_DOC)
+KDEMaxLikelihood.__doc__ = (KDEMaxLikelihood.__doc__ or "").replace(
+    "{params}", _PARAMS_DOC.replace("{extra_params}", _SEARCH_DOC)
+)
+KDELeastSquares.__doc__ = (KDELeastSquares.__doc__ or "").replace("{params}", _PARAMS_DOC.replace("{extra_params}", ""))
