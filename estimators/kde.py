@@ -253,8 +253,9 @@ class KDEMaxLikelihood(_KDEBase):
     """
 
     name = "kde-ml"
-    # 2: constant columns dropped, constant side -> 0; 3: n > 30 000: truncated kernel sums on spaces of
-    # 3+ dimensions and the stationary-point bandwidth search (n <= 30 000 unchanged)
+    # 2: constant columns dropped, constant side -> 0; 3: n > 30 000: truncated kernel sums where binned
+    # ones cannot serve (3+ dimensions, or an optimum below the grid's reach) and the stationary-point
+    # bandwidth search (n <= 30 000 unchanged)
     version = "3"
     n_grid = 6  # the likelihood criterion is smooth and unimodal in log h
 
@@ -282,6 +283,11 @@ class KDEMaxLikelihood(_KDEBase):
         stationary = self.bandwidth_search == "stationary" or (
             self.bandwidth_search == "auto" and kde.n > self.binned_min_n
         )
+        if stationary and isinstance(kde, BinnedKDE) and self.bandwidth_search == "stationary":
+            raise ValueError(
+                "bandwidth_search='stationary' needs the slope of the likelihood, which binned kernel sums "
+                "do not give: use kernel_sums='exact' or 'truncated' (or bandwidth_search='grid')"
+            )
         if stationary and not isinstance(kde, BinnedKDE):
             t = stationary_log_bandwidth(lambda t: kde.log_likelihood_slope(float(np.exp(t))), t_silverman, lo, hi)
             if t is not None:
@@ -313,8 +319,8 @@ class KDELeastSquares(_KDEBase):
     """
 
     name = "kde-lse"
-    # 2: constant columns dropped, constant side -> 0; 3: n > 30 000: truncated kernel sums on spaces
-    # of 3+ dimensions (n <= 30 000 unchanged)
+    # 2: constant columns dropped, constant side -> 0; 3: n > 30 000: truncated kernel sums where binned
+    # ones cannot serve (3+ dimensions, or an optimum below the grid's reach; n <= 30 000 unchanged)
     version = "3"
 
     def _criterion(self, kde: LeaveOneOutKDE, log_h: float) -> float:

@@ -126,7 +126,7 @@ def backend(name: str) -> str:
 
 def environment() -> dict[str, str | None]:
     """Versions of Python and of the numerical libraries the outputs depend on (provenance)."""
-    out: dict[str, str | None] = {"python": platform.python_version()}
+    out: dict[str, str | None] = {"python": platform.python_version(), "cpu": cpu_label()}
     for package in ("numpy", "scipy", "scikit-learn", "torch"):
         try:
             out[package] = version(package)
@@ -295,7 +295,7 @@ def _class_name(section: str, name: str) -> str:
 
 def _environment_note(golden: dict[str, Any]) -> str:
     was, now = golden.get("environment") or {}, environment()
-    changed = [f"{k} {was.get(k)} -> {now[k]}" for k in sorted(now) if was.get(k) != now[k]]
+    changed = [f"{k} {was.get(k)} -> {now[k]}" for k in sorted(now) if k != "cpu" and was.get(k) != now[k]]
     return f" [the golden file was generated with other library versions: {', '.join(changed)}]" if changed else ""
 
 
@@ -354,10 +354,43 @@ def compare_entry(golden: dict[str, Any], section: str, key: str, entry: dict[st
     ]
 
 
+def main_cpu(golden: dict[str, Any]) -> str | None:
+    """The CPU the main torch-based entries of ``golden`` were computed on (None if not recorded)."""
+    return (golden.get("environment") or {}).get("cpu")
+
+
+def _same_setup(section: str, a: dict[str, Any], b: dict[str, Any]) -> bool:
+    return not any(differences(a.get(f), b.get(f), TOLERANCES["numpy"], f) for f in _SETUP[section])
+
+
 def platform_alternatives(golden: dict[str, Any], section: str, key: str) -> list[dict[str, Any]]:
-    """The outputs of ``key`` recorded on other CPU platforms (torch-based entries only)."""
+    """Outputs of the torch-based entry ``key`` recorded on other CPUs, computed from the same inputs
+    (``params``, input task, nested parts) as its main entry."""
+    main = golden.get(section, {}).get(key)
+    if main is None or main.get("backend") != "torch":
+        return []
     platforms = golden.get("platforms", {})
-    return [platforms[label][section][key] for label in sorted(platforms) if key in platforms[label].get(section, {})]
+    return [
+        platforms[label][section][key]
+        for label in sorted(platforms)
+        if key in platforms[label].get(section, {}) and _same_setup(section, platforms[label][section][key], main)
+    ]
+
+
+def platform_recordable(golden: dict[str, Any], section: str, key: str, entry: dict[str, Any]) -> bool:
+    """Whether ``--add-platform`` may record ``entry`` as this CPU's output of ``key``: a torch-based
+    entry, the main entries come from another (recorded) CPU, and this CPU has no output of ``key``
+    recorded yet (a recorded one that no longer matches is a code change, not a CPU difference)."""
+    main = golden.get(section, {}).get(key)
+    here = cpu_label()
+    recorded = golden.get("platforms", {}).get(here, {}).get(section, {}).get(key)
+    return (
+        entry.get("backend") == "torch"
+        and main is not None
+        and main_cpu(golden) not in (None, here)
+        and _same_setup(section, main, entry)
+        and (recorded is None or not _same_setup(section, recorded, main))
+    )
 
 
 def _platform_note(golden: dict[str, Any], entry: dict[str, Any]) -> str:
@@ -365,34 +398,40 @@ def _platform_note(golden: dict[str, Any], entry: dict[str, Any]) -> str:
         return ""
     recorded = ", ".join(sorted(golden.get("platforms", {}))) or "none"
     return (
-        f" [torch outputs depend on the CPU; this one is {cpu_label()!r} (other platforms recorded: {recorded}); "
-        f"if nothing but the CPU differs, record it with `{REGENERATE} --add-platform`]"
+        f" [torch outputs depend on the CPU: the main entries come from {main_cpu(golden)!r}, this is "
+        f"{cpu_label()!r}, other CPUs recorded: {recorded}; if nothing but the CPU differs, record this "
+        f"CPU's outputs with `{REGENERATE} --add-platform`]"
     )
 
 
-def written_document(
-    stored: dict[str, Any], current: dict[str, Any], add_platform: str | None = None
-) -> dict[str, Any]:
-    """The document ``--write`` writes: ``current``, with the recorded platforms' outputs of keys that
-    still exist carried over. With ``add_platform`` (a :func:`cpu_label`), torch-based entries whose
-    output differs from the stored main entry under the same key keep the stored main entry, and
-    this platform's output is recorded under ``"platforms"`` instead."""
+def written_document(stored: dict[str, Any], current: dict[str, Any]) -> dict[str, Any]:
+    """The document ``--write`` writes from the ``stored`` one and this machine's ``current`` outputs.
+
+    On the CPU of the stored main entries (or when none is recorded), the main entries become
+    ``current`` and this CPU is recorded as theirs. On another CPU, torch-based entries whose key and
+    inputs are unchanged keep the stored main entry, and this CPU's output is recorded under
+    ``"platforms"`` where it differs beyond the tolerance (the caller has refused outputs that are
+    not recordable, see :func:`platform_recordable`). Other CPUs' outputs are carried over while
+    their key exists and their inputs equal the main entry's.
+    """
     out = json.loads(json.dumps(current))
+    here, main_here = cpu_label(), main_cpu(stored)
+    out["environment"]["cpu"] = main_here if main_here not in (None, here) else here
     platforms: dict[str, dict[str, dict[str, Any]]] = {}
-    for label, sections in stored.get("platforms", {}).items():
-        for section, entries in sections.items():
-            for key, entry in entries.items():
-                if key in out.get(section, {}):
+    for section in ("estimators", "tasks"):
+        for key, entry in current[section].items():
+            main = stored.get(section, {}).get(key)
+            if out["environment"]["cpu"] != here and entry.get("backend") == "torch" and main is not None:
+                if _same_setup(section, main, entry):
+                    out[section][key] = {**main, "backend": entry["backend"]}
+                    if compare_entry({section: {key: main}}, section, key, entry):
+                        platforms.setdefault(here, {}).setdefault(section, {})[key] = entry
+        for label, sections in stored.get("platforms", {}).items():
+            for key, entry in sections.get(section, {}).items():
+                main = out[section].get(key)
+                keep = label != out["environment"]["cpu"] and key not in platforms.get(label, {}).get(section, {})
+                if keep and main is not None and main.get("backend") == "torch" and _same_setup(section, entry, main):
                     platforms.setdefault(label, {}).setdefault(section, {})[key] = entry
-    if add_platform is not None:
-        for section in ("estimators", "tasks"):
-            for key, entry in current[section].items():
-                main = stored.get(section, {}).get(key)
-                if entry.get("backend") != "torch" or main is None:
-                    continue
-                if compare_entry({section: {key: main}}, section, key, entry):
-                    out[section][key] = main
-                    platforms.setdefault(add_platform, {}).setdefault(section, {})[key] = entry
     if platforms:
         out["platforms"] = platforms
     return out

@@ -44,6 +44,8 @@ def main(argv: list[str] | None = None) -> int:
         help="with --write: record this CPU's torch-based outputs beside the stored ones instead of refusing",
     )
     args = parser.parse_args(argv)
+    if args.add_platform and not args.write:
+        parser.error("--add-platform only goes with --write")
 
     from ibbench import golden
     from ibbench.registry import BUILTIN_ESTIMATORS, BUILTIN_TASKS
@@ -58,14 +60,16 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.write:
         unversioned = [p for p in problems if p.kind == "changed"]
-        if args.add_platform:  # torch-based differences become this platform's recorded outputs
-            torch_keys = {
-                key
-                for section in ("estimators", "tasks")
-                for key, entry in current[section].items()
-                if entry.get("backend") == "torch"
-            }
-            unversioned = [p for p in unversioned if p.key not in torch_keys]
+        if args.add_platform:  # CPU differences of torch-based outputs become this CPU's recorded outputs
+            unversioned = [
+                p
+                for p in unversioned
+                if not any(
+                    golden.platform_recordable(stored, section, p.key, current[section][p.key])
+                    for section in ("estimators", "tasks")
+                    if p.key in current[section]
+                )
+            ]
         if unversioned and not args.force:
             print(f"refusing to write {args.path}: outputs changed under an unchanged version", file=sys.stderr)
             for p in unversioned:
@@ -73,8 +77,7 @@ def main(argv: list[str] | None = None) -> int:
             print("bump those versions, or pass --force if the change does not come from ibbench", file=sys.stderr)
             return 1
         args.path.parent.mkdir(parents=True, exist_ok=True)
-        label = golden.cpu_label() if args.add_platform else None
-        args.path.write_text(golden.dumps(golden.written_document(stored, current, label)))
+        args.path.write_text(golden.dumps(golden.written_document(stored, current)))
         print(
             f"wrote {len(current['estimators'])} estimators and {len(current['tasks'])} tasks to {args.path} "
             f"({seconds:.1f} s)"

@@ -141,23 +141,33 @@ def test_tolerance_absorbs_rounding_noise_only():
     assert golden.differences({"a": [1, 2]}, {"a": [1, 3]}, tol) == ["a[1]: was 2, now 3"]
 
 
-def _doc(estimate, backend="torch", key="dv@99"):
-    return {"estimators": {key: {"backend": backend, "params": {}, "input": {}, "estimate": estimate}}, "tasks": {}}
+def _doc(estimate, backend="torch", key="dv@99", cpu="CPU A", params=None):
+    entry = {"backend": backend, "params": params or {}, "input": {}, "estimate": estimate}
+    return {"environment": {"cpu": cpu}, "estimators": {key: entry}, "tasks": {}}
 
 
-def test_other_cpu_platforms_are_accepted_only_where_recorded():
+def test_other_cpus_outputs_are_accepted_only_where_recorded(monkeypatch):
     stored, here = _doc(1.0), _doc(1.01)  # the same code trained on another CPU
     entry = here["estimators"]["dv@99"]
     assert [p.kind for p in golden.compare_entry(stored, "estimators", "dv@99", entry)] == ["changed"]
-    written = golden.written_document(stored, here, add_platform="CPU B")
-    assert written["estimators"]["dv@99"]["estimate"] == 1.0  # the main entry is kept
+    monkeypatch.setattr(golden, "cpu_label", lambda: "CPU A")
+    assert not golden.platform_recordable(stored, "estimators", "dv@99", entry)  # the main entries' CPU
+    monkeypatch.setattr(golden, "cpu_label", lambda: "CPU B")
+    assert golden.platform_recordable(stored, "estimators", "dv@99", entry)
+    written = golden.written_document(stored, here)
+    assert written["estimators"]["dv@99"]["estimate"] == 1.0 and written["environment"]["cpu"] == "CPU A"
     assert written["platforms"] == {"CPU B": {"estimators": {"dv@99": entry}}}
     assert golden.compare_entry(written, "estimators", "dv@99", entry) == []
     assert golden.compare_entry(written, "estimators", "dv@99", _doc(1.0)["estimators"]["dv@99"]) == []
-    # a third output matches neither: still an unversioned change
-    assert golden.compare_entry(written, "estimators", "dv@99", _doc(1.02)["estimators"]["dv@99"])
-    # numpy-backed outputs get no alternatives; recorded outputs of keys that no longer exist are dropped
-    numpy_written = golden.written_document(_doc(1.0, "numpy"), _doc(1.01, "numpy"), add_platform="CPU B")
-    assert "platforms" not in numpy_written
-    assert "platforms" not in golden.written_document(written, _doc(1.0, key="dv@98"))
-    assert golden.written_document(written, here)["platforms"] == written["platforms"]
+    # once CPU B is recorded, a different output there is a code change, not a CPU difference
+    changed = _doc(1.02)["estimators"]["dv@99"]
+    assert golden.compare_entry(written, "estimators", "dv@99", changed)
+    assert not golden.platform_recordable(written, "estimators", "dv@99", changed)
+    # writing again on CPU B or on CPU A keeps both CPUs' outputs
+    assert golden.written_document(written, here) == written
+    monkeypatch.setattr(golden, "cpu_label", lambda: "CPU A")
+    assert golden.written_document(written, _doc(1.0))["platforms"] == written["platforms"]
+    # new inputs (params) drop the other CPUs' outputs; numpy-backed outputs get no alternatives
+    assert "platforms" not in golden.written_document(written, _doc(1.0, params={"k": 2}))
+    mixed = {**written, "estimators": {"dv@99": {**written["estimators"]["dv@99"], "backend": "numpy"}}}
+    assert golden.platform_alternatives(mixed, "estimators", "dv@99") == []

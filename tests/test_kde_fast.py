@@ -138,6 +138,18 @@ def test_truncated_sums_match_dense_float64(d, kind):
         assert np.max(np.abs(kde.log_kernel_sums(h) - exact)) < 2e-6
 
 
+def test_truncated_sums_keep_their_precision_far_from_the_origin():
+    # two tight clusters 2000 apart: |z|²/h² ~ 1e14, so blocks must be centred locally (a global
+    # centring left errors of 0.06 at h = 1e-4)
+    rng = np.random.default_rng(17)
+    Z = np.concatenate([1000 + 0.01 * rng.standard_normal((700, 3)), -1000 + 0.01 * rng.standard_normal((701, 3))])
+    kde = TruncatedKDE(Z, leaf_size=16)
+    for h in (1e-4, 1e-3):
+        # the other cluster adds exp(−2000² / 2h²) = 0: exact float64 sums per (re-centred) cluster
+        exact = np.concatenate([_naive(Z[:700] - 1000, h, 0.0)[0], _naive(Z[700:] + 1000, h, 0.0)[0]])
+        assert np.max(np.abs(kde.log_kernel_sums(h) - exact)) < 2e-6
+
+
 def test_truncated_sums_skip_far_leaves():
     rng = np.random.default_rng(3)
     Z = rng.standard_normal((20000, 3))
@@ -224,5 +236,10 @@ def test_estimator_truncated_matches_exact_and_auto_uses_it_on_large_samples():
     assert lse.mutual_info_ == pytest.approx(KDELeastSquares(kernel_sums="exact").fit(x, y).mutual_info_, abs=1e-5)
     with pytest.raises(ValueError, match="bandwidth_search"):
         KDEMaxLikelihood(bandwidth_search="newton").fit(x, y)
+    with pytest.raises(ValueError, match="binned kernel sums"):
+        KDEMaxLikelihood(kernel_sums="binned", bandwidth_search="stationary").fit(x[:, :1], y[:, :1])
     with pytest.raises(ValueError, match="tolerance"):
         TruncatedKDE(x, tolerance=0.0)
+    for bad in ({"leaf_size": 2.5}, {"leaf_size": 0}, {"n_threads": 0}, {"n_threads": -3}):
+        with pytest.raises(ValueError, match=next(iter(bad))):
+            TruncatedKDE(x, **bad)

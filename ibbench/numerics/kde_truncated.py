@@ -11,21 +11,23 @@ threads.
 
 from __future__ import annotations
 
-import os
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from scipy.spatial import cKDTree
+from scipy.spatial.distance import cdist
 from threadpoolctl import threadpool_limits
 
-from ibbench.numerics.kde import LeaveOneOutKDE
+from ibbench.numerics.kde import BLOCK_ELEMENTS, LeaveOneOutKDE
+from ibbench.numerics.knn import available_cpus
 
 #: points per leaf of the k-d tree (the granularity of the reference points kept)
 LEAF_SIZE = 32
+#: largest rounding error of a pair's exponent allowed in the matrix-product form (else direct differences)
+MAX_ROUNDING = 1e-9
+_U64 = float(np.finfo(np.float64).eps) / 2
 #: exponent of a left-out pair (the point itself, its copies): exp gives exactly 0, and 0 · it stays finite
 _LEFT_OUT = np.float32(-1e30)
-#: rows per query block: consecutive leaves (a subtree) whose kept references are gathered once
-QUERY_ROWS = 32
 #: bound on each row's relative truncation error ``(S − S̃) / S̃``
 TRUNCATION_TOLERANCE = 1e-7
 
@@ -61,14 +63,18 @@ class TruncatedKDE(LeaveOneOutKDE):
     each row's relative truncation error is at most ``tolerance`` (the nearest neighbour is always kept,
     because its leaf's gap is at most ``D_i,min``).
 
-    Rounding: blocks are float64 matrix products ``|q|² + |r|² − 2 q·r`` of the centred data; their
-    rounding (``~4u (|q| + |r|)² / 2h²``, ``u = 2⁻⁵³``) is negligible next to the tolerance, so each ``log``
-    sum is within ``tolerance`` (plus float64 rounding) of the exact one; an entropy, a mean of them,
-    moves by no more (tests/test_kde_truncated.py checks against dense float64 sums).
+    Rounding: a block's pairs are float64 products ``|q|² + |r|² − 2 q·r`` with ``q``, ``r`` centred on
+    the query box, so the pairs that carry a sum have small ``|q|`` and ``|r|`` and the rounding
+    ``~4u (|q| + |r|)² / 2h²`` (``u = 2⁻⁵³``) stays far below the tolerance; ``exp`` then runs in float32,
+    which changes each kernel value by a relative ``x · 2⁻²⁴`` for an exponent ``x`` (about 1e-7 for the
+    pairs that carry a sum, the same size as the truncation). Each ``log`` sum is thus within a few
+    1e-7 of the exact one, and an entropy, a mean of them, moves by no more
+    (tests/test_kde_fast.py checks against dense float64 sums, including far-off clusters).
 
     Cost: the pairs within roughly ``sqrt(2 log(n / tolerance)) · h`` of each other (plus the leaves'
     granularity), instead of all ``n²``: large savings where ``h`` is small against the data's spread,
-    none at bandwidths comparable to it. Memory ``O(n)`` plus one block per thread.
+    none at bandwidths comparable to it. Memory ``O(n)`` plus, per thread, one chunk of at most
+    ``max(2²⁰, 1024 · rows)`` pairs.
 
     Parameters
     ----------
@@ -79,7 +85,9 @@ class TruncatedKDE(LeaveOneOutKDE):
     leaf_size : int, default 32
         Points per k-d tree leaf.
     n_threads : int or None, default None
-        Threads for the blocks (``None``: the number of CPUs). The sums do not depend on it.
+        Threads for the blocks (``None``: the CPUs this process may use). The sums do not depend on
+        it. The threads run with BLAS limited to one thread (``threadpoolctl``, process-wide while a
+        sum runs).
 
     References
     ----------
@@ -101,10 +109,14 @@ class TruncatedKDE(LeaveOneOutKDE):
             raise ValueError(f"leave-one-out KDE needs at least 2 samples, got {self.n}")
         if not 0 < tolerance < 1:
             raise ValueError(f"tolerance must be in (0, 1), got {tolerance}")
-        if leaf_size < 1:
-            raise ValueError(f"leaf_size must be at least 1, got {leaf_size}")
+        if isinstance(leaf_size, bool) or not isinstance(leaf_size, (int, np.integer)) or leaf_size < 1:
+            raise ValueError(f"leaf_size must be a positive int, got {leaf_size!r}")
+        if n_threads is not None and (
+            isinstance(n_threads, bool) or not isinstance(n_threads, (int, np.integer)) or n_threads < 1
+        ):
+            raise ValueError(f"n_threads must be a positive int or None, got {n_threads!r}")
         self.tolerance = float(tolerance)
-        self.n_threads = max(1, int(n_threads or os.cpu_count() or 1))
+        self.n_threads = int(n_threads) if n_threads is not None else available_cpus()
         self._cache = None
         self._recent: list[tuple[float, bool, np.ndarray, np.ndarray]] = []  # the last 3 evaluations
         # exact duplicates, with the same leave-all-copies-out bookkeeping as LeaveOneOutKDE
@@ -116,18 +128,17 @@ class TruncatedKDE(LeaveOneOutKDE):
         self.n_used = self.n - 1.0 - self.n_dup
         order, self._leaves = kd_leaves(self.Z, leaf_size)
         self._order = order
-        self._sorted = self.Z[order] - self.Z.mean(axis=0)  # centred: see the rounding note in _block_sums
+        self._sorted = self.Z[order]
         self._sorted_t = np.ascontiguousarray(self._sorted.T)
-        self._norms = np.einsum("ij,ij->i", self._sorted, self._sorted)
         self._uid = inverse[order]
         self._dup_sorted = n_dup[order] > 0
         starts, stops = self._leaves[:, 0], self._leaves[:, 1]
         self._sizes = stops - starts
         self._low = np.minimum.reduceat(self._sorted, starts, axis=0)
         self._high = np.maximum.reduceat(self._sorted, starts, axis=0)
-        # query blocks: runs of consecutive leaves (siblings in the tree) of at most QUERY_ROWS rows
-        first = np.flatnonzero(np.diff(starts // QUERY_ROWS, prepend=-1))
-        self._blocks = np.column_stack([first, np.append(first[1:], len(starts))])
+        # query blocks: one leaf each (larger blocks gather fewer reference copies per row but keep
+        # more far pairs; one leaf was fastest on 4-D samples of 10⁵ points)
+        self._blocks = np.column_stack([np.arange(len(starts)), np.arange(1, len(starts) + 1)])
         self.dmin = np.empty(self.n)
         self.dmin[order] = self._nearest_other(n_dup[order])
 
@@ -207,22 +218,42 @@ class TruncatedKDE(LeaveOneOutKDE):
         index = np.arange(int(sizes.sum())) + np.repeat(self._leaves[kept, 0] - offsets, sizes)
         # the query rows are consecutive leaves, all kept (gap 0): they sit together in `index`
         own = int(offsets[np.searchsorted(kept, first)])
-        # x_ij = (D_ij − D_i,min) / 2h² = (|q|² − D_i,min + |r|² − 2 q·r) / 2h², in float64: on centred data
-        # the rounding of this form, ~4u(|q| + |r|)² / 2h² with u = 2⁻⁵³, stays far below the tolerance
-        X = (self._sorted[start:stop] * (2 * inv)) @ np.take(self._sorted_t, index, axis=1)
-        X -= ((self._norms[start:stop] - dmin) * inv)[:, None]
-        X -= (np.take(self._norms, index) * inv)[None, :]
-        # exp in float32: rounding x to float32 changes exp(−x) by a relative x·2⁻²⁴ (~1e-7 where it matters)
-        X = X.astype(np.float32)
+        # centred on the query box, so |q| and the |r| of the pairs that matter are small and the
+        # rounding of |q|² + |r|² − 2 q·r (≤ 4u(|q| + |r|)² with u = 2⁻⁵³) stays far below the tolerance;
+        # a chunk where it could not (a leaf spanning far-apart points) takes direct differences
+        centre = 0.5 * (low + high)
+        Q = self._sorted[start:stop] - centre
+        q_norm = float(np.sqrt(np.einsum("ij,ij->i", Q, Q).max()))
+        q_term = (np.einsum("ij,ij->i", Q, Q) - dmin) * inv
+        Q *= 2 * inv
         rows = np.arange(stop - start)
-        X[rows, own + rows] = _LEFT_OUT  # the point itself
-        if self._dup_sorted[start:stop].any():  # its exact copies (leave-all-copies-out)
-            X[self._uid[start:stop, None] == self._uid[index][None, :]] = _LEFT_OUT
-        E = np.exp(X)
-        shifted = E.sum(axis=1, dtype=np.float64)
+        copies = self._dup_sorted[start:stop].any()
+        shifted, moment = np.zeros(stop - start), np.zeros(stop - start)
+        width = max(1024, BLOCK_ELEMENTS // (stop - start))  # columns per chunk: memory stays bounded
+        for lo in range(0, len(index), width):
+            columns = index[lo : lo + width]
+            raw = np.take(self._sorted_t, columns, axis=1)
+            R = raw - centre[:, None]
+            r2 = np.einsum("ij,ij->j", R, R)
+            # X = −x with x_ij = (D_ij − D_i,min) / 2h²
+            if 4 * _U64 * (q_norm + float(np.sqrt(r2.max()))) ** 2 * inv <= MAX_ROUNDING:
+                X = Q @ R
+                X -= q_term[:, None]
+                X -= (r2 * inv)[None, :]
+            else:
+                X = (cdist(self._sorted[start:stop], raw.T, "sqeuclidean") - dmin[:, None]) * -inv
+            # exp in float32: rounding x to float32 changes exp(−x) by a relative x·2⁻²⁴ (≲ 1e-7 for
+            # the pairs that carry the sum)
+            X = X.astype(np.float32)
+            mine = (own + rows >= lo) & (own + rows < lo + len(columns))
+            X[rows[mine], own + rows[mine] - lo] = _LEFT_OUT  # the point itself
+            if copies:  # its exact copies (leave-all-copies-out)
+                X[self._uid[start:stop, None] == self._uid[columns][None, :]] = _LEFT_OUT
+            E = np.exp(X)
+            shifted += E.sum(axis=1, dtype=np.float64)
+            if moments:
+                moment += np.einsum("ij,ij->i", E, X, dtype=np.float64)
         log_sums = np.log(shifted) - dmin * inv
-        if not moments:
-            return log_sums, np.zeros(stop - start)
         # Σ_j K_ij D_ij / h² over the shifted sum: D_ij / h² = −2 X_ij + D_i,min / h² (left-out pairs: E = 0)
-        weighted = -2.0 * np.einsum("ij,ij->i", E, X, dtype=np.float64) / shifted + dmin * 2 * inv
+        weighted = -2.0 * moment / shifted + dmin * 2 * inv if moments else moment
         return log_sums, weighted
