@@ -311,15 +311,25 @@ def sync_registry(tables: dict[str, Any]) -> None:
 _STARTED = "started"
 
 
-def _worker_main(conn: Connection[Any, Any], forkserver_pid: int | None = None, max_memory: int | None = None) -> None:
+def _worker_main(
+    conn: Connection[Any, Any],
+    forkserver_pid: int | None = None,
+    max_memory: int | None = None,
+    cpus: int | None = None,
+) -> None:
     """Body of a cell process: receive cells, send result rows back, until told to stop.
 
     Before a cell, the parent sends its registry tables whenever they changed, so names registered
     in the parent after the forkserver started (``BUILTIN_ESTIMATORS[name] = "module:Class"``)
     resolve here too. For each cell the process first answers :data:`_STARTED`, then the row; a
     death before that answer is the infrastructure's, after it the cell's. ``max_memory`` caps
-    the address space (bytes).
+    the address space (bytes); ``cpus`` caps the threads of ibbench's numeric kernels
+    (``$IBBENCH_CPUS``, :func:`ibbench.numerics.knn.available_cpus`; their results do not depend on it).
     """
+    if cpus is not None:
+        from ibbench.numerics.knn import CPUS_VARIABLE
+
+        os.environ[CPUS_VARIABLE] = str(cpus)
     _release_forkserver_keepalive()
     _set_parent_death_signal(forkserver_pid)
     _exit_with_parent()
@@ -368,12 +378,18 @@ class CellProcess:
         Whatever starting the process raised (fork failure, forkserver gone): an infrastructure failure.
     """
 
-    def __init__(self, ctx: ForkServerContext, max_cells: int | None = None, max_memory: int | None = None) -> None:
+    def __init__(
+        self,
+        ctx: ForkServerContext,
+        max_cells: int | None = None,
+        max_memory: int | None = None,
+        cpus: int | None = None,
+    ) -> None:
         from multiprocessing import forkserver
 
         self.conn, child = ctx.Pipe(duplex=True)
         forkserver_pid = forkserver._forkserver._forkserver_pid  # type: ignore[attr-defined]
-        self.proc = ctx.Process(target=_worker_main, daemon=True, args=(child, forkserver_pid, max_memory))
+        self.proc = ctx.Process(target=_worker_main, daemon=True, args=(child, forkserver_pid, max_memory, cpus))
         try:
             self.proc.start()
         except BaseException:
@@ -534,8 +550,9 @@ def run_local(
     dies while running the cell (segfault, ``os._exit``, OOM kill) turns it into an ``error`` row.
     A process runs up to ``max_cells_per_process`` cells in a row (1 = a fresh process per cell, the
     strictest isolation), which saves the ~0.1 s start-up per cell; peak memory is still measured
-    per cell. Each process's address space is capped at ``max_memory`` (:func:`memory_limit`).
-    ``on_result(row)`` is called in this process as each cell finishes (in completion order).
+    per cell. Each process's address space is capped at ``max_memory`` (:func:`memory_limit`), and
+    its numeric kernels use at most ``CPUs // jobs`` threads (``$IBBENCH_CPUS``). ``on_result(row)``
+    is called in this process as each cell finishes (in completion order).
 
     A cell whose process cannot start, or dies before it reports the cell as started, is retried
     in a fresh process up to :data:`START_RETRIES` times, then passed to ``on_infra(cell, message)``
@@ -547,10 +564,13 @@ def run_local(
         The main module calls ``ibbench.run`` without a ``__main__`` guard, or
         :data:`MAX_INFRA_FAILURES_IN_A_ROW` cells in a row could not be started.
     """
+    from ibbench.numerics.knn import available_cpus
+
     ctx = cell_context()
     limit = memory_limit(max_memory)
     pending: deque[tuple[dict[str, Any], int]] = deque((cell, 0) for cell in cells)
     jobs = max(1, int(jobs))
+    cpus = max(1, available_cpus() // jobs)  # each cell's share: concurrent cells do not oversubscribe
     idle: list[CellProcess] = []
     busy: list[CellProcess] = []
     in_a_row = 0  # cells in a row that could not be started
@@ -578,7 +598,7 @@ def run_local(
             while pending and len(busy) < jobs:
                 cell, attempt = pending.popleft()
                 try:
-                    worker = idle.pop() if idle else CellProcess(ctx, max_cells_per_process, limit)
+                    worker = idle.pop() if idle else CellProcess(ctx, max_cells_per_process, limit, cpus)
                 except Exception as exc:  # noqa: BLE001 - fork failure, forkserver gone: the infrastructure's
                     not_started(
                         cell,

@@ -99,6 +99,20 @@ class Allocate(MIEstimator):
         return self
 
 
+class CPUShare(MIEstimator):
+    """Returns the CPUs its numeric kernels may use (to test the per-cell CPU share)."""
+
+    name = "test-cpus"
+    version = "1"
+
+    def fit(self, X, Y):
+        from ibbench.numerics.knn import available_cpus
+
+        self._validate_pair(X, Y)
+        self.mutual_info_ = float(available_cpus())
+        return self
+
+
 class Reserve(MIEstimator):
     """Allocates ``gb`` GiB without touching them, then returns 0 (to test the per-cell memory limit safely)."""
 
@@ -147,6 +161,7 @@ FAULTY = {
     "test-crash": "Crash",
     "test-flaky": "Flaky",
     "test-allocate": "Allocate",
+    "test-cpus": "CPUShare",
     "test-reserve": "Reserve",
     "test-hold-gil": "HoldGIL",
 }

@@ -169,3 +169,23 @@ def test_reused_cell_process_measures_peak_memory_per_cell(faulty):
     assert peaks[0] > 300
     if Path("/proc/self/clear_refs").exists():  # Linux: the peak is reset between cells
         assert peaks[1] < peaks[0] - 250 and peaks[2] < peaks[0] - 250
+
+
+def test_concurrent_cells_share_the_cpus(faulty, monkeypatch):
+    from ibbench.cell_process import run_local
+    from ibbench.numerics.knn import CPUS_VARIABLE, available_cpus
+    from ibbench.runner import build_grid
+
+    monkeypatch.delenv(CPUS_VARIABLE, raising=False)
+    cpus = available_cpus()
+    grid = build_grid([("test-cpus", {})], [("gaussian-dense", {"dim": 1, "mi": 1.0})], [50], [0, 1])
+    for jobs in (1, 2):
+        rows: list = []
+        run_local([c.as_dict() for c in grid], jobs=jobs, timeout=120, on_result=rows.append)
+        assert [r["estimate"] for r in rows] == [float(max(1, cpus // jobs))] * 2
+    monkeypatch.setenv(CPUS_VARIABLE, "1")
+    assert available_cpus() == 1
+    for bad in ("0", "two", "-1"):
+        monkeypatch.setenv(CPUS_VARIABLE, bad)
+        with pytest.raises(ValueError, match=CPUS_VARIABLE):
+            available_cpus()

@@ -370,12 +370,29 @@ def wkl_weights(d: int, k: int) -> np.ndarray:
 _T = TypeVar("_T")
 
 
+#: environment variable capping the CPUs a process's numeric kernels use (set in each cell process
+#: by ``ibbench.cell_process.run_local`` to its share of the machine: CPUs // jobs)
+CPUS_VARIABLE = "IBBENCH_CPUS"
+
+
 def available_cpus() -> int:
-    """CPUs this process may run on (its affinity mask where the OS has one)."""
+    """CPUs this process may run on: its affinity mask where the OS has one, capped by ``$IBBENCH_CPUS``.
+
+    Raises
+    ------
+    ValueError
+        ``$IBBENCH_CPUS`` is set but not a positive integer.
+    """
     try:
-        return len(os.sched_getaffinity(0))
+        cpus = len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - macOS, Windows
-        return os.cpu_count() or 1
+        cpus = os.cpu_count() or 1
+    cap = os.environ.get(CPUS_VARIABLE)
+    if cap is None or cap == "":
+        return cpus
+    if not cap.strip().isdigit() or int(cap) < 1:
+        raise ValueError(f"{CPUS_VARIABLE} must be a positive integer, got {cap!r}")
+    return min(cpus, int(cap))
 
 
 def block_ranges(n: int, block_elements: int = BLOCK_ELEMENTS) -> list[tuple[int, int]]:
