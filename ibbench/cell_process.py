@@ -400,6 +400,7 @@ class CellProcess:
         self._registry: dict[str, Any] | None = None  # registry tables last sent to the process
         self.max_cells = max_cells
         self.max_memory = max_memory
+        self.cpus = cpus
         self.n_done = 0
         self.cell: dict[str, Any] | None = None
         self.cell_started = False  # the process reported the current cell as started
@@ -664,13 +665,15 @@ def run_isolated(
     timeout: float | None = None,
     max_cells_per_process: int | None = MAX_CELLS_PER_PROCESS,
     max_memory: float | str | None = "auto",
+    cpus: int | None = None,
 ) -> dict[str, Any]:
     """Run one cell in a separate (warm, reused) process of this thread and return its row.
 
     The cell's process is killed at ``timeout`` seconds and the row says ``timeout``; its address
     space is capped at ``max_memory`` (:func:`memory_limit`, resolved on this machine). This is
     what a dask worker runs for each cell (the worker enforces the timeout by
-    killing the cell's process). Never raises for a failing cell.
+    killing the cell's process), with ``cpus`` its thread's share of the worker's CPUs
+    (``$IBBENCH_CPUS`` in the cell's process). Never raises for a failing cell.
 
     Raises
     ------
@@ -681,12 +684,12 @@ def run_isolated(
     limit = memory_limit(max_memory)
     for attempt in range(START_RETRIES + 1):
         worker = getattr(_thread_local, "worker", None)
-        if worker is not None and (worker.retired or worker.max_memory != limit):
+        if worker is not None and (worker.retired or worker.max_memory != limit or worker.cpus != cpus):
             worker.stop()
             worker = None
         try:
             if worker is None:
-                worker = _thread_local.worker = CellProcess(cell_context(), max_cells_per_process, limit)
+                worker = _thread_local.worker = CellProcess(cell_context(), max_cells_per_process, limit, cpus)
             row = worker.run(cell, timeout, attempt)
         except _NotStarted as exc:
             if exc.exitcode == EXIT_UNGUARDED_MAIN:

@@ -93,10 +93,24 @@ def run_cell_task(
     if registry:
         sync_registry(registry)
     row = run_isolated(
-        cell, timeout, MAX_CELLS_PER_PROCESS if max_cells_per_process is None else max_cells_per_process, max_memory
+        cell,
+        timeout,
+        MAX_CELLS_PER_PROCESS if max_cells_per_process is None else max_cells_per_process,
+        max_memory,
+        cpus=_cpu_share(),
     )
     row.update(_worker_environment())
     return row
+
+
+def _cpu_share() -> int:
+    """This worker's CPUs divided among its threads (each runs one cell at a time)."""
+    from distributed import get_worker
+
+    from ibbench.numerics.knn import available_cpus
+
+    nthreads = int(get_worker().state.nthreads)
+    return max(1, available_cpus() // max(1, nthreads))
 
 
 def _ibbench_version() -> str:

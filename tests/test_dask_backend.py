@@ -118,3 +118,23 @@ def test_bad_dask_arguments_are_clear_errors():
         run_dask(cell, scheduler="tcp://127.0.0.1:9", n_workers=2, on_result=print)
     with pytest.raises(ValueError, match="cannot reach the dask scheduler"):
         run_dask(cell, scheduler="tcp://127.0.0.1:9", on_result=print, connect_timeout=1)
+
+
+def test_dask_cells_get_their_threads_share_of_the_cpus(faulty, tmp_path):
+    from ibbench.numerics.knn import available_cpus
+
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=2, processes=True, dashboard_address=None, silence_logs=logging.ERROR
+    ) as cluster:
+        ibbench.run(
+            estimators="test-cpus",
+            tasks=TASK,
+            n=50,
+            seeds=2,
+            store=tmp_path / "s.sqlite",
+            timeout=60,
+            backend="dask",
+            scheduler=cluster.scheduler_address,
+        )
+    rows = ibbench.load_results(tmp_path / "s.sqlite")
+    assert list(rows["estimate"]) == [float(max(1, available_cpus() // 2))] * 2
