@@ -44,6 +44,7 @@ from ibbench.estimators.entropy_base import EntropyMIEstimator
 from ibbench.numerics.knn import (
     BITSET_MAX_N,
     MAX_NORM,
+    available_cpus,
     build_tree,
     column_scale,
     count_within,
@@ -77,7 +78,7 @@ class KSG(KNeighbours, MIEstimator):
     Algorithm 2 (eq. 9): ``I = ψ(k) − 1/k + ψ(n) − ⟨ψ(n_x) + ψ(n_y)⟩`` where ``n_x`` counts points
     within ``ε_x,i / 2``, the largest X-distance among the k joint neighbours.
 
-    Neighbour search (``neighbors``): ``"tree"`` uses ``scipy.spatial.cKDTree`` (``workers=-1``,
+    Neighbour search (``neighbors``): ``"tree"`` uses ``scipy.spatial.cKDTree`` (``workers=available_cpus()``,
     memory O(n·k), about n log n in low dimensions) for the joint neighbours and the fastest exact
     marginal count (sorted column in 1-D, bitsets for up to 20 000 points, else ball queries;
     :func:`ibbench.numerics.knn.count_within`); ``"brute"`` a chunked brute force over all cores
@@ -191,7 +192,7 @@ def ksg_mi(X: np.ndarray, Y: np.ndarray, k: int, algorithm: int = 1, neighbors: 
             return digamma(k) + digamma(n) - np.mean(digamma(nx + 1) + digamma(ny + 1))
         return digamma(k) - 1.0 / k + digamma(n) - np.mean(digamma(nx) + digamma(ny))
     joint = np.column_stack([X, Y])
-    dist, idx = build_tree(joint).query(joint, k=k + 1, p=MAX_NORM, workers=-1)
+    dist, idx = build_tree(joint).query(joint, k=k + 1, p=MAX_NORM, workers=available_cpus())
     if algorithm == 1:
         eps = dist[:, -1]
         nx = count_within(X, eps, p=MAX_NORM, strict=True)

@@ -15,6 +15,7 @@ from ibbench.base import MIEstimator
 from ibbench.estimators.knn import KNeighbours, choose_ksg_search, ksg_mi
 from ibbench.numerics.knn import (
     MAX_NORM,
+    available_cpus,
     build_tree,
     check_k,
     column_scale,
@@ -258,7 +259,7 @@ class KSGLNC(KNeighbours, MIEstimator):
             self.mutual_info_ = self.ksg_
             return
         joint = np.column_stack([X, Y])
-        _, idx = build_tree(joint).query(joint, k=max(k, k_lnc) + 1, p=MAX_NORM, workers=-1)
+        _, idx = build_tree(joint).query(joint, k=max(k, k_lnc) + 1, p=MAX_NORM, workers=available_cpus())
         idx = idx[:, 1:]
         offsets = joint[idx[:, :k]] - joint[:, None, :]
         # KSG algorithm 2 (eq. 9): marginal counts within the largest X / Y distance among the neighbours
@@ -394,7 +395,7 @@ def mixed_ksg_counts(
         return _mixed_ksg_counts_brute(X, Y, k, strict)
     joint = np.column_stack([X, Y])
     tree = build_tree(joint)
-    rho = tree.query(joint, k=k + 1, p=MAX_NORM, workers=-1)[0][:, -1]
+    rho = tree.query(joint, k=k + 1, p=MAX_NORM, workers=available_cpus())[0][:, -1]
     atom = rho == 0
     k_tilde = np.full(n, float(k))
     if atom.any():

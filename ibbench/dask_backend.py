@@ -104,13 +104,21 @@ def run_cell_task(
 
 
 def _cpu_share() -> int:
-    """This worker's CPUs divided among its threads (each runs one cell at a time)."""
-    from distributed import get_worker
+    """This host's CPUs divided among the threads of all workers on it (each thread runs one cell at a
+    time), so a local cluster of N single-threaded workers gives each cell CPUs // N."""
+    from distributed import get_client, get_worker
 
     from ibbench.numerics.knn import available_cpus
 
-    nthreads = int(get_worker().state.nthreads)
-    return max(1, available_cpus() // max(1, nthreads))
+    worker = get_worker()
+    threads = int(worker.state.nthreads)
+    try:
+        host = worker.address.rsplit(":", 1)[0]
+        workers = get_client().scheduler_info(n_workers=-1)["workers"]
+        threads = max(threads, sum(int(w["nthreads"]) for a, w in workers.items() if a.rsplit(":", 1)[0] == host))
+    except Exception:  # noqa: BLE001 - no scheduler answer: this worker's own threads
+        pass
+    return max(1, available_cpus() // max(1, threads))
 
 
 def _ibbench_version() -> str:

@@ -19,14 +19,15 @@ Each entry records what it was computed from (``params``; ``input`` or ``n``/``s
 wrong and the report asks for regeneration; when they agree and the output differs beyond
 :data:`TOLERANCES`, the report is an unversioned change.
 
-CPU platforms. Training a network in float32 is not reproducible across CPU vendors: oneDNN/MKL
-pick other kernels on an AMD EPYC than on an Intel Xeon, the rounding differs in the last bits, and
-a hundred optimiser steps amplify that to ~1e-3 relative in an estimate and ~2 % in the true MI of
-a task that trains a quantized network (measured: ``dv`` 0.47719 vs 0.47753, ``qnn-digits-ty``
-0.4328 vs 0.4423, same library versions). The document therefore keeps, under ``"platforms"``,
-the outputs of torch-based entries on other CPUs (:func:`cpu_label`), and a torch-based entry
-passes when it matches the main entry or the one of any recorded platform. numpy/scipy outputs
-agree across these CPUs to far below their tolerance and have no alternatives.
+CPU platforms (see :func:`written_document`). Training a network in float32 is not reproducible
+across CPU vendors: oneDNN/MKL pick other kernels on an AMD EPYC than on an Intel Xeon, the
+rounding differs in the last bits, and a hundred optimiser steps amplify that to ~1e-3 relative
+in an estimate and ~2 % in the true MI of a task that trains a quantized network (measured:
+``dv`` 0.47719 vs 0.47753, ``qnn-digits-ty`` 0.4328 vs 0.4423, same library versions). Each
+torch-based main entry therefore records the CPU it was computed on (``cpu``, :func:`cpu_label`);
+the document keeps, under ``"platforms"``, the outputs of torch-based entries on other CPUs; a
+torch-based entry passes when it matches the main entry or the one of any recorded CPU. numpy and
+scipy outputs agree across these CPUs to far below their tolerance and have no alternatives.
 """
 
 from __future__ import annotations
@@ -99,7 +100,7 @@ STAT_DIGITS = 10
 
 # Parts of an entry that say what it was computed from (a difference means "regenerate").
 _SETUP = {"estimators": ("params", "input", "parts"), "tasks": ("params", "n", "seed", "depends")}
-_NOT_COMPARED = ("backend",)
+_NOT_COMPARED = ("backend", "cpu")
 # The main output of an entry (named without its field in reports).
 _HEADLINE = {"estimators": "estimate", "tasks": "true_mi"}
 
@@ -349,14 +350,14 @@ def compare_entry(golden: dict[str, Any], section: str, key: str, entry: dict[st
             key,
             f"output of {name} changed without a version bump ({what}): bump "
             f"{_class_name(section, name)}.version{nested} and regenerate with "
-            f"`{REGENERATE}`{_environment_note(golden)}{_platform_note(golden, entry)}",
+            f"`{REGENERATE}`{_environment_note(golden)}{_platform_note(golden, section, key, entry)}",
         )
     ]
 
 
-def main_cpu(golden: dict[str, Any]) -> str | None:
-    """The CPU the main torch-based entries of ``golden`` were computed on (None if not recorded)."""
-    return (golden.get("environment") or {}).get("cpu")
+def entry_cpu(golden: dict[str, Any], entry: dict[str, Any]) -> str | None:
+    """The CPU a main entry was computed on: its ``cpu`` field, else the document's (older files), else None."""
+    return entry.get("cpu") or (golden.get("environment") or {}).get("cpu")
 
 
 def _same_setup(section: str, a: dict[str, Any], b: dict[str, Any]) -> bool:
@@ -379,26 +380,29 @@ def platform_alternatives(golden: dict[str, Any], section: str, key: str) -> lis
 
 def platform_recordable(golden: dict[str, Any], section: str, key: str, entry: dict[str, Any]) -> bool:
     """Whether ``--add-platform`` may record ``entry`` as this CPU's output of ``key``: a torch-based
-    entry, the main entries come from another (recorded) CPU, and this CPU has no output of ``key``
-    recorded yet (a recorded one that no longer matches is a code change, not a CPU difference)."""
+    entry with a main entry from the same inputs computed on another CPU (or an unknown one), and no
+    output of ``key`` recorded for this CPU yet (a recorded one that no longer matches is a code
+    change, not a CPU difference). On a CPU seen for the first time a code change cannot be told
+    from a CPU difference: check the main entries' CPU as well."""
     main = golden.get(section, {}).get(key)
     here = cpu_label()
     recorded = golden.get("platforms", {}).get(here, {}).get(section, {}).get(key)
     return (
         entry.get("backend") == "torch"
         and main is not None
-        and main_cpu(golden) not in (None, here)
+        and entry_cpu(golden, main) != here
         and _same_setup(section, main, entry)
         and (recorded is None or not _same_setup(section, recorded, main))
     )
 
 
-def _platform_note(golden: dict[str, Any], entry: dict[str, Any]) -> str:
+def _platform_note(golden: dict[str, Any], section: str, key: str, entry: dict[str, Any]) -> str:
     if entry.get("backend") != "torch":
         return ""
+    main = golden.get(section, {}).get(key) or {}
     recorded = ", ".join(sorted(golden.get("platforms", {}))) or "none"
     return (
-        f" [torch outputs depend on the CPU: the main entries come from {main_cpu(golden)!r}, this is "
+        f" [torch outputs depend on the CPU: the main entry comes from {entry_cpu(golden, main)!r}, this is "
         f"{cpu_label()!r}, other CPUs recorded: {recorded}; if nothing but the CPU differs, record this "
         f"CPU's outputs with `{REGENERATE} --add-platform`]"
     )
@@ -407,30 +411,37 @@ def _platform_note(golden: dict[str, Any], entry: dict[str, Any]) -> str:
 def written_document(stored: dict[str, Any], current: dict[str, Any]) -> dict[str, Any]:
     """The document ``--write`` writes from the ``stored`` one and this machine's ``current`` outputs.
 
-    On the CPU of the stored main entries (or when none is recorded), the main entries become
-    ``current`` and this CPU is recorded as theirs. On another CPU, torch-based entries whose key and
-    inputs are unchanged keep the stored main entry, and this CPU's output is recorded under
-    ``"platforms"`` where it differs beyond the tolerance (the caller has refused outputs that are
-    not recordable, see :func:`platform_recordable`). Other CPUs' outputs are carried over while
-    their key exists and their inputs equal the main entry's.
+    Every torch-based main entry records the CPU it was computed on (``cpu``). A torch-based entry
+    whose stored main entry comes from the same inputs on another CPU keeps that main entry; this
+    CPU's output is recorded under ``"platforms"`` where it differs beyond the tolerance (the caller
+    has refused outputs that are not recordable, see :func:`platform_recordable`). Otherwise (new
+    key, new inputs, or the main entry's own CPU) the main entry becomes this CPU's output. Other
+    CPUs' outputs are carried over while their key exists and their inputs equal the main entry's.
     """
     out = json.loads(json.dumps(current))
-    here, main_here = cpu_label(), main_cpu(stored)
-    out["environment"]["cpu"] = main_here if main_here not in (None, here) else here
+    here = cpu_label()
     platforms: dict[str, dict[str, dict[str, Any]]] = {}
     for section in ("estimators", "tasks"):
         for key, entry in current[section].items():
+            if entry.get("backend") != "torch":
+                continue
             main = stored.get(section, {}).get(key)
-            if out["environment"]["cpu"] != here and entry.get("backend") == "torch" and main is not None:
-                if _same_setup(section, main, entry):
-                    out[section][key] = {**main, "backend": entry["backend"]}
-                    if compare_entry({section: {key: main}}, section, key, entry):
-                        platforms.setdefault(here, {}).setdefault(section, {})[key] = entry
+            if main is not None and _same_setup(section, main, entry) and entry_cpu(stored, main) != here:
+                out[section][key] = {**main, "backend": entry["backend"], "cpu": entry_cpu(stored, main)}
+                if compare_entry({section: {key: main}}, section, key, entry):
+                    platforms.setdefault(here, {}).setdefault(section, {})[key] = entry
+            else:
+                out[section][key] = {**entry, "cpu": here}
         for label, sections in stored.get("platforms", {}).items():
             for key, entry in sections.get(section, {}).items():
                 main = out[section].get(key)
-                keep = label != out["environment"]["cpu"] and key not in platforms.get(label, {}).get(section, {})
-                if keep and main is not None and main.get("backend") == "torch" and _same_setup(section, entry, main):
+                if (
+                    label != here
+                    and main is not None
+                    and main.get("backend") == "torch"
+                    and label != main.get("cpu")
+                    and _same_setup(section, entry, main)
+                ):
                     platforms.setdefault(label, {}).setdefault(section, {})[key] = entry
     if platforms:
         out["platforms"] = platforms

@@ -481,6 +481,9 @@ def run(
     from ibbench.suites import get_suite
 
     exit_if_reimporting_main()  # a cell process re-importing an unguarded script: leave the store alone
+    from ibbench.numerics.knn import available_cpus
+
+    available_cpus()  # a malformed $IBBENCH_CPUS: a clear error now, not an error row per cell
     on_cell, on_plan, display = _progress_callbacks(progress, on_plan, store)
 
     suite_obj = get_suite(suite) if suite else None

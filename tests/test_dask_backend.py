@@ -123,8 +123,9 @@ def test_bad_dask_arguments_are_clear_errors():
 def test_dask_cells_get_their_threads_share_of_the_cpus(faulty, tmp_path):
     from ibbench.numerics.knn import available_cpus
 
+    # two single-threaded workers on this host: each cell gets half of its CPUs
     with distributed.LocalCluster(
-        n_workers=1, threads_per_worker=2, processes=True, dashboard_address=None, silence_logs=logging.ERROR
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.ERROR
     ) as cluster:
         ibbench.run(
             estimators="test-cpus",

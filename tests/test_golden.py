@@ -143,31 +143,47 @@ def test_tolerance_absorbs_rounding_noise_only():
 
 def _doc(estimate, backend="torch", key="dv@99", cpu="CPU A", params=None):
     entry = {"backend": backend, "params": params or {}, "input": {}, "estimate": estimate}
-    return {"environment": {"cpu": cpu}, "estimators": {key: entry}, "tasks": {}}
+    if cpu is not None:
+        entry["cpu"] = cpu
+    return {"environment": {}, "estimators": {key: entry}, "tasks": {}}
+
+
+def _out(estimate, **kw):  # a current (not yet written) entry carries no cpu field
+    return _doc(estimate, cpu=None, **kw)
 
 
 def test_other_cpus_outputs_are_accepted_only_where_recorded(monkeypatch):
-    stored, here = _doc(1.0), _doc(1.01)  # the same code trained on another CPU
+    stored, here = _doc(1.0), _out(1.01)  # the same code trained on another CPU
     entry = here["estimators"]["dv@99"]
     assert [p.kind for p in golden.compare_entry(stored, "estimators", "dv@99", entry)] == ["changed"]
     monkeypatch.setattr(golden, "cpu_label", lambda: "CPU A")
-    assert not golden.platform_recordable(stored, "estimators", "dv@99", entry)  # the main entries' CPU
+    assert not golden.platform_recordable(stored, "estimators", "dv@99", entry)  # the main entry's CPU
     monkeypatch.setattr(golden, "cpu_label", lambda: "CPU B")
     assert golden.platform_recordable(stored, "estimators", "dv@99", entry)
     written = golden.written_document(stored, here)
-    assert written["estimators"]["dv@99"]["estimate"] == 1.0 and written["environment"]["cpu"] == "CPU A"
+    assert written["estimators"]["dv@99"]["estimate"] == 1.0 and written["estimators"]["dv@99"]["cpu"] == "CPU A"
     assert written["platforms"] == {"CPU B": {"estimators": {"dv@99": entry}}}
     assert golden.compare_entry(written, "estimators", "dv@99", entry) == []
-    assert golden.compare_entry(written, "estimators", "dv@99", _doc(1.0)["estimators"]["dv@99"]) == []
+    assert golden.compare_entry(written, "estimators", "dv@99", _out(1.0)["estimators"]["dv@99"]) == []
     # once CPU B is recorded, a different output there is a code change, not a CPU difference
-    changed = _doc(1.02)["estimators"]["dv@99"]
+    changed = _out(1.02)["estimators"]["dv@99"]
     assert golden.compare_entry(written, "estimators", "dv@99", changed)
     assert not golden.platform_recordable(written, "estimators", "dv@99", changed)
     # writing again on CPU B or on CPU A keeps both CPUs' outputs
     assert golden.written_document(written, here) == written
     monkeypatch.setattr(golden, "cpu_label", lambda: "CPU A")
-    assert golden.written_document(written, _doc(1.0))["platforms"] == written["platforms"]
+    assert golden.written_document(written, _out(1.0))["platforms"] == written["platforms"]
+    # a new version written on CPU B is CPU B's main entry; CPU A may then record its own output
+    monkeypatch.setattr(golden, "cpu_label", lambda: "CPU B")
+    bumped = golden.written_document(written, _out(1.01, key="dv@100"))
+    assert bumped["estimators"]["dv@100"]["cpu"] == "CPU B" and "platforms" not in bumped
+    monkeypatch.setattr(golden, "cpu_label", lambda: "CPU A")
+    assert golden.platform_recordable(bumped, "estimators", "dv@100", _out(1.0, key="dv@100")["estimators"]["dv@100"])
+    # an older file without any cpu: its main entries are kept, never overwritten by this CPU's output
+    legacy = _doc(1.0, cpu=None)
+    kept = golden.written_document(legacy, here)
+    assert kept["estimators"]["dv@99"]["estimate"] == 1.0 and kept["platforms"]["CPU A"]["estimators"]["dv@99"] == entry
     # new inputs (params) drop the other CPUs' outputs; numpy-backed outputs get no alternatives
-    assert "platforms" not in golden.written_document(written, _doc(1.0, params={"k": 2}))
+    assert "platforms" not in golden.written_document(written, _out(1.0, params={"k": 2}))
     mixed = {**written, "estimators": {"dv@99": {**written["estimators"]["dv@99"], "backend": "numpy"}}}
     assert golden.platform_alternatives(mixed, "estimators", "dv@99") == []

@@ -171,7 +171,7 @@ def test_reused_cell_process_measures_peak_memory_per_cell(faulty):
         assert peaks[1] < peaks[0] - 250 and peaks[2] < peaks[0] - 250
 
 
-def test_concurrent_cells_share_the_cpus(faulty, monkeypatch):
+def test_concurrent_cells_share_the_cpus(faulty, monkeypatch, tmp_path):
     from ibbench.cell_process import run_local
     from ibbench.numerics.knn import CPUS_VARIABLE, available_cpus
     from ibbench.runner import build_grid
@@ -185,7 +185,11 @@ def test_concurrent_cells_share_the_cpus(faulty, monkeypatch):
         assert [r["estimate"] for r in rows] == [float(max(1, cpus // jobs))] * 2
     monkeypatch.setenv(CPUS_VARIABLE, "1")
     assert available_cpus() == 1
-    for bad in ("0", "two", "-1"):
+    for bad in ("0", "two", "-1", "²"):
         monkeypatch.setenv(CPUS_VARIABLE, bad)
         with pytest.raises(ValueError, match=CPUS_VARIABLE):
             available_cpus()
+    # a run refuses it before it opens the store (not one error row per cell)
+    with pytest.raises(ValueError, match=CPUS_VARIABLE):
+        ibbench.run(estimators="ksg", tasks="gaussian-dense:dim=1;mi=1.0", n=50, seeds=1, store=tmp_path / "s.sqlite")
+    assert not (tmp_path / "s.sqlite").exists()

@@ -1,6 +1,6 @@
 """Nearest-neighbour numerics shared by the k-NN estimators (KL, weighted KL, KSG).
 
-Low-dimensional queries go through ``scipy.spatial.cKDTree`` with ``workers=-1`` (memory O(n·k));
+Low-dimensional queries go through ``scipy.spatial.cKDTree`` with ``workers=available_cpus()`` (memory O(n·k));
 :func:`ksg_counts_brute` is the chunked brute-force path for high dimensions (memory O(block·n),
 blocks spread over the available cores). Faster paths return exactly what the tree returns:
 
@@ -73,7 +73,7 @@ def knn_distances(Z: np.ndarray, k: int, p: float = 2.0, tree: cKDTree | None = 
     if tree is None and p == 2 and Z.shape[1] >= GRAM_MIN_DIM:
         return knn_distances_gram(Z, k)
     tree = build_tree(Z) if tree is None else tree
-    dist, _ = tree.query(Z, k=k + 1, p=p, workers=-1)
+    dist, _ = tree.query(Z, k=k + 1, p=p, workers=available_cpus())
     return np.ascontiguousarray(dist[:, 1:])
 
 
@@ -97,7 +97,7 @@ def count_within(
         lo, hi = sorted_intervals(Z[:, 0], r)
         return hi - lo - 1
     tree = build_tree(Z) if tree is None else tree
-    counts = tree.query_ball_point(Z, r, p=p, return_length=True, workers=-1)
+    counts = tree.query_ball_point(Z, r, p=p, return_length=True, workers=available_cpus())
     return np.asarray(counts, dtype=np.int64) - 1  # the point itself is always within its radius
 
 
@@ -390,7 +390,7 @@ def available_cpus() -> int:
     cap = os.environ.get(CPUS_VARIABLE)
     if cap is None or cap == "":
         return cpus
-    if not cap.strip().isdigit() or int(cap) < 1:
+    if not (cap.strip().isascii() and cap.strip().isdigit()) or int(cap) < 1:
         raise ValueError(f"{CPUS_VARIABLE} must be a positive integer, got {cap!r}")
     return min(cpus, int(cap))
 
