@@ -552,7 +552,8 @@ def run_local(
     A process runs up to ``max_cells_per_process`` cells in a row (1 = a fresh process per cell, the
     strictest isolation), which saves the ~0.1 s start-up per cell; peak memory is still measured
     per cell. Each process's address space is capped at ``max_memory`` (:func:`memory_limit`), and
-    its numeric kernels use at most ``CPUs // jobs`` threads (``$IBBENCH_CPUS``). ``on_result(row)``
+    ibbench's threaded kernels (k-d tree queries, brute-force kNN, truncated KDE sums) use at most
+    ``CPUs // jobs`` threads (``$IBBENCH_CPUS``). ``on_result(row)``
     is called in this process as each cell finishes (in completion order).
 
     A cell whose process cannot start, or dies before it reports the cell as started, is retried
