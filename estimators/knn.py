@@ -335,7 +335,7 @@ class WKL(_KLBase):
     weights amplify the variance and the higher-order bias. WKL is therefore meant for moderate
     dimensions (e.g. latents of a compressor); it reduces the bias clearly where the leading term
     dominates (measured: cube, d = 4…10; Gaussian, d = 4, 5). Tag ``max_dim = 16``: the runner skips
-    tasks with more joint dimensions.
+    tasks with more joint dimensions, and a direct fit of such data raises ``ValueError``.
 
     Parameters
     ----------
@@ -379,4 +379,10 @@ class WKL(_KLBase):
     tags = {"max_dim": 16}
 
     def _weights(self, d: int, k: int) -> np.ndarray:
+        if d > self.tags["max_dim"]:  # the runner declines these cells; a direct fit gets a clear error
+            raise ValueError(
+                f"wkl is limited to {self.tags['max_dim']} dimensions per space, got {d}: its bias-cancelling "
+                "weights reach ~1e4 at 16 dimensions and ~1e10 at 32, where they no longer satisfy their "
+                "constraints in float64 (estimates of ±1e7 nats); use kl"
+            )
         return wkl_weights(d, k)

@@ -342,3 +342,12 @@ def test_prepare_knn_input_ignores_offsets_and_scales_the_noise_by_the_spread():
     C = prepare_knn_input(B, standardize=False, jitter=1e-10, rng=np.random.default_rng(0))
     gaps = np.abs(np.diff(np.sort(C[:50, 0])))
     assert 0 < gaps.min() and gaps.max() < 1e-9
+
+
+def test_wkl_refuses_more_dimensions_than_it_declares():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((500, 9))
+    y = x + rng.standard_normal((500, 9))  # 18 joint dimensions > max_dim = 16
+    with pytest.raises(ValueError, match="limited to 16 dimensions"):
+        WKL(k=20, random_state=0).fit(x, y)
+    assert np.isfinite(WKL(k=20, random_state=0).fit(x[:, :8], y[:, :8]).mutual_info_)  # 16 joint dims
