@@ -4,6 +4,7 @@ or, failing one suite, after the store, so two stores never write into the same 
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from pathlib import Path
 
@@ -36,6 +37,11 @@ def _leaderboard(*args: str) -> None:
 
 def _embedded_images(page: Path) -> int:
     return page.read_text().count('src="data:image/png;base64,')
+
+
+def _page_text(page: Path) -> str:
+    """The page without its embedded images (base64 text contains any short word by chance)."""
+    return re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+", "", page.read_text())
 
 
 def _png() -> bytes:
@@ -115,12 +121,12 @@ def test_a_second_leaderboard_refreshes_every_file(in_tmp):
     store = _store(in_tmp / "s.sqlite", estimators="gaussian")
     folder = in_tmp / "leaderboards" / "s"
     _leaderboard("--store", str(store))
-    assert "ksg" not in (folder / "leaderboard.html").read_text()
+    assert "ksg" not in _page_text(folder / "leaderboard.html")
     runtime = (folder / "plots" / "runtime.png").read_bytes()
     _store(store, estimators="ksg")
     _leaderboard("--store", str(store))
     for name in (*TABLES, "leaderboard.html"):
-        assert "ksg" in (folder / name).read_text(), name
+        assert "ksg" in _page_text(folder / name), name
     assert (folder / "plots" / "runtime.png").read_bytes() != runtime  # redrawn with ksg's runtimes
 
 
