@@ -376,12 +376,13 @@ class WKL(_KLBase):
     name = "wkl"
     version = "3"  # 2: constant columns dropped, constant side -> 0; 3: centred before a std-scaled jitter
     # with k = 5 the weights are only defined up to 19 joint dims and explode beyond ~16
-    tags = {"max_dim": 16}
+    max_dim = 16
+    tags = {"max_dim": max_dim}
 
     def _weights(self, d: int, k: int) -> np.ndarray:
-        if d > self.tags["max_dim"]:  # the runner declines these cells; a direct fit gets a clear error
+        if d > self.max_dim:  # the runner declines these cells; a direct fit gets a clear error
             raise ValueError(
-                f"wkl is limited to {self.tags['max_dim']} dimensions per space, got {d}: its bias-cancelling "
+                f"wkl is limited to {self.max_dim} dimensions per space, got {d}: its bias-cancelling "
                 "weights reach ~1e4 at 16 dimensions and ~1e10 at 32, where they no longer satisfy their "
                 "constraints in float64 (estimates of ±1e7 nats); use kl"
             )
