@@ -48,7 +48,8 @@ def now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def _cpu_model() -> str:
+def cpu_model() -> str:
+    """The CPU model: ``/proc/cpuinfo``'s model name, else ``platform.processor()`` or the machine type."""
     try:
         with open("/proc/cpuinfo") as fh:
             for line in fh:
@@ -73,7 +74,7 @@ def environment() -> dict[str, Any]:
         torch_version = None
     return {
         "host": socket.gethostname(),
-        "cpu": _cpu_model(),
+        "cpu": cpu_model(),
         "threads": os.cpu_count(),
         "python": platform.python_version(),
         "numpy": numpy.__version__,

@@ -42,6 +42,7 @@ from typing import Any
 import numpy as np
 
 from ibbench.base import accepts
+from ibbench.execution import cpu_model
 from ibbench.registry import get_estimator, get_estimator_class, get_task, get_task_class
 from ibbench.serial import jsonable
 
@@ -137,14 +138,8 @@ def environment() -> dict[str, str | None]:
 
 
 def cpu_label() -> str:
-    """The CPU model (``/proc/cpuinfo``'s model name, else ``platform.processor()``), e.g. ``"AMD EPYC"``."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine() or "unknown"
+    """The CPU model the outputs were computed on (:func:`ibbench.execution.cpu_model`), e.g. ``"AMD EPYC"``."""
+    return cpu_model() or "unknown"
 
 
 def _round(value: float) -> float:
