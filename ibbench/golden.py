@@ -310,7 +310,7 @@ def compare_entry(golden: dict[str, Any], section: str, key: str, entry: dict[st
             )
         ]
     tolerance = TOLERANCES[entry.get("backend", "numpy")]
-    setup = [d for field in _SETUP[section] for d in differences(stored.get(field), entry.get(field), tolerance, field)]
+    setup = _setup_differences(section, stored, entry, tolerance)
     if setup:
         return [
             Problem(
@@ -321,18 +321,10 @@ def compare_entry(golden: dict[str, Any], section: str, key: str, entry: dict[st
                 f"nested part's version changed, regenerate with `{REGENERATE}`",
             )
         ]
-    ignored = set(_SETUP[section]) | set(_NOT_COMPARED)
-    changed = differences(
-        {k: v for k, v in stored.items() if k not in ignored},
-        {k: v for k, v in entry.items() if k not in ignored},
-        tolerance,
-    )
+    now = _outputs(section, entry)
+    changed = differences(_outputs(section, stored), now, tolerance)
     if not changed or any(
-        not differences(
-            {k: v for k, v in alternative.items() if k not in ignored},
-            {k: v for k, v in entry.items() if k not in ignored},
-            tolerance,
-        )
+        not differences(_outputs(section, alternative), now, tolerance)
         for alternative in platform_alternatives(golden, section, key)
     ):
         return []
@@ -355,8 +347,19 @@ def entry_cpu(golden: dict[str, Any], entry: dict[str, Any]) -> str | None:
     return entry.get("cpu") or (golden.get("environment") or {}).get("cpu")
 
 
+def _setup_differences(section: str, a: dict[str, Any], b: dict[str, Any], tolerance: dict[str, float]) -> list[str]:
+    """Differences of the fields saying what two entries were computed from."""
+    return [d for field in _SETUP[section] for d in differences(a.get(field), b.get(field), tolerance, field)]
+
+
 def _same_setup(section: str, a: dict[str, Any], b: dict[str, Any]) -> bool:
-    return not any(differences(a.get(f), b.get(f), TOLERANCES["numpy"], f) for f in _SETUP[section])
+    return not _setup_differences(section, a, b, TOLERANCES["numpy"])
+
+
+def _outputs(section: str, entry: dict[str, Any]) -> dict[str, Any]:
+    """The compared part of an entry: without its setup fields, backend and CPU."""
+    ignored = set(_SETUP[section]) | set(_NOT_COMPARED)
+    return {k: v for k, v in entry.items() if k not in ignored}
 
 
 def platform_alternatives(golden: dict[str, Any], section: str, key: str) -> list[dict[str, Any]]:
