@@ -158,10 +158,8 @@ def test_truncated_sums_skip_far_leaves():
 
     def kept_pairs(h):
         total = 0
-        for first, last in kde._blocks:
-            start, stop = kde._leaves[first, 0], kde._leaves[last - 1, 1]
-            low, high = kde._low[first:last].min(axis=0), kde._high[first:last].max(axis=0)
-            kept = kde._kept_leaves(low, high, float(dmin[start:stop].max()), 0.5 / h**2)
+        for leaf, (start, stop) in enumerate(kde._leaves):
+            kept = kde._kept_leaves(kde._low[leaf], kde._high[leaf], float(dmin[start:stop].max()), 0.5 / h**2)
             total += (stop - start) * kde._sizes[kept].sum()
         return total / len(Z) ** 2
 

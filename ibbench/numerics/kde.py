@@ -192,6 +192,19 @@ class LeaveOneOutKDE:
             )
 
 
+def exact_copies(Z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(value_id, n_dup)`` per row: the id of its distinct value and how many other rows equal it.
+
+    ``n_dup`` is the count left out with the row (leave-all-copies-out); it is 0 where every other
+    row is a copy (nothing else would be left: ordinary leave-one-out, as in :class:`LeaveOneOutKDE`).
+    """
+    _, inverse, counts = np.unique(Z, axis=0, return_inverse=True, return_counts=True)
+    inverse = inverse.ravel()
+    n_dup = counts[inverse] - 1
+    n_dup[n_dup >= len(Z) - 1] = 0
+    return inverse, n_dup
+
+
 #: grid spacing of :class:`BinnedKDE`, as a fraction of the bandwidth
 BINNED_SPACING = 1.0 / 40.0
 #: kernel support of :class:`BinnedKDE` in bandwidths (the dropped tail ``exp(−7²/2)`` is ~2e-11)
@@ -251,9 +264,7 @@ class BinnedKDE(LeaveOneOutKDE):
         self.block = int(max(1, min(self.n, BLOCK_ELEMENTS // self.n)))
         self._cache = None
         # exact duplicates, with the same leave-all-copies-out bookkeeping as LeaveOneOutKDE
-        _, inverse, counts = np.unique(self.Z, axis=0, return_inverse=True, return_counts=True)
-        n_dup = counts[inverse.ravel()] - 1
-        n_dup[n_dup >= self.n - 1] = 0  # only copies of itself: ordinary leave-one-out
+        _, n_dup = exact_copies(self.Z)
         self.n_dup = n_dup.astype(np.float64)
         self.n_used = self.n - 1.0 - self.n_dup
         self.dmin = np.zeros(self.n)  # unused: binned sums need no shift

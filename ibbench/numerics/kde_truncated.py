@@ -18,7 +18,7 @@ from scipy.spatial import cKDTree
 from scipy.spatial.distance import cdist
 from threadpoolctl import threadpool_limits
 
-from ibbench.numerics.kde import BLOCK_ELEMENTS, LeaveOneOutKDE
+from ibbench.numerics.kde import BLOCK_ELEMENTS, LeaveOneOutKDE, exact_copies
 from ibbench.numerics.knn import available_cpus
 
 #: points per leaf of the k-d tree (the granularity of the reference points kept)
@@ -120,10 +120,7 @@ class TruncatedKDE(LeaveOneOutKDE):
         self._cache = None
         self._recent: list[tuple[float, bool, np.ndarray, np.ndarray]] = []  # the last 3 evaluations
         # exact duplicates, with the same leave-all-copies-out bookkeeping as LeaveOneOutKDE
-        _, inverse, counts = np.unique(self.Z, axis=0, return_inverse=True, return_counts=True)
-        inverse = inverse.ravel()
-        n_dup = counts[inverse] - 1
-        n_dup[n_dup >= self.n - 1] = 0  # only copies of itself: ordinary leave-one-out
+        inverse, n_dup = exact_copies(self.Z)
         self.n_dup = n_dup.astype(np.float64)
         self.n_used = self.n - 1.0 - self.n_dup
         order, self._leaves = kd_leaves(self.Z, leaf_size)
@@ -136,9 +133,6 @@ class TruncatedKDE(LeaveOneOutKDE):
         self._sizes = stops - starts
         self._low = np.minimum.reduceat(self._sorted, starts, axis=0)
         self._high = np.maximum.reduceat(self._sorted, starts, axis=0)
-        # query blocks: one leaf each (larger blocks gather fewer reference copies per row but keep
-        # more far pairs; one leaf was fastest on 4-D samples of 10⁵ points)
-        self._blocks = np.column_stack([np.arange(len(starts)), np.arange(1, len(starts) + 1)])
         self.dmin = np.empty(self.n)
         self.dmin[order] = self._nearest_other(n_dup[order])
 
@@ -174,14 +168,15 @@ class TruncatedKDE(LeaveOneOutKDE):
         log_sums, weighted = np.empty(self.n), np.empty(self.n)
         dmin_sorted = self.dmin[self._order]
 
-        def run(blocks: range) -> None:
-            for block in blocks:
-                first, last = self._blocks[block]
-                start, stop = self._leaves[first, 0], self._leaves[last - 1, 1]
-                s, w = self._block_sums(first, last, dmin_sorted[start:stop], h, moments)
+        def run(leaves: range) -> None:
+            for leaf in leaves:
+                start, stop = self._leaves[leaf]
+                s, w = self._leaf_sums(leaf, dmin_sorted[start:stop], h, moments)
                 log_sums[start:stop], weighted[start:stop] = s, w
 
-        chunks = np.array_split(np.arange(len(self._blocks)), min(self.n_threads, len(self._blocks)))
+        # query blocks are single leaves: larger ones gather fewer reference copies per row but keep
+        # more far pairs (one leaf was fastest on 4-D samples of 10⁵ points)
+        chunks = np.array_split(np.arange(len(self._leaves)), min(self.n_threads, len(self._leaves)))
         with threadpool_limits(1), ThreadPoolExecutor(len(chunks)) as pool:
             list(pool.map(run, [range(c[0], c[-1] + 1) for c in chunks if len(c)]))
         unsorted_sums, unsorted_weighted = np.empty(self.n), np.empty(self.n)
@@ -205,26 +200,24 @@ class TruncatedKDE(LeaveOneOutKDE):
         keep[middle[:n_dropped]] = False
         return np.flatnonzero(keep)
 
-    def _block_sums(
-        self, first: int, last: int, dmin: np.ndarray, h: float, moments: bool
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Sums of the rows of query leaves ``first:last`` (see :meth:`_sums`)."""
+    def _leaf_sums(self, leaf: int, dmin: np.ndarray, h: float, moments: bool) -> tuple[np.ndarray, np.ndarray]:
+        """Sums of the rows of query leaf ``leaf`` (see :meth:`_sums`)."""
         inv = 0.5 / (h * h)
-        start, stop = self._leaves[first, 0], self._leaves[last - 1, 1]
-        low, high = self._low[first:last].min(axis=0), self._high[first:last].max(axis=0)
+        start, stop = self._leaves[leaf]
+        low, high = self._low[leaf], self._high[leaf]
         kept = self._kept_leaves(low, high, float(dmin.max()), inv)
         sizes = self._sizes[kept]
         offsets = np.cumsum(sizes) - sizes
         index = np.arange(int(sizes.sum())) + np.repeat(self._leaves[kept, 0] - offsets, sizes)
-        # the query rows are consecutive leaves, all kept (gap 0): they sit together in `index`
-        own = int(offsets[np.searchsorted(kept, first)])
+        own = int(offsets[np.searchsorted(kept, leaf)])  # the query leaf is always kept (gap 0)
         # centred on the query box, so |q| and the |r| of the pairs that matter are small and the
         # rounding of |q|² + |r|² − 2 q·r (≤ 4u(|q| + |r|)² with u = 2⁻⁵³) stays far below the tolerance;
         # a chunk where it could not (a leaf spanning far-apart points) takes direct differences
         centre = 0.5 * (low + high)
         Q = self._sorted[start:stop] - centre
-        q_norm = float(np.sqrt(np.einsum("ij,ij->i", Q, Q).max()))
-        q_term = (np.einsum("ij,ij->i", Q, Q) - dmin) * inv
+        q2 = np.einsum("ij,ij->i", Q, Q)
+        q_norm = float(np.sqrt(q2.max()))
+        q_term = (q2 - dmin) * inv
         Q *= 2 * inv
         rows = np.arange(stop - start)
         copies = self._dup_sorted[start:stop].any()
