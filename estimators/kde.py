@@ -101,8 +101,7 @@ class _KDEBase(EntropyMIEstimator):
         large = self.kernel_sums == "auto" and n > self.binned_min_n
         if self.kernel_sums == "truncated" or (large and d > self.binned_max_dim):
             return TruncatedKDE(Z)
-        binned = self.kernel_sums == "binned" or (large and d <= self.binned_max_dim)
-        if binned:
+        if self.kernel_sums == "binned" or large:  # large here: at most binned_max_dim dimensions
             kde = BinnedKDE(Z)
             if h is None or h >= kde.min_bandwidth():
                 return kde
@@ -280,15 +279,13 @@ class KDEMaxLikelihood(_KDEBase):
         return -float(np.mean(kde.log_loo_density(float(np.exp(log_h)))))
 
     def _search_log_bandwidth(self, kde: LeaveOneOutKDE, t_silverman: float, lo: float, hi: float) -> float:
-        stationary = self.bandwidth_search == "stationary" or (
-            self.bandwidth_search == "auto" and kde.n > self.binned_min_n
-        )
-        if stationary and isinstance(kde, BinnedKDE) and self.bandwidth_search == "stationary":
-            raise ValueError(
-                "bandwidth_search='stationary' needs the slope of the likelihood, which binned kernel sums "
-                "do not give: use kernel_sums='exact' or 'truncated' (or bandwidth_search='grid')"
-            )
-        if stationary and not isinstance(kde, BinnedKDE):
+        if isinstance(kde, BinnedKDE):
+            if self.bandwidth_search == "stationary":
+                raise ValueError(
+                    "bandwidth_search='stationary' needs the slope of the likelihood, which binned kernel sums "
+                    "do not give: use kernel_sums='exact' or 'truncated' (or bandwidth_search='grid')"
+                )
+        elif self.bandwidth_search == "stationary" or (self.bandwidth_search == "auto" and kde.n > self.binned_min_n):
             t = stationary_log_bandwidth(lambda t: kde.log_likelihood_slope(float(np.exp(t))), t_silverman, lo, hi)
             if t is not None:
                 return t
